@@ -88,3 +88,10 @@ class Constraints:
     pins: Sequence[Pin] = ()
     keep_apart: Sequence[tuple[str, str]] = ()
     keep_together: Sequence[Sequence[str]] = field(default_factory=tuple)
+
+
+#: A plan's seating: round name -> tables (in table order) -> attendee ids at that table.
+Seating = dict[str, list[list[str]]]
+
+#: Earlier meals, e.g. rounds already published: each entry is the ids of one table's members.
+History = Sequence[Sequence[str]]
