@@ -1,0 +1,310 @@
+"""The canonical attendee fields and how raw values become them.
+
+`AttendeeFields` is the one place where an attendee's data is validated: the REST API and the
+file importer both build it, so a value accepted (or refused) by one is accepted (or refused) by
+the other. Its validators therefore take the forgiving shapes organizers' spreadsheets hold
+("ja", "✓", "en, de") as well as the plain JSON types an API client sends.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache, lru_cache
+from typing import Annotated, Any, Literal
+
+import pycountry
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "BOOL_FALSE",
+    "BOOL_TRUE",
+    "AttendeeFields",
+    "AttendeeStatus",
+    "normalise_languages",
+    "parse_bool",
+    "parse_status",
+]
+
+AttendeeStatus = Literal["registered", "cancelled", "no-show"]
+
+BOOL_TRUE: tuple[str, ...] = ("yes", "y", "true", "1", "x", "✓", "ja", "oui", "si")
+BOOL_FALSE: tuple[str, ...] = ("no", "n", "false", "0", "nein", "non")
+# Spellings seen in the wild for the same answers; not advertised in error messages.
+_BOOL_TRUE_ALSO = ("sí", "✔", "☑", "j", "wahr", "vrai", "t", "on", "checked")
+_BOOL_FALSE_ALSO = ("falsch", "faux", "f", "off", "unchecked", "-")
+_BOOLS: dict[str, bool] = {
+    **{word: True for word in (*BOOL_TRUE, *_BOOL_TRUE_ALSO)},
+    **{word: False for word in (*BOOL_FALSE, *_BOOL_FALSE_ALSO)},
+}
+
+# Registration systems export their own ticket states; they all come down to ours.
+_STATUSES: dict[str, AttendeeStatus] = {
+    **dict.fromkeys(
+        (
+            "registered", "attending", "confirmed", "paid", "pending", "complete", "completed",
+            "active", "valid", "checked in", "checked-in", "approved", "placed", "bezahlt",
+        ),
+        "registered",
+    ),
+    **dict.fromkeys(
+        (
+            "cancelled", "canceled", "cancelled by organizer", "not attending", "refunded",
+            "deleted", "void", "voided", "expired", "storniert", "abgesagt", "annulé",
+        ),
+        "cancelled",
+    ),
+    **dict.fromkeys(("no-show", "no show", "noshow", "no_show", "absent"), "no-show"),
+}  # fmt: skip
+
+_LANGUAGE_SEPARATORS = re.compile(r"[,;/|&+\n]|\s+(?:and|und|et|y)\s+", re.IGNORECASE)
+_PARENTHESISED = re.compile(r"\s*[(\[].*?[)\]]\s*")
+_LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{2,8})*$", re.IGNORECASE)
+# ISO 639 names that read oddly on a name badge.
+_PREFERRED_NAMES = {"Modern Greek": "Greek", "Panjabi": "Punjabi", "Norwegian Bokmål": "Norwegian"}
+# Autonyms people commonly type instead of the English name; ISO 639 has English names only.
+_AUTONYMS = {
+    "deutsch": "German", "français": "French", "francais": "French", "español": "Spanish",
+    "espanol": "Spanish", "castellano": "Spanish", "italiano": "Italian", "português": "Portuguese",
+    "portugues": "Portuguese", "nederlands": "Dutch", "polski": "Polish", "svenska": "Swedish",
+    "dansk": "Danish", "norsk": "Norwegian", "suomi": "Finnish", "čeština": "Czech",
+    "русский": "Russian", "ελληνικά": "Greek", "türkçe": "Turkish", "magyar": "Hungarian",
+}  # fmt: skip
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
+
+ShortText = Annotated[str, Field(max_length=200)]
+
+
+def parse_bool(value: object) -> bool | None:
+    """Read a yes/no answer as spreadsheets and forms write it.
+
+    Args:
+        value: A cell or JSON value: a bool, 0/1, or a word such as "yes", "n", "x", "ja".
+
+    Returns:
+        The answer, or None when the value is empty (the caller applies its default).
+
+    Raises:
+        ValueError: The value is not a recognisable yes/no answer; the message lists the
+            accepted spellings.
+
+    Example:
+        >>> parse_bool("Ja"), parse_bool(" n "), parse_bool("")
+        (True, False, None)
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().casefold()
+    if not text:
+        return None
+    try:
+        return _BOOLS[text]
+    except KeyError:
+        accepted = ", ".join((*BOOL_TRUE, *BOOL_FALSE))
+        raise ValueError(
+            f"{str(value).strip()!r} is not a yes/no answer; use one of: {accepted}"
+        ) from None
+
+
+def parse_status(value: object) -> AttendeeStatus:
+    """Read an attendee status, including registration systems' own ticket states.
+
+    Args:
+        value: "registered", "cancelled", "no-show", or an equivalent such as "Paid",
+            "Canceled", "Not Attending", "Checked In"; empty means registered.
+
+    Returns:
+        One of "registered", "cancelled", "no-show".
+
+    Raises:
+        ValueError: The status is not recognised.
+
+    Example:
+        >>> parse_status("Paid"), parse_status("canceled"), parse_status("")
+        ('registered', 'cancelled', 'registered')
+    """
+    text = "" if value is None else " ".join(str(value).split()).casefold()
+    if not text:
+        return "registered"
+    try:
+        return _STATUSES[text]
+    except KeyError:
+        raise ValueError(
+            f"{str(value).strip()!r} is not a status; use registered, cancelled or no-show"
+        ) from None
+
+
+@cache
+def _language_index() -> tuple[dict[str, str], dict[str, str]]:
+    """Map ISO 639 codes and lower-cased names to display names (built once, on first use)."""
+    by_code: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    for language in pycountry.languages:
+        name = getattr(language, "common_name", None) or language.name
+        display = _PARENTHESISED.sub(" ", name).strip()
+        display = _PREFERRED_NAMES.get(display, display)
+        by_name.setdefault(language.name.casefold(), display)
+        by_name.setdefault(display.casefold(), display)
+        alpha_2 = getattr(language, "alpha_2", None)
+        # Only the major languages' three-letter codes: ISO 639-3 has thousands, and common
+        # abbreviations ("ASL", "BSL") would otherwise turn into obscure languages.
+        if alpha_2:
+            by_code[alpha_2] = display
+            by_code[language.alpha_3] = display
+            bibliographic = getattr(language, "bibliographic", None)
+            if bibliographic:
+                by_code[bibliographic] = display
+    for autonym, english in _AUTONYMS.items():
+        by_name.setdefault(autonym, english)
+    return by_code, by_name
+
+
+@lru_cache(maxsize=4096)
+def _language_name(token: str) -> str:
+    by_code, by_name = _language_index()
+    folded = token.casefold()
+    # Codes first: ISO 639-3 also holds languages named "En" or "De".
+    tag = _LANGUAGE_TAG.match(folded)
+    if tag and tag.group(1) in by_code:
+        return by_code[tag.group(1)]
+    if folded in by_name:
+        return by_name[folded]
+    # Unknown names keep the writer's capitals ("ASL"), but "swiss german" gets some.
+    return token.title() if token == token.lower() else token
+
+
+def normalise_languages(value: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Split and normalise a languages answer.
+
+    Args:
+        value: A cell such as "english; de / Français" or a list of names or codes.
+
+    Returns:
+        English language names, in the order given, without duplicates.
+
+    Example:
+        >>> normalise_languages("english, de / Français (native), en-US")
+        ['English', 'German', 'French']
+    """
+    if value is None:
+        return []
+    pieces = [value] if isinstance(value, str) else list(value)
+    names: list[str] = []
+    seen: set[str] = set()
+    for piece in pieces:
+        for raw in _LANGUAGE_SEPARATORS.split(str(piece)):
+            token = _PARENTHESISED.sub(" ", raw).strip(" \t.-")
+            token = " ".join(token.split())
+            if not token:
+                continue
+            name = _language_name(token)
+            if name.casefold() not in seen:
+                seen.add(name.casefold())
+                names.append(name)
+    return names
+
+
+class AttendeeFields(BaseModel):
+    """An attendee's data as organizers and registration systems provide it.
+
+    Attributes:
+        external_id: The registration system's id for this attendee (ticket, position).
+        name: Full name as shown to tablemates.
+        email: Lower-cased e-mail address, if known; never shown to other attendees.
+        affiliation: Company or organisation; used to keep co-workers apart.
+        interests: The short interest profile the matcher reads.
+        hometown: Where the attendee comes from.
+        languages: Languages spoken, as English names.
+        solo: Came alone.
+        party: A label shared by people who came together.
+        dinner: Opted in to dinners.
+        first_time: First time at this conference.
+        dietary: Dietary notes, carried to exports only.
+        accessibility: Accessibility notes, carried to exports only.
+        status: "registered", "cancelled" or "no-show".
+        extra: Further answers by question, kept for the organizer.
+
+    Example:
+        >>> AttendeeFields(external_id=" 17 ", name="Zoë Ng", solo="x", languages="en, de").solo
+        True
+    """
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    affiliation: ShortText = ""
+    interests: str = Field(default="", max_length=1000)
+    hometown: ShortText = ""
+    languages: list[str] = Field(default_factory=list, max_length=20)
+    solo: bool = False
+    party: str | None = Field(default=None, max_length=200)
+    dinner: bool = False
+    first_time: bool = False
+    dietary: str = Field(default="", max_length=500)
+    accessibility: str = Field(default="", max_length=500)
+    status: AttendeeStatus = "registered"
+    extra: dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=5000)]] = (
+        Field(default_factory=dict)
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _compose_unicode(cls, value: Any) -> Any:
+        # Names pasted from macOS arrive decomposed ("Zoe" + combining diaeresis).
+        if isinstance(value, str):
+            return unicodedata.normalize("NFC", value)
+        return value
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _check_email(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not text:
+            return None
+        if not _EMAIL.match(text):
+            raise ValueError(f"{text!r} is not an e-mail address")
+        return text.lower()
+
+    @field_validator("party", mode="before")
+    @classmethod
+    def _empty_party(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: Any) -> Any:
+        if value is None or isinstance(value, str | list | tuple):
+            return normalise_languages(value)
+        return value
+
+    @field_validator("solo", "dinner", "first_time", mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> bool:
+        return bool(parse_bool(value))
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _known_status(cls, value: Any) -> str:
+        return parse_status(value)
+
+    @field_validator(
+        "affiliation", "interests", "hometown", "dietary", "accessibility", mode="before"
+    )
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else value

@@ -1,0 +1,620 @@
+"""Read organizers' attendee files (CSV or XLSX exports of pretix, Eventbrite, Tito, or a sheet).
+
+The parser turns a file into `AttendeeFields` rows plus a list of problems, each naming the
+spreadsheet row and the column header as the organizer sees them. A bad row never stops the
+others from parsing; whether a file with problems is imported at all is the caller's decision.
+Only problems with the file as a whole (empty, not a table, no id column, too many rows) raise
+`ImportFileError`.
+
+Decisions worth knowing:
+
+* Encoding: a byte-order mark wins (UTF-8 or UTF-16, as Excel's "Unicode text" writes); then
+  strict UTF-8; otherwise cp1252, which is what Excel on Windows writes for "CSV" in Western
+  locales. A statistical detector is not used: for this narrow choice the rule is exact and a
+  detector guesses wrong on short files.
+* Delimiter: comma, semicolon or tab, detected by clevercsv on the first 32 KiB; an Excel
+  ``sep=;`` first line is honoured. Quotes are always Excel-style double quotes.
+* Row numbers count every record, blank ones included, so they match the row numbers Excel
+  shows (a quoted cell spanning several lines is still one row).
+* Columns a registration system adds for its own bookkeeping (prices, taxes, payment, postal
+  and invoice addresses, phone numbers, seats, barcodes) are dropped rather than kept as extra
+  answers: Hallway has no use for them, and not keeping personal data it does not need is the
+  point of data minimisation. Every other unknown column becomes an extra answer.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Final, Literal
+
+import clevercsv
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from pydantic import ValidationError
+
+from service.attendees.fields import AttendeeFields
+
+__all__ = [
+    "ImportFileError",
+    "ParseResult",
+    "ParsedRow",
+    "RowProblem",
+    "TooManyRows",
+    "parse_attendee_file",
+]
+
+SourceFormat = Literal["eventbrite", "pretix", "tito", "hallway"]
+
+_DELIMITERS: Final = (",", ";", "\t")
+_SNIFF_BYTES: Final = 32 * 1024
+# How far down a header may sit below a report title or notes.
+_HEADER_SEARCH_ROWS: Final = 10
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_FOREIGN_MAGIC: Final = {
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls (or other Office 97) file; save it as .xlsx or CSV",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+}
+_SEP_LINE = re.compile(r"\A\ufeff?sep=(.)\r?\n", re.IGNORECASE)
+
+# Internal column roles. Most are AttendeeFields names; the rest are parts composed into one.
+_NAME_PARTS: Final = ("first_name", "last_name")
+_ID_PARTS: Final = ("order_code", "position_id")
+_JOINED: Final = frozenset({"interests"})
+
+
+def _aliases(role: str, priority: int, *headers: str) -> dict[str, tuple[str, int]]:
+    return {header: (role, priority) for header in headers}
+
+
+# Normalised header (see `_header_key`) -> (role, priority); for one role the column with the
+# lowest priority that holds a value wins, so "Attendee email" beats pretix's order "Email".
+_ALIASES: Final[dict[str, tuple[str, int]]] = {
+    **_aliases(
+        "external_id", 0,
+        "id", "external id", "externalid", "attendee id", "attendee number", "ticket id",
+        "ticket reference", "ticket number", "registration id", "registration number",
+        "participant id", "badge id", "uid",
+    ),
+    **_aliases("order_code", 0, "order code", "ordercode"),
+    **_aliases("position_id", 0, "position id", "positionid"),
+    **_aliases(
+        "name", 0,
+        "name", "full name", "fullname", "attendee name", "ticket full name", "participant name",
+        "attendee full name", "display name",
+    ),
+    **_aliases(
+        "first_name", 0,
+        "first name", "firstname", "given name", "forename", "vorname", "prenom",
+        "ticket first name", "attendee first name", "attendee name given name",
+    ),
+    **_aliases(
+        "last_name", 0,
+        "last name", "lastname", "surname", "family name", "nachname", "nom",
+        "ticket last name", "attendee last name", "attendee name family name",
+    ),
+    **_aliases("email", 0, "attendee email", "ticket email", "attendee email address"),
+    **_aliases("email", 1, "email", "email address", "mail", "e mail adresse"),
+    **_aliases(
+        "affiliation", 0,
+        "affiliation", "company", "company name", "ticket company name", "organisation",
+        "organization", "employer", "institution", "firma", "attendee company",
+    ),
+    **_aliases(
+        "interests", 0,
+        "interests", "interest", "profile", "topics", "interessen",
+    ),
+    **_aliases("hometown", 0, "hometown", "home town", "home city", "where are you from"),
+    **_aliases(
+        "languages", 0,
+        "languages", "language", "spoken languages", "languages spoken", "sprachen",
+    ),
+    **_aliases(
+        "solo", 0,
+        "solo", "alone", "came alone", "coming alone", "attending alone", "on my own",
+        "i m coming on my own", "i m here on my own", "coming on my own",
+    ),
+    **_aliases("party", 0, "party", "party label", "travel group", "group"),
+    **_aliases(
+        "dinner", 0,
+        "dinner", "dinner opt in", "join dinner", "attending dinner",
+        "will you join the conference dinner", "conference dinner",
+    ),
+    **_aliases(
+        "first_time", 0,
+        "first time", "firsttime", "first timer", "first time attendee", "first time here",
+        "is this your first time",
+    ),
+    **_aliases(
+        "dietary", 0,
+        "dietary", "dietary requirements", "dietary restrictions", "dietary needs", "diet",
+        "food preferences", "allergies",
+    ),
+    **_aliases(
+        "accessibility", 0,
+        "accessibility", "accessibility needs", "accessibility requirements",
+    ),
+    **_aliases("status", 0, "status", "attendee status", "ticket status", "registration status"),
+}  # fmt: skip
+
+# Registration systems' bookkeeping columns that Hallway drops (see the module docstring).
+_IGNORED: Final = frozenset(
+    {
+        "event slug", "event", "order number", "order date", "order time", "order type",
+        "quantity", "ticket type", "barcode number", "buyer first name", "buyer last name",
+        "buyer email", "buyer name", "order name", "order email", "order reference",
+        "order company name", "order phone number", "total paid", "fees paid",
+        "eventbrite fees", "eventbrite payment processing", "price", "ticket price",
+        "tax rate", "tax rule", "tax value", "phone number", "ticket phone number", "phone",
+        "mobile", "address", "home address 1", "home address 2", "home state",
+        "home zip", "home country", "zip code", "postcode", "city", "country", "state",
+        "voucher", "discount", "discount code", "discount status", "pseudonymization id",
+        "seat id", "seat name", "seat zone", "seat row", "seat number", "invoice address name",
+        "vat id", "sales channel", "order locale", "payment providers",
+        "email address verified", "device name", "check in date", "hold", "void status",
+        "ticket created date", "ticket last updated date", "unique ticket url",
+        "unique order url", "order comment", "follow up date", "number",
+        "attendee name title", "attendee name given name title",
+    }
+)  # fmt: skip
+
+# Free-text questions whose wording varies; words in the header that give their role away.
+_QUESTION_WORDS: Final = (
+    ("interests", ("interest", "talk about", "topics")),
+    ("hometown", ("home town", "hometown")),
+    ("languages", ("languages",)),
+    ("dietary", ("dietary", "allerg")),
+    ("accessibility", ("accessib",)),
+)
+
+_SIGNATURES: Final[tuple[tuple[SourceFormat, frozenset[str]], ...]] = (
+    ("tito", frozenset({"ticket reference", "ticket full name", "ticket email"})),
+    (
+        "pretix",
+        frozenset({"order code", "position id", "attendee name", "attendee name given name"}),
+    ),
+    ("eventbrite", frozenset({"attendee number", "order number", "barcode number"})),
+)
+
+_FIELD_LABELS: Final = {"external_id": "id", "first_time": "first-time"}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (empty, not a table, no id column...)."""
+
+
+class TooManyRows(ImportFileError):
+    """The file holds more attendee rows than allowed.
+
+    Attributes:
+        limit: The maximum number of rows.
+    """
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem with one row of the file.
+
+    Attributes:
+        row: Row number as a spreadsheet shows it (header row 1, first data row 2, blank
+            rows counted).
+        column: The column's header as written in the file, or None when the problem is with
+            the row as a whole.
+        message: What is wrong, in words for the organizer.
+    """
+
+    row: int
+    column: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    """A row that parsed into valid attendee fields.
+
+    Attributes:
+        row: Row number as a spreadsheet shows it.
+        fields: The attendee's canonical fields.
+    """
+
+    row: int
+    fields: AttendeeFields
+
+
+@dataclass
+class ParseResult:
+    """What a file held.
+
+    Attributes:
+        rows: Rows without problems, in file order.
+        problems: Problems by row, in file order; the rows they name are not in `rows`.
+        source_format: The export the headers look like: "eventbrite", "pretix", "tito", or
+            "hallway" for anything else.
+        columns: Each header (a repeated header gets " (2)", " (3)"...) and what it feeds:
+            an AttendeeFields name, "first_name"/"last_name" (joined into name),
+            "order_code"/"position_id" (joined into external_id), "extra", or "ignored".
+        file_format: "csv" or "xlsx".
+        encoding: The CSV's text encoding ("utf-8", "utf-8-sig", "utf-16", "cp1252"), or None
+            for XLSX.
+        delimiter: The CSV's delimiter, or None for XLSX.
+        header_row: Row number of the header.
+    """
+
+    rows: list[ParsedRow]
+    problems: list[RowProblem]
+    source_format: SourceFormat
+    columns: dict[str, str]
+    file_format: Literal["csv", "xlsx"]
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_row: int = 1
+    # Rows that had any problem, for callers that report counts.
+    rejected_rows: list[int] = field(default_factory=list)
+
+
+def parse_attendee_file(data: bytes, *, filename: str, max_rows: int | None = None) -> ParseResult:
+    """Parse an attendee CSV or XLSX file.
+
+    Args:
+        data: The file's bytes.
+        filename: The uploaded file's name; its extension helps tell XLSX from CSV.
+        max_rows: Refuse files with more data rows than this.
+
+    Returns:
+        The valid rows, the problems by row and column, and what was detected.
+
+    Raises:
+        TooManyRows: More than `max_rows` data rows.
+        ImportFileError: The file is empty, not a CSV or XLSX file, or has no recognisable
+            id or name column.
+
+    Example:
+        >>> data = b"id,name,solo\\n17,Zo\\xc3\\xab Ng,yes\\n18,,no\\n"
+        >>> result = parse_attendee_file(data, filename="people.csv")
+        >>> [(r.row, r.fields.name, r.fields.solo) for r in result.rows]
+        [(2, 'Zoë Ng', True)]
+        >>> result.problems
+        [RowProblem(row=3, column='name', message='missing name')]
+    """
+    if not data.strip():
+        raise ImportFileError("The file is empty.")
+    lower_name = filename.lower()
+    if data.startswith(_ZIP_MAGIC) or lower_name.endswith((".xlsx", ".xlsm")):
+        return _parse_records(_xlsx_records(data), file_format="xlsx", max_rows=max_rows)
+    _refuse_binary(data)
+    text, encoding = _decode(data)
+    text, delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    records = ((number, [cell.strip() for cell in cells]) for number, cells in enumerate(reader, 1))
+    result = _parse_records(_guard_csv(records), file_format="csv", max_rows=max_rows)
+    result.encoding = encoding
+    result.delimiter = delimiter
+    return result
+
+
+def _refuse_binary(data: bytes) -> None:
+    for magic, what in _FOREIGN_MAGIC.items():
+        if data.startswith(magic):
+            raise ImportFileError(f"This is {what}, not a CSV or XLSX attendee list.")
+    head = data[:4096]
+    is_utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not is_utf16 and b"\x00" in head:
+        raise ImportFileError("This is not a CSV or XLSX file: it holds binary data.")
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF8):
+        # Trust the mark; a stray bad byte becomes U+FFFD rather than sinking the import.
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; they never occur in real text.
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _delimiter(text: str) -> tuple[str, str]:
+    """Find the delimiter; returns the text without an Excel ``sep=`` line, and the delimiter."""
+    hint = _SEP_LINE.match(text)
+    if hint and hint.group(1) in _DELIMITERS:
+        # Excel hides the hint line, so it is not a row either; keep numbering by blanking it.
+        return "\n" + text[hint.end() :], hint.group(1)
+    sample = text[:_SNIFF_BYTES]
+    if len(text) > _SNIFF_BYTES and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
+    dialect = clevercsv.Detector().detect(sample, delimiters=list(_DELIMITERS))
+    if dialect is not None and dialect.delimiter in _DELIMITERS:
+        return text, dialect.delimiter
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {delimiter: first_line.count(delimiter) for delimiter in _DELIMITERS}
+    return text, max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
+
+
+def _guard_csv(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    try:
+        yield from records
+    except csv.Error as error:
+        raise ImportFileError(f"The file cannot be read as CSV: {error}.") from error
+
+
+def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise ImportFileError(
+            "The file is not a readable XLSX workbook; save it as .xlsx or CSV."
+        ) from error
+    try:
+        sheet = workbook.worksheets[0]
+        # Some writers record a wrong sheet size; without this, columns past it are lost.
+        sheet.reset_dimensions()
+        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            yield number, [_cell_text(value) for value in values]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        # Ids typed into Excel come back as 1093847561.0.
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _header_key(header: str) -> str:
+    text = unicodedata.normalize("NFKD", header).casefold()
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.replace("#", " number ").replace("e-mail", "email").replace("_", " ")
+    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+
+
+def _role(header: str) -> tuple[str, int]:
+    key = _header_key(header)
+    if key in _ALIASES:
+        return _ALIASES[key]
+    if key in _IGNORED:
+        return "ignored", 0
+    # pretix splits multiple-choice questions into "Question \u2013 Option" yes/no columns.
+    if "\u2013" not in header:
+        for role, words in _QUESTION_WORDS:
+            if any(word in key for word in words):
+                return role, 5
+    return "extra", 0
+
+
+@dataclass
+class _Layout:
+    headers: list[str]
+    roles: list[str]
+    # Role -> column indexes, best first.
+    sources: dict[str, list[int]]
+    extra: list[int]
+
+
+def _layout(cells: list[str]) -> _Layout:
+    headers: list[str] = []
+    seen: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        header = cell or f"Column {get_column_letter(index + 1)}"
+        seen[header] = seen.get(header, 0) + 1
+        headers.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+    roles: list[str] = []
+    ranked: dict[str, list[tuple[int, int]]] = {}
+    for index, cell in enumerate(cells):
+        role, priority = _role(cell) if cell else ("ignored", 0)
+        roles.append(role)
+        if role not in ("extra", "ignored"):
+            ranked.setdefault(role, []).append((priority, index))
+    sources = {role: [index for _, index in sorted(found)] for role, found in ranked.items()}
+    extra = [index for index, role in enumerate(roles) if role == "extra"]
+    return _Layout(headers=headers, roles=roles, sources=sources, extra=extra)
+
+
+def _has_id(layout: _Layout) -> bool:
+    return "external_id" in layout.sources or all(part in layout.sources for part in _ID_PARTS)
+
+
+def _has_name(layout: _Layout) -> bool:
+    return "name" in layout.sources or any(part in layout.sources for part in _NAME_PARTS)
+
+
+def _source_format(cells: Iterable[str]) -> SourceFormat:
+    keys = {_header_key(cell) for cell in cells}
+    for source, signature in _SIGNATURES:
+        if keys & signature:
+            return source
+    return "hallway"
+
+
+def _parse_records(
+    records: Iterable[tuple[int, list[str]]],
+    *,
+    file_format: Literal["csv", "xlsx"],
+    max_rows: int | None,
+) -> ParseResult:
+    iterator = iter(records)
+    header_row, layout = _find_header(iterator)
+    id_sources = layout.sources.get("external_id") or layout.sources[_ID_PARTS[0]]
+    id_header = layout.headers[id_sources[0]]
+    width = len(layout.headers)
+
+    parsed: list[ParsedRow] = []
+    problems: list[RowProblem] = []
+    rows_by_id: dict[str, list[int]] = {}
+    count = 0
+    for number, cells in iterator:
+        if not any(cells):
+            continue
+        count += 1
+        if max_rows is not None and count > max_rows:
+            raise TooManyRows(
+                f"The file has more than {max_rows} attendee rows; at most {max_rows} can be "
+                "imported at once.",
+                limit=max_rows,
+            )
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
+        elif len(cells) > width and any(cells[width:]):
+            problems.append(
+                RowProblem(
+                    number,
+                    None,
+                    f"the row has {len(cells)} cells but the header has {width} columns",
+                )
+            )
+            continue
+        values, origin = _row_values(cells, layout)
+        if values["external_id"]:
+            rows_by_id.setdefault(values["external_id"], []).append(number)
+        try:
+            fields = AttendeeFields.model_validate(values)
+        except ValidationError as error:
+            problems.extend(_problems(number, error, origin, layout))
+            continue
+        parsed.append(ParsedRow(number, fields))
+
+    duplicates = _duplicate_problems(rows_by_id, id_header)
+    if duplicates:
+        bad = {problem.row for problem in duplicates}
+        parsed = [row for row in parsed if row.row not in bad]
+        problems = sorted([*problems, *duplicates], key=lambda problem: problem.row)
+    columns = dict(zip(layout.headers, layout.roles, strict=True))
+    return ParseResult(
+        rows=parsed,
+        problems=problems,
+        source_format=_source_format(layout.headers),
+        columns=columns,
+        file_format=file_format,
+        header_row=header_row,
+        rejected_rows=sorted({problem.row for problem in problems}),
+    )
+
+
+def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, _Layout]:
+    first: _Layout | None = None
+    for _ in range(_HEADER_SEARCH_ROWS):
+        number, cells = next(((n, c) for n, c in records if any(c)), (0, []))
+        if not cells:
+            break
+        while cells and not cells[-1]:
+            cells = cells[:-1]
+        layout = _layout(cells)
+        first = first or layout
+        if _has_id(layout):
+            if not _has_name(layout):
+                raise ImportFileError(
+                    "No name column found; name it 'name', or 'first name' and 'last name'. "
+                    f"Columns found: {_listing(layout.headers)}."
+                )
+            return number, layout
+    if first is None:
+        raise ImportFileError("The file has no rows.")
+    raise ImportFileError(
+        "No id column found; name it 'id' (or use the export's own id column: 'Attendee #' "
+        "from Eventbrite, 'Order code' with 'Position ID' from pretix, 'Ticket Reference' "
+        f"from Tito). Columns found: {_listing(first.headers)}."
+    )
+
+
+def _listing(headers: list[str]) -> str:
+    shown = ", ".join(repr(header) for header in headers[:20])
+    return shown + (f" and {len(headers) - 20} more" if len(headers) > 20 else "")
+
+
+def _row_values(cells: list[str], layout: _Layout) -> tuple[dict[str, Any], dict[str, str]]:
+    """Gather one row's values by role; also returns which header each value came from."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for role, indexes in layout.sources.items():
+        if role in _JOINED:
+            parts = [cells[index] for index in indexes if cells[index]]
+            values[role] = "\n".join(parts)
+            origin[role] = layout.headers[indexes[0]]
+            continue
+        chosen = next((index for index in indexes if cells[index]), indexes[0])
+        values[role] = cells[chosen]
+        origin[role] = layout.headers[chosen]
+
+    first, last = (values.pop(part, "") for part in _NAME_PARTS)
+    if not values.get("name"):
+        values["name"] = " ".join(part for part in (first, last) if part)
+        if first or last:
+            origin["name"] = origin["first_name" if first else "last_name"]
+        else:
+            origin.setdefault("name", origin.get("first_name") or origin.get("last_name", ""))
+    code, position = (values.pop(part, "") for part in _ID_PARTS)
+    if not values.get("external_id"):
+        values["external_id"] = f"{code}-{position}" if code and position else ""
+        origin.setdefault("external_id", origin.get("order_code", ""))
+        if code and not position:
+            origin["external_id"] = origin.get("position_id", "")
+
+    values["extra"] = {
+        layout.headers[index]: cells[index] for index in layout.extra if cells[index]
+    }
+    return values, origin
+
+
+def _problems(
+    number: int, error: ValidationError, origin: dict[str, str], layout: _Layout
+) -> Iterator[RowProblem]:
+    for detail in error.errors(include_url=False):
+        location = detail["loc"]
+        role = str(location[0]) if location else ""
+        if role == "extra" and len(location) > 1:
+            column: str | None = str(location[1])
+        else:
+            column = origin.get(role) or None
+        yield RowProblem(number, column, _message(role, detail))
+
+
+def _message(role: str, detail: Any) -> str:
+    label = _FIELD_LABELS.get(role, role.replace("_", " "))
+    kind = detail["type"]
+    if kind in ("string_too_short", "missing"):
+        return f"missing {label}"
+    if kind in ("string_too_long", "too_long"):
+        size = len(detail["input"]) if isinstance(detail["input"], str | list | dict) else 0
+        unit = "languages" if kind == "too_long" else "characters"
+        return f"{label} too long: {size} {unit}, at most {detail['ctx']['max_length']}"
+    message = str(detail["msg"])
+    if kind == "value_error":
+        # The column is named beside the message already.
+        return message.removeprefix("Value error, ")
+    return f"{label}: {message}"
+
+
+def _duplicate_problems(rows_by_id: dict[str, list[int]], id_header: str) -> list[RowProblem]:
+    problems: list[RowProblem] = []
+    for external_id, numbers in rows_by_id.items():
+        if len(numbers) < 2:
+            continue
+        for number in numbers:
+            others = ", ".join(str(other) for other in numbers if other != number)
+            problems.append(
+                RowProblem(number, id_header, f"duplicate id {external_id!r}: also in row {others}")
+            )
+    return problems
