@@ -572,9 +572,12 @@ def _row_values(cells: list[str], layout: _Layout) -> tuple[dict[str, Any], dict
         if code and not position:
             origin["external_id"] = origin.get("position_id", "")
 
-    values["extra"] = {
-        layout.headers[index]: cells[index] for index in layout.extra if cells[index]
-    }
+    # Left unset without extra columns, so that callers applying only the fields a file
+    # provides (model_fields_set) keep the extra answers an attendee already has.
+    if layout.extra:
+        values["extra"] = {
+            layout.headers[index]: cells[index] for index in layout.extra if cells[index]
+        }
     return values, origin
 
 
