@@ -1,0 +1,64 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from service.attendees.router import router as attendees_router
+from service.conferences.router import router as conferences_router
+from service.errors import install_error_handlers
+from service.exports.router import router as exports_router
+from service.keys.router import router as keys_router
+from service.rounds.router import router as rounds_router
+
+DESCRIPTION = """
+Hallway seats conference attendees at lunch tables and dinner groups that mix strangers.
+
+Every `/v1` route needs `Authorization: Bearer <key>`. Make the first admin key with
+`hallway keys create --admin`; an admin key can create conferences and conference keys with the
+scopes `read`, `write` (organizers) and `ingest` (registration systems).
+Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app() -> FastAPI:
+    """Build the application (the database is configured by the settings)."""
+    app = FastAPI(
+        title="Hallway",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "conferences", "description": "Events and their settings."},
+            {
+                "name": "attendees",
+                "description": "People, pushed by registration systems or imported.",
+            },
+            {"name": "rounds", "description": "Meals: lunches and dinners with their table plans."},
+            {"name": "exports", "description": "The published plan as CSV, JSON or XLSX."},
+            {"name": "keys", "description": "Conference-scoped API keys (admin only)."},
+        ],
+    )
+    install_error_handlers(app)
+    for router in (
+        conferences_router,
+        attendees_router,
+        rounds_router,
+        exports_router,
+        keys_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/healthz", summary="Liveness check", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        """Answer ok when the process is up."""
+        return {"status": "ok"}
+
+    return app
+
+
+app = create_app()

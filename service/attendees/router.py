@@ -1,0 +1,234 @@
+"""HTTP routes for attendees: upserts, batches, listing, import, erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, File, Query, Request, Response, UploadFile, status
+from sqlalchemy.orm import Session
+
+from service.attendees import links
+from service.attendees import service as attendee_service
+from service.attendees.importing import import_file
+from service.attendees.schemas import (
+    AttendeeIn,
+    AttendeeOut,
+    AttendeePage,
+    AttendeePatch,
+    BatchIn,
+    BatchItemResult,
+    BatchOut,
+    ImportOut,
+)
+from service.auth import IngestAccess, ReadAccess, WriteAccess
+from service.config import get_settings
+from service.db import get_session
+from service.errors import PayloadTooLarge
+from service.models import Attendee
+
+router = APIRouter(prefix="/v1/conferences/{conference_id}/attendees", tags=["attendees"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def attendee_out(session: Session, attendee: Attendee) -> AttendeeOut:
+    token = links.token_for(attendee, links.link_secret(session))
+    out = AttendeeOut.model_validate(attendee)
+    out.link = links.link_url(token)
+    return out
+
+
+@router.post(":batch", summary="Upsert many attendees")
+def batch_upsert(
+    access: IngestAccess, session: SessionDep, data: Annotated[BatchIn, Body()]
+) -> BatchOut:
+    """Upsert up to the batch limit (1,000 by default) in one call; one result per item.
+
+    Items are checked one by one: a bad item is reported with its reason and the rest are
+    written.
+    """
+    limit = get_settings().max_batch_items
+    if len(data.attendees) > limit:
+        raise PayloadTooLarge(
+            f"A batch holds at most {limit} attendees; got {len(data.attendees)}."
+        )
+    results: list[BatchItemResult | None] = [None] * len(data.attendees)
+    good: list[tuple[int, str, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(data.attendees):
+        external_id = item.get("external_id")
+        ref = str(external_id) if external_id not in (None, "") else None
+        errors: list[dict[str, str]] = []
+        if ref is None:
+            errors.append({"pointer": "/external_id", "detail": "Each item needs an external_id."})
+        elif ref in seen:
+            errors.append({"pointer": "/external_id", "detail": f"Same id as item {seen[ref]}."})
+        else:
+            existing = attendee_service.find_attendee(
+                session, conference=access.conference, external_id=ref
+            )
+            try:
+                attendee_service.merge_fields(existing, external_id=ref, given=item)
+            except attendee_service.FieldErrors as exc:
+                errors = exc.errors
+        if errors or ref is None:
+            results[index] = BatchItemResult(
+                index=index, external_id=ref, status="error", errors=errors
+            )
+            continue
+        seen[ref] = index
+        good.append((index, ref, item))
+    written = attendee_service.upsert_many(
+        session,
+        conference=access.conference,
+        items=[(ref, item) for _, ref, item in good],
+        actor=access.caller.actor,
+    )
+    for (index, ref, _), result in zip(good, written, strict=True):
+        results[index] = BatchItemResult(index=index, external_id=ref, status=result.outcome)  # type: ignore[arg-type]
+    final = [r for r in results if r is not None]
+    counts = {
+        s: sum(r.status == s for r in final) for s in ("created", "updated", "unchanged", "error")
+    }
+    return BatchOut(results=final, counts=counts)
+
+
+@router.post("/import", summary="Import an attendee file (CSV or XLSX)")
+async def import_attendees(
+    request: Request,
+    access: IngestAccess,
+    session: SessionDep,
+    file: Annotated[
+        UploadFile,
+        File(description="CSV or XLSX export (Eventbrite, pretix, Tito, or plain columns)."),
+    ],
+    dry_run: Annotated[bool, Query(description="Only report what would happen.")] = False,
+    skip_invalid: Annotated[
+        bool, Query(description="Import the good rows even if some are bad.")
+    ] = False,
+) -> ImportOut:
+    """Upload an export; every problem is reported by row and column.
+
+    An import with problems writes nothing unless `skip_invalid=true`.
+    """
+    limit = get_settings().max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise PayloadTooLarge(f"The upload is larger than the limit of {limit} bytes.")
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The upload is larger than the limit of {limit} bytes.")
+    return import_file(
+        session,
+        conference=access.conference,
+        data=data,
+        filename=file.filename or "upload",
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        actor=access.caller.actor,
+    )
+
+
+@router.get("", summary="List attendees")
+def list_attendees(
+    access: ReadAccess,
+    session: SessionDep,
+    cursor: Annotated[
+        str | None, Query(description="From the previous page's next_cursor.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    status_: Annotated[
+        Literal["registered", "cancelled", "no-show"] | None, Query(alias="status")
+    ] = None,
+    solo: bool | None = None,
+    dinner: bool | None = None,
+) -> AttendeePage:
+    """Attendees in external-id order, a page at a time, with optional filters."""
+    rows, next_cursor = attendee_service.list_attendees(
+        session,
+        conference=access.conference,
+        limit=limit,
+        cursor=cursor,
+        status=status_,
+        solo=solo,
+        dinner=dinner,
+    )
+    return AttendeePage(items=[attendee_out(session, a) for a in rows], next_cursor=next_cursor)
+
+
+@router.put(
+    "/{external_id}",
+    summary="Create or update an attendee",
+    responses={200: {"description": "Updated"}, 201: {"description": "Created"}},
+)
+def put_attendee(
+    external_id: str,
+    data: AttendeeIn,
+    access: IngestAccess,
+    session: SessionDep,
+    response: Response,
+) -> AttendeeOut:
+    """Idempotent upsert by the registration system's id: 201 when created, 200 otherwise.
+
+    Fields left out keep their current value, so a registration system that does not know the
+    attendee's own profile never wipes it.
+    """
+    result = attendee_service.upsert_attendee(
+        session,
+        conference=access.conference,
+        external_id=external_id,
+        given=data.model_dump(exclude_unset=True),
+        actor=access.caller.actor,
+    )
+    response.status_code = (
+        status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
+    )
+    return attendee_out(session, result.attendee)
+
+
+@router.patch("/{external_id}", summary="Update some of an attendee's fields")
+def patch_attendee(
+    external_id: str, data: AttendeePatch, access: IngestAccess, session: SessionDep
+) -> AttendeeOut:
+    """Change only the fields given; cancelling is `{"status": "cancelled"}`."""
+    result = attendee_service.upsert_attendee(
+        session,
+        conference=access.conference,
+        external_id=external_id,
+        given=data.model_dump(exclude_unset=True),
+        actor=access.caller.actor,
+        must_exist=True,
+    )
+    return attendee_out(session, result.attendee)
+
+
+@router.get("/{external_id}", summary="Get an attendee")
+def get_attendee(external_id: str, access: ReadAccess, session: SessionDep) -> AttendeeOut:
+    """One attendee, with their private link."""
+    attendee = attendee_service.get_attendee(
+        session, conference=access.conference, external_id=external_id
+    )
+    return attendee_out(session, attendee)
+
+
+@router.delete(
+    "/{external_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Erase an attendee"
+)
+def delete_attendee(external_id: str, access: WriteAccess, session: SessionDep) -> Response:
+    """Erase the person's data and their unpublished seats (to cancel, PATCH the status)."""
+    attendee = attendee_service.get_attendee(
+        session, conference=access.conference, external_id=external_id
+    )
+    attendee_service.erase_attendee(
+        session, conference=access.conference, attendee=attendee, actor=access.caller.actor
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{external_id}/link:revoke", summary="Revoke an attendee's private link")
+def revoke_link(external_id: str, access: WriteAccess, session: SessionDep) -> AttendeeOut:
+    """Make the old link stop working and issue a new one."""
+    attendee = attendee_service.get_attendee(
+        session, conference=access.conference, external_id=external_id
+    )
+    attendee_service.revoke_link(session, attendee=attendee)
+    return attendee_out(session, attendee)

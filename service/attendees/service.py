@@ -1,0 +1,296 @@
+"""Attendee logic and queries: upserts, batches, listing, erasure."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from service.attendees import links
+from service.attendees.fields import AttendeeFields
+from service.audit import service as audit
+from service.db import utcnow
+from service.errors import Invalid, NotFound
+from service.models import Assignment, Attendee, Conference, Plan
+
+FIELDS = tuple(name for name in AttendeeFields.model_fields if name != "external_id")
+UNPUBLISHED = ("queued", "running", "ready", "failed")
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    attendee: Attendee
+    outcome: str  # created, updated or unchanged
+
+
+class FieldErrors(Exception):
+    """Validation errors of one attendee, each as {"pointer", "detail"}."""
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+def validation_errors(exc: ValidationError, *, prefix: str = "#/body") -> list[dict[str, str]]:
+    return [
+        {"pointer": prefix + "".join(f"/{p}" for p in e["loc"]), "detail": e["msg"]}
+        for e in exc.errors()
+    ]
+
+
+def _current(attendee: Attendee) -> dict[str, Any]:
+    return {name: getattr(attendee, name) for name in FIELDS}
+
+
+def find_attendee(session: Session, *, conference: Conference, external_id: str) -> Attendee | None:
+    stmt = select(Attendee).where(
+        Attendee.conference_id == conference.id,
+        Attendee.external_id == external_id,
+        Attendee.erased_at.is_(None),
+    )
+    return session.scalar(stmt)
+
+
+def get_attendee(session: Session, *, conference: Conference, external_id: str) -> Attendee:
+    attendee = find_attendee(session, conference=conference, external_id=external_id)
+    if attendee is None:
+        raise NotFound(f"Attendee '{external_id}' was not found in this conference.")
+    return attendee
+
+
+def merge_fields(
+    existing: Attendee | None, *, external_id: str, given: Mapping[str, Any]
+) -> AttendeeFields:
+    """Validate the fields given on top of what the attendee already has.
+
+    Raises:
+        FieldErrors: with one entry per bad field.
+    """
+    values = _current(existing) if existing is not None else {}
+    values.update({k: v for k, v in given.items() if k != "external_id"})
+    values["external_id"] = external_id
+    if existing is None and not values.get("name"):
+        raise FieldErrors([{"pointer": "/name", "detail": "A new attendee needs a name."}])
+    try:
+        return AttendeeFields.model_validate(values)
+    except ValidationError as exc:
+        raise FieldErrors(validation_errors(exc, prefix="")) from exc
+
+
+def apply_fields(
+    session: Session,
+    *,
+    conference: Conference,
+    existing: Attendee | None,
+    fields: AttendeeFields,
+    actor: str,
+    record_audit: bool = True,
+) -> UpsertResult:
+    """Write validated fields: create the attendee or update it if anything changed.
+
+    Bulk writers pass ``record_audit=False`` and log one event for the whole batch.
+    """
+    values = fields.model_dump(exclude={"external_id"})
+    if existing is None:
+        attendee = Attendee(conference_id=conference.id, external_id=fields.external_id, **values)
+        session.add(attendee)
+        session.flush()
+        links.issue_link(session, attendee)
+        if record_audit:
+            audit.record(
+                session,
+                actor=actor,
+                action="attendee.created",
+                target_type="attendee",
+                target_id=fields.external_id,
+                conference_id=conference.id,
+            )
+        return UpsertResult(attendee, "created")
+    changed = sorted(k for k, v in values.items() if getattr(existing, k) != v)
+    if not changed:
+        return UpsertResult(existing, "unchanged")
+    for key in changed:
+        setattr(existing, key, values[key])
+    if record_audit:
+        audit.record(
+            session,
+            actor=actor,
+            action="attendee.updated",
+            target_type="attendee",
+            target_id=existing.external_id,
+            conference_id=conference.id,
+            details={"fields": changed},
+        )
+    return UpsertResult(existing, "updated")
+
+
+def upsert_attendee(
+    session: Session,
+    *,
+    conference: Conference,
+    external_id: str,
+    given: Mapping[str, Any],
+    actor: str,
+    must_exist: bool = False,
+) -> UpsertResult:
+    """Create or update one attendee from the fields given (PUT and PATCH)."""
+    if given.get("external_id") not in (None, external_id):
+        raise Invalid(
+            "The body's external_id differs from the one in the path.",
+            errors=[{"pointer": "#/body/external_id", "detail": "must match the path"}],
+        )
+    existing = find_attendee(session, conference=conference, external_id=external_id)
+    if existing is None and must_exist:
+        raise NotFound(f"Attendee '{external_id}' was not found in this conference.")
+    try:
+        fields = merge_fields(existing, external_id=external_id, given=given)
+    except FieldErrors as exc:
+        errors = [{**e, "pointer": "#/body" + e["pointer"]} for e in exc.errors]
+        raise Invalid(f"Attendee '{external_id}' is not valid.", errors=errors) from exc
+    return apply_fields(
+        session, conference=conference, existing=existing, fields=fields, actor=actor
+    )
+
+
+def upsert_many(
+    session: Session,
+    *,
+    conference: Conference,
+    items: Iterable[tuple[str, Mapping[str, Any]]],
+    actor: str,
+    action: str = "attendees.batch",
+) -> list[UpsertResult]:
+    """Write many already-checked upserts, looking existing attendees up in one query.
+
+    Raises:
+        FieldErrors: if an item does not validate (callers check items first).
+    """
+    pending = list(items)
+    ids = [external_id for external_id, _ in pending]
+    existing = {
+        a.external_id: a
+        for a in session.scalars(
+            select(Attendee).where(
+                Attendee.conference_id == conference.id,
+                Attendee.external_id.in_(ids),
+                Attendee.erased_at.is_(None),
+            )
+        )
+    }
+    results = []
+    for external_id, given in pending:
+        current = existing.get(external_id)
+        fields = merge_fields(current, external_id=external_id, given=given)
+        result = apply_fields(
+            session,
+            conference=conference,
+            existing=current,
+            fields=fields,
+            actor=actor,
+            record_audit=False,
+        )
+        existing[external_id] = result.attendee
+        results.append(result)
+    counts = {o: sum(r.outcome == o for r in results) for o in ("created", "updated", "unchanged")}
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="attendee",
+        conference_id=conference.id,
+        details=counts,
+    )
+    return results
+
+
+def list_attendees(
+    session: Session,
+    *,
+    conference: Conference,
+    limit: int,
+    cursor: str | None = None,
+    status: str | None = None,
+    solo: bool | None = None,
+    dinner: bool | None = None,
+) -> tuple[list[Attendee], str | None]:
+    """One page of attendees ordered by external id, and the cursor of the next page."""
+    stmt = select(Attendee).where(
+        Attendee.conference_id == conference.id, Attendee.erased_at.is_(None)
+    )
+    if cursor:
+        stmt = stmt.where(Attendee.external_id > decode_cursor(cursor))
+    if status is not None:
+        stmt = stmt.where(Attendee.status == status)
+    if solo is not None:
+        stmt = stmt.where(Attendee.solo == solo)
+    if dinner is not None:
+        stmt = stmt.where(Attendee.dinner == dinner)
+    rows = list(session.scalars(stmt.order_by(Attendee.external_id).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].external_id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def encode_cursor(external_id: str) -> str:
+    return base64.urlsafe_b64encode(external_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise Invalid(
+            "The cursor is not one this API gave out.",
+            errors=[{"pointer": "#/query/cursor", "detail": "invalid cursor"}],
+        ) from exc
+
+
+def erase_attendee(
+    session: Session, *, conference: Conference, attendee: Attendee, actor: str
+) -> None:
+    """Erase a person's data.
+
+    Their seats in plans that are not published are removed. Seats in a published plan stay
+    as an anonymous seat, so tablemates' plans and the "new faces" history do not shift under
+    them; nothing about the person remains.
+    """
+    unpublished = select(Plan.id).where(
+        Plan.conference_id == conference.id, Plan.status.in_(UNPUBLISHED)
+    )
+    session.execute(
+        delete(Assignment).where(
+            Assignment.attendee_id == attendee.id, Assignment.plan_id.in_(unpublished)
+        )
+    )
+    erased_ref = f"erased-{attendee.id}"
+    audit.record(
+        session,
+        actor=actor,
+        action="attendee.erased",
+        target_type="attendee",
+        target_id=erased_ref,
+        conference_id=conference.id,
+    )
+    attendee.external_id = erased_ref
+    attendee.name = "Former attendee"
+    attendee.email = None
+    for key in ("affiliation", "interests", "hometown", "dietary", "accessibility"):
+        setattr(attendee, key, "")
+    attendee.languages = []
+    attendee.party = None
+    attendee.extra = {}
+    attendee.visibility = {}
+    attendee.status = "cancelled"
+    attendee.link_token_hash = None
+    attendee.erased_at = utcnow()
+
+
+def revoke_link(session: Session, *, attendee: Attendee) -> str:
+    """Invalidate the attendee's link and return the new token."""
+    attendee.link_version += 1
+    return links.issue_link(session, attendee)

@@ -1,0 +1,200 @@
+"""The ``hallway`` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import track
+
+from service.config import get_settings
+
+app = typer.Typer(help="Hallway: conference hallway-track matching.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+) -> None:
+    """Serve the web application and API."""
+    import uvicorn
+
+    if migrate_first:
+        migrate()
+    uvicorn.run("service.app:app", host=host, port=port)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from service import migrations
+
+    migrations.upgrade(get_settings().database_url)
+    err.print("database schema is up to date")
+
+
+@keys_app.command("create")
+def keys_create(
+    admin: Annotated[bool, typer.Option("--admin", help="A key for every conference.")] = False,
+    conference: Annotated[str | None, typer.Option(help="Slug of the key's conference.")] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option(help="read, write or ingest (repeatable).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "",
+) -> None:
+    """Create an API key and print it once on stdout (only its hash is kept)."""
+    from service.auth import find_conference
+    from service.db import session_scope
+    from service.errors import AppError
+    from service.keys import service as key_service
+
+    if admin == (conference is not None):
+        _fail("give either --admin or --conference SLUG")
+    with session_scope() as session:
+        conference_id = None
+        if conference is not None:
+            row = find_conference(session, conference)
+            if row is None:
+                _fail(f"no conference '{conference}'")
+            assert row is not None
+            conference_id = row.id
+        try:
+            new = key_service.create_key(
+                session,
+                conference_id=conference_id,
+                scopes=scope or ["read"],
+                name=name or ("admin" if admin else ""),
+                is_admin=admin,
+            )
+        except AppError as exc:
+            _fail(exc.detail)
+            return
+        secret = new.secret
+    typer.echo(secret)
+
+
+def _conference_or_fail(session: Any, slug: str) -> Any:
+    from service.auth import find_conference
+
+    row = find_conference(session, slug)
+    if row is None:
+        _fail(f"no conference '{slug}'")
+    return row
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    conference: Annotated[str, typer.Option(help="Conference slug.")],
+    dry_run: Annotated[bool, typer.Option(help="Only report what would happen.")] = False,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the good rows even if some are bad.")
+    ] = False,
+) -> None:
+    """Import attendees from a CSV or XLSX export."""
+    from service.attendees.importing import import_file
+    from service.db import session_scope
+    from service.errors import AppError
+
+    data = file.read_bytes()
+    try:
+        with session_scope() as session, err.status(f"importing {file.name}"):
+            result = import_file(
+                session,
+                conference=_conference_or_fail(session, conference),
+                data=data,
+                filename=file.name,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                actor="cli",
+            )
+    except AppError as exc:
+        err.print(f"[bold red]error:[/] {exc.detail}")
+        for problem in exc.errors:
+            where = f"row {problem.get('row')}, {problem.get('column') or 'file'}"
+            err.print(f"  {where}: {problem['detail']}")
+        raise typer.Exit(1) from exc
+    for found in result.problems:
+        err.print(f"  row {found.row}, {found.column or 'file'}: {found.message}")
+    verb = "would import" if dry_run else "imported"
+    typer.echo(
+        f"{verb} {result.created} new, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.invalid} invalid ({result.source_format} format)"
+    )
+
+
+@app.command()
+def export(
+    conference: Annotated[str, typer.Option(help="Conference slug.")],
+    format: Annotated[str, typer.Option(help="csv, json or xlsx.")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="File to write; stdout if omitted.")] = None,
+) -> None:
+    """Export the published plan, one row per attendee per round."""
+    from service.db import session_scope
+    from service.errors import AppError
+    from service.exports import render
+    from service.exports.service import PLAN_COLUMNS, published_plan_rows
+
+    if format not in ("csv", "json", "xlsx"):
+        _fail("format must be csv, json or xlsx")
+    if format == "xlsx" and out is None:
+        _fail("xlsx needs --out FILE")
+    try:
+        with session_scope() as session:
+            rows = list(
+                track(
+                    published_plan_rows(
+                        session, conference=_conference_or_fail(session, conference)
+                    ),
+                    description="reading plan",
+                    console=err,
+                )
+            )
+    except AppError as exc:
+        _fail(exc.detail)
+        return
+    if format == "csv":
+        chunks: Any = render.render_csv(rows, columns=PLAN_COLUMNS)
+        data = b"".join(chunks)
+    elif format == "json":
+        data = render.render_json(rows, columns=PLAN_COLUMNS)
+    else:
+        data = render.render_xlsx(rows, columns=PLAN_COLUMNS)
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out.write_bytes(data)
+        err.print(f"wrote {len(rows)} rows to {out}")
+
+
+@app.command()
+def demo(
+    attendees: Annotated[int, typer.Option(help="How many attendees to generate.")] = 240,
+) -> None:
+    """Load the demo conference (once; does nothing if it exists)."""
+    from service.demo import load_demo
+
+    key = load_demo(n_attendees=attendees)
+    if key is None:
+        err.print("demo conference 'demo' already present")
+        return
+    err.print(f"demo conference 'demo' loaded with {attendees} attendees")
+    err.print("its organizer key (read, write), shown only this once:")
+    typer.echo(key)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

@@ -1,0 +1,70 @@
+"""Conference resources as the API shows them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$"
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is not None and value not in available_timezones():
+        raise ValueError(f"'{value}' is not an IANA time zone such as 'Europe/Berlin'.")
+    return value
+
+
+class ConferenceIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "slug": "pycon-de-2027",
+                    "name": "PyCon DE 2027",
+                    "timezone": "Europe/Berlin",
+                    "location": "Darmstadt",
+                    "starts_on": "2027-04-14",
+                    "ends_on": "2027-04-16",
+                }
+            ]
+        },
+    )
+
+    slug: str = Field(pattern=SLUG_PATTERN, description="Short name used in URLs and the CLI.")
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(default="UTC", description="IANA time zone of the venue.")
+    location: str = Field(default="", max_length=200)
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class ConferencePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "New"}]})
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = None
+    location: str | None = Field(default=None, max_length=200)
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class ConferenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    timezone: str
+    location: str
+    starts_on: date | None
+    ends_on: date | None
+    created_at: datetime
+    updated_at: datetime

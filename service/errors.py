@@ -1,0 +1,147 @@
+"""One error hierarchy, rendered by one handler as RFC 9457 ``application/problem+json``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://hallway.dev/problems/"
+
+
+class AppError(Exception):
+    """Base of every error the service reports to a client."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors or [])
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class Unauthorized(AppError):
+    status, slug, title = 401, "unauthorized", "Missing or invalid API key"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="hallway"'})
+
+
+class Forbidden(AppError):
+    status, slug, title = 403, "forbidden", "Not allowed with this key"
+
+
+class NotFound(AppError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(AppError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(AppError):
+    status, slug, title = 412, "precondition-failed", "Stale version"
+
+
+class PayloadTooLarge(AppError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class Invalid(AppError):
+    status, slug, title = 422, "invalid", "Invalid input"
+
+
+class Infeasible(AppError):
+    status, slug, title = 422, "infeasible", "The rules cannot all be met"
+
+
+def problem_response(
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    slug: str,
+    instance: str,
+    errors: Sequence[dict[str, Any]] = (),
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = list(errors)
+    body.update(extra or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _pointer(loc: Sequence[Any]) -> str:
+    # FastAPI locations start with where the value came from ("body", "query", "path").
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
+    return "#/" + "/".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error of the app, ours and the framework's, as problem+json."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(
+            status=exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            slug=exc.slug,
+            instance=request.url.path,
+            errors=exc.errors,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"pointer": _pointer(e.get("loc", ())), "detail": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        return problem_response(
+            status=422,
+            title="Invalid input",
+            detail=f"{len(errors)} field(s) failed validation.",
+            slug="invalid",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        phrase = HTTPStatus(exc.status_code).phrase
+        return problem_response(
+            status=exc.status_code,
+            title=phrase,
+            detail=str(exc.detail) if exc.detail else phrase,
+            slug=phrase.lower().replace(" ", "-"),
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )

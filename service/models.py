@@ -1,0 +1,172 @@
+"""ORM rows. Table names are singular snake_case; keys are UUIDs; timestamps are aware (UTC)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, TimestampedMixin, utcnow
+
+ATTENDEE_STATUSES = ("registered", "cancelled", "no-show")
+ROUND_KINDS = ("lunch", "dinner")
+PLAN_STATUSES = ("queued", "running", "ready", "published", "superseded", "failed")
+
+
+class Conference(TimestampedMixin, Base):
+    __tablename__ = "conference"
+
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    starts_on: Mapped[str | None] = mapped_column(String(10), default=None)
+    ends_on: Mapped[str | None] = mapped_column(String(10), default=None)
+
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="conference", order_by="Round.starts_at", cascade="all, delete-orphan"
+    )
+
+
+class Attendee(TimestampedMixin, Base):
+    __tablename__ = "attendee"
+    __table_args__ = (
+        UniqueConstraint("conference_id", "external_id", name="uq_attendee_conference_external"),
+        Index("ix_attendee_link_token_hash", "link_token_hash"),
+    )
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    affiliation: Mapped[str] = mapped_column(String(200), default="")
+    interests: Mapped[str] = mapped_column(Text, default="")
+    hometown: Mapped[str] = mapped_column(String(200), default="")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    solo: Mapped[bool] = mapped_column(Boolean, default=False)
+    party: Mapped[str | None] = mapped_column(String(200), default=None)
+    dinner: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_time: Mapped[bool] = mapped_column(Boolean, default=False)
+    dietary: Mapped[str] = mapped_column(String(500), default="")
+    accessibility: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default="registered")
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What tablemates may see of this person, by field name (see the attendee page).
+    visibility: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    link_version: Mapped[int] = mapped_column(Integer, default=1)
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Round(TimestampedMixin, Base):
+    __tablename__ = "round"
+    __table_args__ = (UniqueConstraint("conference_id", "name", name="uq_round_conference_name"),)
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    table_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    capacities: Mapped[list[int] | None] = mapped_column(JSON, default=None)
+
+    conference: Mapped[Conference] = relationship(back_populates="rounds")
+
+
+class Plan(TimestampedMixin, Base):
+    __tablename__ = "plan"
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[float] = mapped_column(default=0.0)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    based_on_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("plan.id", ondelete="SET NULL"), default=None
+    )
+    moved: Mapped[int | None] = mapped_column(Integer, default=None)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PlanTable(TimestampedMixin, Base):
+    __tablename__ = "plan_table"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "round_id", "number", name="uq_plan_table_plan_round_number"),
+    )
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    capacity: Mapped[int] = mapped_column(Integer)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Assignment(TimestampedMixin, Base):
+    __tablename__ = "assignment"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "round_id", "attendee_id", name="uq_assignment_seat"),
+        Index("ix_assignment_plan_round_table", "plan_id", "round_id", "table_number"),
+    )
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    attendee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("attendee.id", ondelete="CASCADE"), index=True
+    )
+    table_number: Mapped[int] = mapped_column(Integer)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    why: Mapped[str] = mapped_column(Text, default="")
+
+
+class ApiKey(TimestampedMixin, Base):
+    __tablename__ = "api_key"
+
+    conference_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), default=None, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    conference_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), default=None, index=True
+    )
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100))
+    target_type: Mapped[str] = mapped_column(String(50))
+    target_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Setting(Base):
+    """Values the service makes for itself once and keeps, such as the link-signing secret."""
+
+    __tablename__ = "setting"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

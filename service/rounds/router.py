@@ -1,0 +1,64 @@
+"""HTTP routes for rounds (meals)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from sqlalchemy.orm import Session
+
+from service.auth import ReadAccess, WriteAccess
+from service.db import get_session
+from service.rounds import service as round_service
+from service.rounds.schemas import RoundIn, RoundOut, RoundPatch
+
+router = APIRouter(prefix="/v1/conferences/{conference_id}/rounds", tags=["rounds"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a round")
+def create_round(data: RoundIn, access: WriteAccess, session: SessionDep) -> RoundOut:
+    """Add a meal: lunch or dinner, when, where, and its table plan."""
+    row = round_service.create_round(
+        session, conference=access.conference, data=data, actor=access.caller.actor
+    )
+    return RoundOut.model_validate(row)
+
+
+@router.get("", summary="List rounds")
+def list_rounds(access: ReadAccess, session: SessionDep) -> list[RoundOut]:
+    """The conference's meals in time order."""
+    return [
+        RoundOut.model_validate(r)
+        for r in round_service.list_rounds(session, conference=access.conference)
+    ]
+
+
+@router.get("/{round_id}", summary="Get a round")
+def get_round(round_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> RoundOut:
+    """Show one meal."""
+    row = round_service.get_round(session, conference=access.conference, round_id=round_id)
+    return RoundOut.model_validate(row)
+
+
+@router.patch("/{round_id}", summary="Update a round")
+def patch_round(
+    round_id: uuid.UUID, patch: RoundPatch, access: WriteAccess, session: SessionDep
+) -> RoundOut:
+    """Change a meal's name, time, place or table plan."""
+    row = round_service.get_round(session, conference=access.conference, round_id=round_id)
+    row = round_service.update_round(
+        session, conference=access.conference, row=row, patch=patch, actor=access.caller.actor
+    )
+    return RoundOut.model_validate(row)
+
+
+@router.delete("/{round_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a round")
+def delete_round(round_id: uuid.UUID, access: WriteAccess, session: SessionDep) -> Response:
+    """Remove a meal that is not part of the published plan."""
+    row = round_service.get_round(session, conference=access.conference, round_id=round_id)
+    round_service.delete_round(
+        session, conference=access.conference, row=row, actor=access.caller.actor
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,116 @@
+"""Fixtures shared by every test: a real, migrated database per test and an HTTP client.
+
+By default each test gets its own SQLite file, copied from one migrated at session start.
+With ``HALLWAY_TEST_DATABASE_URL`` pointing at PostgreSQL, the schema is migrated once and
+every table is emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from service import migrations
+from service.config import get_settings
+from service.db import Base, get_engine, session_scope
+from service.keys import service as key_service
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+TEST_DATABASE_URL = os.environ.get("HALLWAY_TEST_DATABASE_URL", "")
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrations.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    migrations.upgrade(TEST_DATABASE_URL)
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for this test."""
+    if TEST_DATABASE_URL:
+        url: str = request.getfixturevalue("postgres_migrated")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} CASCADE"))
+        engine.dispose()
+        return url
+    template: Path = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "hallway.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """Point the service's settings at this test's database."""
+    monkeypatch.setenv("HALLWAY_DATABASE_URL", database_url)
+    monkeypatch.setenv("HALLWAY_BASE_URL", "http://hallway.test")
+    monkeypatch.setenv("HALLWAY_CACHE_DIR", str(tmp_path / "cache"))
+    _reset_caches()
+    yield database_url
+    _reset_caches()
+
+
+@pytest.fixture
+def client(settings_env: str) -> Iterator[TestClient]:
+    from service.app import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def make_key(**kwargs: Any) -> str:
+    with session_scope() as session:
+        return key_service.create_key(session, **kwargs).secret
+
+
+@pytest.fixture
+def key_factory(settings_env: str) -> Any:
+    """Make an API key straight in the database: ``key_factory(conference_id=..., scopes=[...])``."""
+    return make_key
+
+
+@pytest.fixture
+def admin_key(settings_env: str) -> str:
+    return make_key(conference_id=None, is_admin=True, name="test admin")
+
+
+@pytest.fixture
+def admin(client: TestClient, admin_key: str) -> TestClient:
+    """The client, authenticated with an admin key."""
+    client.headers["Authorization"] = f"Bearer {admin_key}"
+    return client
+
+
+@pytest.fixture
+def conference(admin: TestClient) -> dict[str, Any]:
+    response = admin.post(
+        "/v1/conferences",
+        json={"slug": "pyconf-2027", "name": "PyConf 2027", "timezone": "Europe/Berlin"},
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
