@@ -190,20 +190,25 @@ def normalise_languages(value: str | list[str] | tuple[str, ...] | None) -> list
     """
     if value is None:
         return []
-    pieces = [value] if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        return list(_normalise_cell(value))
+    return list(_normalise_cell(", ".join(str(piece) for piece in value)))
+
+
+@lru_cache(maxsize=4096)
+def _normalise_cell(cell: str) -> tuple[str, ...]:
+    # Cached: thousands of rows repeat a handful of answers ("en, de").
     names: list[str] = []
     seen: set[str] = set()
-    for piece in pieces:
-        for raw in _LANGUAGE_SEPARATORS.split(str(piece)):
-            token = _PARENTHESISED.sub(" ", raw).strip(" \t.-")
-            token = " ".join(token.split())
-            if not token:
-                continue
-            name = _language_name(token)
-            if name.casefold() not in seen:
-                seen.add(name.casefold())
-                names.append(name)
-    return names
+    for raw in _LANGUAGE_SEPARATORS.split(cell):
+        token = " ".join(_PARENTHESISED.sub(" ", raw).strip(" \t.-").split())
+        if not token:
+            continue
+        name = _language_name(token)
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return tuple(names)
 
 
 class AttendeeFields(BaseModel):
