@@ -11,6 +11,7 @@ profiles costs one vectorizer fit plus linear work.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,9 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 __all__ = ["NO_PROFILE", "STOP_WORDS", "CommonGround", "join_words", "why"]
+
+#: Attendee row indices, as a list or an integer array.
+Rows = Sequence[int] | NDArray[np.integer]
 
 NO_PROFILE = "No profile yet — add one on your page so we can introduce you."
 
@@ -45,7 +49,30 @@ people im ive
 STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | frozenset(_MULTILINGUAL + _FILLER)
 
 # Keeps "c++", "c#", "node.js" and "machine-learning" whole.
-_TOKEN_PATTERN = r"(?u)\b\w[\w+#]*(?:[.\-]\w[\w+#]*)*"
+_TOKEN = re.compile(r"(?u)\b\w[\w+#]*(?:[.\-]\w[\w+#]*)*")
+# Punctuation that ends a phrase: "testing, packaging" is two topics, not one bigram.
+_PHRASE_BREAK = re.compile(r"[,;:!?()\[\]{}/|\n\r\t\"]+|\.(?=\s|$)")
+
+
+def _terms(text: str) -> list[str]:
+    """Unigrams and bigrams of a profile; a bigram never spans a stop word or punctuation.
+
+    Example:
+        >>> _terms("Pytest fixtures and packaging, wheels")
+        ['pytest', 'fixtures', 'pytest fixtures', 'packaging', 'wheels']
+    """
+    out: list[str] = []
+    for phrase in _PHRASE_BREAK.split(text.casefold()):
+        previous: str | None = None
+        for token in _TOKEN.findall(phrase):
+            if token in STOP_WORDS or token.isdigit():
+                previous = None
+                continue
+            out.append(token)
+            if previous is not None:
+                out.append(f"{previous} {token}")
+            previous = token
+    return out
 
 
 def join_words(words: Sequence[str]) -> str:
@@ -135,7 +162,7 @@ class CommonGround:
         ...     ["pytest fixtures and packaging wheels", "packaging with wheels and pytest", ""]
         ... )
         >>> sorted(ground.shared_topics([0], [1])[0])
-        ['packaging wheels', 'pytest']
+        ['packaging', 'pytest', 'wheels']
         >>> ground.has_profile(2)
         False
     """
@@ -165,10 +192,7 @@ class CommonGround:
                 f"The 'max_df' parameter must be in (0, 1]. Got {self.max_df!r} instead."
             )
         vectorizer = TfidfVectorizer(
-            lowercase=True,
-            stop_words=sorted(STOP_WORDS),
-            token_pattern=_TOKEN_PATTERN,
-            ngram_range=(1, 2),
+            analyzer=_terms,
             min_df=min(min_df, max(n, 1)),
             max_df=self.max_df if n >= 50 else 1.0,
             max_features=self.max_features,
@@ -207,18 +231,14 @@ class CommonGround:
             [['django', 'testing']]
         """
         membership = self._membership(tables)
-        summed = (membership @ self.matrix_).tocsr()
-        present = self.matrix_.copy()
-        present.data[:] = 1.0
-        users = (membership @ present).tocsr()
-        score = summed.multiply(users).tocsr()
-        out = []
-        for t in range(len(tables)):
-            lo, hi = score.indptr[t], score.indptr[t + 1]
-            out.append(_pick(self.terms_, score.indices[lo:hi], score.data[lo:hi], top))
-        return out
+        summed = sp.csr_matrix(membership @ self.matrix_)
+        score = sp.csr_matrix(summed.multiply(self._users(membership)))
+        return [
+            _pick(self.terms_, score.indices[lo:hi], score.data[lo:hi], top)
+            for lo, hi in zip(score.indptr[:-1], score.indptr[1:], strict=True)
+        ]
 
-    def shared_topics(self, a: Sequence[int], b: Sequence[int], *, top: int = 3) -> list[list[str]]:
+    def shared_topics(self, a: Rows, b: Rows, *, top: int = 3) -> list[list[str]]:
         """Return, for each pair ``(a[k], b[k])``, the words both profiles use.
 
         Words are ranked by their contribution to the two profiles' TF-IDF cosine.
@@ -233,27 +253,48 @@ class CommonGround:
         left = self.matrix_[np.asarray(a, dtype=np.int64)]
         right = self.matrix_[np.asarray(b, dtype=np.int64)]
         both = sp.csr_matrix(left.multiply(right))
-        out = []
-        for k in range(len(a)):
-            lo, hi = both.indptr[k], both.indptr[k + 1]
-            out.append(_pick(self.terms_, both.indices[lo:hi], both.data[lo:hi], top))
-        return out
+        return [
+            _pick(self.terms_, both.indices[lo:hi], both.data[lo:hi], top)
+            for lo, hi in zip(both.indptr[:-1], both.indptr[1:], strict=True)
+        ]
 
-    def only_topics(self, i: int, others: Sequence[int], *, top: int = 2) -> list[str]:
-        """Return attendee ``i``'s strongest words that none of ``others`` uses.
+    def only_topics(
+        self,
+        rows: Rows,
+        tables: Sequence[Sequence[int]],
+        seat_table: Rows,
+        *,
+        top: int = 2,
+    ) -> list[list[str]]:
+        """Return, for each ``rows[k]``, its strongest words nobody else at its table uses.
+
+        Args:
+            rows: Attendee rows.
+            tables: For each table, the row indices of its members.
+            seat_table: Index into ``tables`` of the table of ``rows[k]``.
+            top: Words per attendee.
 
         Example:
             >>> ground = CommonGround().fit(["rust and gardening", "gardening tips", "chess"])
-            >>> ground.only_topics(0, [1, 2])
-            ['rust']
+            >>> ground.only_topics([0, 2], [[0, 1], [2]], [0, 1])
+            [['rust'], ['chess']]
         """
-        row = self.matrix_[i]
-        if others:
-            used = np.unique(self.matrix_[np.asarray(others, dtype=np.int64)].indices)
-            keep = ~np.isin(row.indices, used)
-        else:
-            keep = np.ones(len(row.indices), dtype=bool)
-        return _pick(self.terms_, row.indices[keep], row.data[keep], top)
+        users = self._users(self._membership(tables))
+        alone = users.copy()
+        alone.data = (alone.data == 1).astype(np.float32)
+        mine = self.matrix_[np.asarray(rows, dtype=np.int64)]
+        only = sp.csr_matrix(mine.multiply(alone[np.asarray(seat_table, dtype=np.int64)]))
+        only.eliminate_zeros()
+        return [
+            _pick(self.terms_, only.indices[lo:hi], only.data[lo:hi], top)
+            for lo, hi in zip(only.indptr[:-1], only.indptr[1:], strict=True)
+        ]
+
+    def _users(self, membership: sp.csr_matrix) -> sp.csr_matrix:
+        """Per table and term, how many members use the term."""
+        present = self.matrix_.copy()
+        present.data[:] = 1.0
+        return sp.csr_matrix(membership @ present)
 
     def _membership(self, tables: Sequence[Sequence[int]]) -> sp.csr_matrix:
         rows = np.repeat(np.arange(len(tables)), [len(t) for t in tables])

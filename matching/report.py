@@ -1,0 +1,361 @@
+"""The plan report: every rule measured per round and per table, and each attendee's "why".
+
+:func:`build_report` returns plain JSON-able data (dicts, lists, str, int, float rounded to four
+places, bool, None; never NaN) that the service stores as is. Its shape, version 1::
+
+    {
+      "version": 1,
+      "summary": {
+        "attendees": 120, "rounds": 3, "hard_violations": 0,
+        "coworker_pairs": 4, "coworker_pairs_min": 4, "party_pairs": 0, "party_pairs_min": 0,
+        "repeated_pairs": 0, "solo_spread_max": 1, "lone_outsiders": 0,
+        "party_without_solo": 0, "language_isolated": 0, "kindred_share_min": 0.83,
+        "diversity_ratio_min": 0.97, "kindred_threshold": 0.41
+      },
+      "hard": [                      # at most 100 entries; summary.hard_violations has the total
+        {"rule": "pin", "round": "Lunch 1", "table": 2, "attendees": ["a7"], "message": "..."}
+      ],
+      "rounds": [
+        {
+          "name": "Lunch 1", "kind": "lunch", "eligible": 120, "seated": 120, "tables": 12,
+          "hard_violations": 0,
+          "violations": {"coworker_pairs": 2, "party_pairs": 0, "repeated_pairs": 0,
+                         "solo_spread": 0, "lone_outsiders": 0, "party_without_solo": 0,
+                         "first_timer_mix": 1, "language_isolated": 0, "no_kindred": 14},
+          "minimum": {"coworker_pairs": 2, "party_pairs": 0, "first_timer_mix": 0},
+          "solo_spread": 1, "kindred_share": 0.88, "diversity_ratio": 0.97,
+          "within_distance": 0.78, "random_distance": 0.8, "hometown_mix": 0.9, "note": null,
+          "tables_detail": [
+            {"table": 1, "members": ["a1", "a9", ...], "size": 10, "capacity": 10,
+             "violations": {"coworker_pairs": 0, "party_pairs": 0, "repeated_pairs": 0,
+                            "solo_spread": 0, "lone_outsider": 0, "party_without_solo": 0,
+                            "first_timer_mix": 0, "language_isolated": 0, "no_kindred": 1},
+             "common_ground": 0.52, "diversity": 0.81, "kindred": 9, "hometowns": 7,
+             "hometowns_given": 8, "first_timers": 3, "solo": 2,
+             "topics": ["testing", "packaging", "django"]}
+          ]
+        }
+      ],
+      "attendees": {
+        "a1": {"Lunch 1": {"table": 1, "kindred": "a9", "similarity": 0.61, "is_kindred": true,
+                           "shared_topics": ["testing"],
+                           "why": "You and Ada Lovelace both talk about testing."}}
+      }
+    }
+
+Tables are numbered from 1 here ("Table 1" for humans); in a :data:`~matching.types.Seating` and
+in :class:`~matching.types.Pin` they are 0-based, so ``table - 1`` indexes the seating.
+
+Figures, as :mod:`matching.rules` defines them:
+
+* ``common_ground``: mean over members of the similarity to their closest tablemate.
+* ``diversity``: mean within-table cosine distance; ``diversity_ratio`` divides the round's mean
+  within-table distance by the mean distance of random pairs (1.0 is as mixed as chance).
+* ``kindred``: the closest tablemate, whether or not the similarity reaches
+  ``summary.kindred_threshold`` (``is_kindred`` says); ``kindred_share`` counts attendees with a
+  tablemate at or above it.
+* ``hometown_mix``: mean over tables of distinct home towns per member who gave one.
+* ``minimum``: the unavoidable count of a rule in that round (a lower bound, see
+  :func:`matching.rules.unavoidable_pairs`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from matching.explain import CommonGround, why
+from matching.rules import FloatArray, HardViolation, RoundCheck, TableCheck, check_plan
+from matching.types import Attendee, Constraints, History, Round, Seating
+
+__all__ = ["REPORT_VERSION", "attendee_view", "build_report", "table_view"]
+
+REPORT_VERSION = 1
+_MAX_HARD_LISTED = 100
+
+
+def _num(value: float | None, places: int = 4) -> float | None:
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return round(float(value), places)
+
+
+def _min(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def _hard_json(v: HardViolation) -> dict[str, Any]:
+    return {
+        "rule": v.rule,
+        "round": v.round,
+        "table": None if v.table is None else v.table + 1,
+        "attendees": list(v.attendees),
+        "message": v.message,
+    }
+
+
+def _table_json(t: TableCheck, topics: list[str]) -> dict[str, Any]:
+    size = len(t.members)
+    return {
+        "table": t.index + 1,
+        "members": list(t.members),
+        "size": size,
+        "capacity": t.capacity,
+        "violations": {
+            "coworker_pairs": t.coworker_pairs,
+            "party_pairs": t.party_pairs,
+            "repeated_pairs": t.repeated_pairs,
+            "solo_spread": int(t.solo_outside),
+            "lone_outsider": int(t.lone_outsider),
+            "party_without_solo": int(t.party_without_solo),
+            "first_timer_mix": int(t.first_timer_mix_missing),
+            "language_isolated": t.language_isolated,
+            "no_kindred": size - t.kindred if size >= 2 else 0,
+        },
+        "common_ground": _num(t.common_ground),
+        "diversity": _num(t.diversity),
+        "kindred": t.kindred,
+        "hometowns": t.hometowns,
+        "hometowns_given": t.hometowns_given,
+        "first_timers": t.first_timers,
+        "solo": t.solo,
+        "topics": topics,
+    }
+
+
+def _round_json(rc: RoundCheck, n_hard: int, topics: list[list[str]]) -> dict[str, Any]:
+    mixes = [t.hometowns / t.hometowns_given for t in rc.tables if t.hometowns_given]
+    return {
+        "name": rc.name,
+        "kind": rc.kind,
+        "eligible": rc.eligible,
+        "seated": rc.seated,
+        "tables": sum(1 for t in rc.tables if t.members),
+        "hard_violations": n_hard,
+        "violations": {
+            "coworker_pairs": rc.coworker_pairs,
+            "party_pairs": rc.party_pairs,
+            "repeated_pairs": rc.repeated_pairs,
+            "solo_spread": rc.solo_spread_tables,
+            "lone_outsiders": rc.lone_outsiders,
+            "party_without_solo": rc.party_without_solo,
+            "first_timer_mix": rc.first_timer_mix,
+            "language_isolated": rc.language_isolated,
+            "no_kindred": rc.no_kindred,
+        },
+        "minimum": {
+            "coworker_pairs": rc.coworker_pairs_min,
+            "party_pairs": rc.party_pairs_min,
+            "first_timer_mix": rc.first_timer_mix_min,
+        },
+        "solo_spread": rc.solo_spread,
+        "kindred_share": _num(rc.kindred_share),
+        "diversity_ratio": _num(rc.diversity_ratio),
+        "within_distance": _num(rc.within_distance),
+        "random_distance": _num(rc.random_distance),
+        "hometown_mix": _num(sum(mixes) / len(mixes)) if mixes else None,
+        "note": rc.capacities_note,
+        "tables_detail": [
+            _table_json(t, words) for t, words in zip(rc.tables, topics, strict=True)
+        ],
+    }
+
+
+def _explain_round(
+    rc: RoundCheck,
+    ground: CommonGround,
+    attendees: Sequence[Attendee],
+    pos: dict[str, int],
+    threshold: float | None,
+    out: dict[str, dict[str, Any]],
+) -> list[list[str]]:
+    tables = [[pos[m] for m in t.members] for t in rc.tables]
+    topics = ground.table_topics(tables)
+    seats = rc.seat_attendee
+    mates = rc.seat_mate
+    paired = np.flatnonzero(mates >= 0)
+    shared_of: dict[int, list[str]] = dict(
+        zip(paired.tolist(), ground.shared_topics(seats[paired], mates[paired]), strict=True)
+    )
+    # Only attendees with a profile and nothing in common with their closest mate need the
+    # "only one here" words.
+    lonely = [s for s in paired.tolist() if not shared_of[s] and ground.has_profile(int(seats[s]))]
+    only_of = dict(
+        zip(
+            lonely,
+            ground.only_topics(seats[lonely], tables, rc.seat_table[lonely]),
+            strict=True,
+        )
+    )
+    for s, i in enumerate(seats.tolist()):
+        mate = int(mates[s])
+        sim = _num(float(rc.seat_similarity[s])) if mate >= 0 else None
+        mate_name = (attendees[mate].name or attendees[mate].id) if mate >= 0 else None
+        shared = shared_of.get(s, [])
+        out[attendees[i].id][rc.name] = {
+            "table": int(rc.seat_table[s]) + 1,
+            "kindred": attendees[mate].id if mate >= 0 else None,
+            "similarity": sim,
+            "is_kindred": bool(
+                mate >= 0 and threshold is not None and rc.seat_similarity[s] >= threshold
+            ),
+            "shared_topics": shared,
+            "why": why(
+                has_profile=ground.has_profile(i),
+                mate=mate_name,
+                shared=shared,
+                only=only_of.get(s, ()),
+            ),
+        }
+    return topics
+
+
+def build_report(
+    attendees: Sequence[Attendee],
+    rounds: Sequence[Round],
+    seating: Seating,
+    embeddings: FloatArray,
+    *,
+    history: History = (),
+    constraints: Constraints | None = None,
+    kindred_threshold: float | None = None,
+) -> dict[str, Any]:
+    """Measure a plan and explain it, as JSON-able data (shape in the module docstring).
+
+    Args:
+        attendees: Registered attendees; row ``i`` of ``embeddings`` is ``attendees[i]``.
+        rounds: The rounds in chronological order.
+        seating: The plan.
+        embeddings: Profile embeddings, ``(n, d)``.
+        history: Tables of earlier meals; meeting again counts as a repeated pair.
+        constraints: Organizer pins, keep-apart and keep-together.
+        kindred_threshold: Similarity that makes a tablemate kindred; the 0.9 quantile of all
+            pairs when None.
+
+    Returns:
+        The report.
+
+    Example:
+        >>> people = [
+        ...     Attendee(id="a", name="Ada", interests="pytest and packaging"),
+        ...     Attendee(id="b", name="Bob", interests="packaging wheels"),
+        ... ]
+        >>> report = build_report(
+        ...     people, [Round(name="Lunch", table_size=2)], {"Lunch": [["a", "b"]]}, np.eye(2)
+        ... )
+        >>> report["attendees"]["a"]["Lunch"]["why"]
+        'You and Bob both talk about packaging.'
+    """
+    check = check_plan(
+        attendees,
+        rounds,
+        seating,
+        embeddings,
+        history=history,
+        constraints=constraints,
+        kindred_threshold=kindred_threshold,
+    )
+    threshold = check.kindred_threshold
+    ground = CommonGround().fit([a.interests for a in attendees])
+    pos = {a.id: i for i, a in enumerate(attendees)}
+    per_attendee: dict[str, dict[str, Any]] = {a.id: {} for a in attendees}
+    hard_by_round: dict[str | None, int] = {}
+    for v in check.hard:
+        hard_by_round[v.round] = hard_by_round.get(v.round, 0) + 1
+    rounds_json = [
+        _round_json(
+            rc,
+            hard_by_round.get(rc.name, 0),
+            _explain_round(rc, ground, attendees, pos, threshold, per_attendee),
+        )
+        for rc in check.rounds
+    ]
+    summary = {
+        "attendees": len(attendees),
+        "rounds": len(rounds),
+        "hard_violations": len(check.hard),
+        "coworker_pairs": sum(rc.coworker_pairs for rc in check.rounds),
+        "coworker_pairs_min": sum(rc.coworker_pairs_min for rc in check.rounds),
+        "party_pairs": sum(rc.party_pairs for rc in check.rounds),
+        "party_pairs_min": sum(rc.party_pairs_min for rc in check.rounds),
+        "repeated_pairs": sum(rc.repeated_pairs for rc in check.rounds),
+        "solo_spread_max": max((rc.solo_spread for rc in check.rounds), default=0),
+        "lone_outsiders": sum(rc.lone_outsiders for rc in check.rounds),
+        "party_without_solo": sum(rc.party_without_solo for rc in check.rounds),
+        "language_isolated": sum(rc.language_isolated for rc in check.rounds),
+        "kindred_share_min": _num(_min([rc.kindred_share for rc in check.rounds])),
+        "diversity_ratio_min": _num(_min([rc.diversity_ratio for rc in check.rounds])),
+        "kindred_threshold": _num(threshold),
+    }
+    return {
+        "version": REPORT_VERSION,
+        "summary": summary,
+        "hard": [_hard_json(v) for v in check.hard[:_MAX_HARD_LISTED]],
+        "rounds": rounds_json,
+        "attendees": per_attendee,
+    }
+
+
+def table_view(report: dict[str, Any], round_name: str, table: int) -> dict[str, Any]:
+    """Return one table's detail from a report (``table`` numbered from 1).
+
+    Raises:
+        KeyError: If the round or table is not in the report.
+
+    Example:
+        >>> report = {"rounds": [{"name": "Lunch", "tables_detail": [{"table": 1}]}]}
+        >>> table_view(report, "Lunch", 1)
+        {'table': 1}
+    """
+    for rnd in report["rounds"]:
+        if rnd["name"] == round_name:
+            detail: list[dict[str, Any]] = rnd["tables_detail"]
+            if 1 <= table <= len(detail) and detail[table - 1]["table"] == table:
+                return detail[table - 1]
+            raise KeyError(f"Round {round_name!r} has no table {table}.")
+    raise KeyError(f"The report has no round {round_name!r}.")
+
+
+def attendee_view(report: dict[str, Any], attendee_id: str) -> dict[str, Any]:
+    """Return what one attendee may see: per round their table, tablemates, topics and why.
+
+    Tablemates are ids (the service adds names and short profiles it is allowed to show); no
+    other attendee's figures are included.
+
+    Raises:
+        KeyError: If the attendee is not part of the report.
+
+    Example:
+        >>> people = [Attendee(id="a", interests="rust"), Attendee(id="b", interests="rust")]
+        >>> report = build_report(
+        ...     people, [Round(name="Lunch", table_size=2)], {"Lunch": [["a", "b"]]}, np.eye(2)
+        ... )
+        >>> view = attendee_view(report, "a")
+        >>> view["rounds"][0]["tablemates"], view["rounds"][0]["why"]
+        (['b'], 'You and b both talk about rust.')
+    """
+    mine = report["attendees"][attendee_id]
+    rounds = []
+    for rnd in report["rounds"]:
+        seat = mine.get(rnd["name"])
+        if seat is None:
+            continue
+        table = table_view(report, rnd["name"], seat["table"])
+        rounds.append(
+            {
+                "round": rnd["name"],
+                "kind": rnd["kind"],
+                "table": seat["table"],
+                "tablemates": [m for m in table["members"] if m != attendee_id],
+                "topics": table["topics"],
+                "kindred": seat["kindred"],
+                "similarity": seat["similarity"],
+                "shared_topics": seat["shared_topics"],
+                "why": seat["why"],
+            }
+        )
+    return {"attendee": attendee_id, "rounds": rounds}
