@@ -334,8 +334,8 @@ def _delimiter(text: str) -> tuple[str, str]:
     """Find the delimiter; returns the text without an Excel ``sep=`` line, and the delimiter."""
     hint = _SEP_LINE.match(text)
     if hint and hint.group(1) in _DELIMITERS:
-        # Excel hides the hint line, so it is not a row either; keep numbering by blanking it.
-        return "\n" + text[hint.end() :], hint.group(1)
+        # Excel reads the hint and does not show it, so rows are numbered without it.
+        return text[hint.end() :], hint.group(1)
     sample = text[:_SNIFF_BYTES]
     if len(text) > _SNIFF_BYTES and "\n" in sample:
         sample = sample[: sample.rindex("\n")]

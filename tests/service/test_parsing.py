@@ -293,8 +293,8 @@ def test_excel_sep_hint_line_sets_the_delimiter_and_is_not_a_row() -> None:
     result = parse_attendee_file(data, filename="people.csv")
 
     assert result.delimiter == ";"
-    assert result.header_row == 2
-    assert [(r.row, r.fields.interests) for r in result.rows] == [(3, "a, b, c"), (4, "d, e")]
+    assert result.header_row == 1
+    assert [(r.row, r.fields.interests) for r in result.rows] == [(2, "a, b, c"), (3, "d, e")]
 
 
 def test_header_below_a_report_title_is_found() -> None:
