@@ -137,6 +137,9 @@ def _tabu_search(
     ts_best = cur
     ts_lab[:] = lab
     stall = 0
+    M = np.empty((n, m))
+    MT = np.empty((m, n))
+    buf = np.empty(n)
     while stall < depth and it < iter_end:
         if it % 64 == 0 and _clock() > deadline:
             break
@@ -172,18 +175,32 @@ def _tabu_search(
                         bi = i
                         bj = -1
                         bb = b
+        # M[k, g]: gain of moving k to g, with -inf at k's own group so that pairs inside one
+        # group drop out of the swap scan without a branch.
+        for k in range(n):
+            gk = G[k, lab[k]]
+            for g in range(m):
+                M[k, g] = G[k, g] - gk
+                MT[g, k] = M[k, g]
+            M[k, lab[k]] = -np.inf
         for i in range(n - 1):
             a = lab[i]
-            Gi = G[i]
-            gia = Gi[a]
+            Mi = M[i]
+            MTa = MT[a]
             row = D[i]
+            # A branch-free pass finds this row's best swap; most rows then need no second look.
+            top = -np.inf
             for j in range(i + 1, n):
-                b = lab[j]
-                if b == a:
-                    continue
-                d = Gi[b] - gia + G[j, a] - G[j, b] - 2.0 * row[j]
+                v = Mi[lab[j]] + MTa[j] - 2.0 * row[j]
+                buf[j] = v
+                top = max(top, v)
+            if top < best_d - tol:
+                continue
+            for j in range(i + 1, n):
+                d = buf[j]
                 if d < best_d - tol:
                     continue
+                b = lab[j]
                 if (tabu[i, b] > it or tabu[j, a] > it) and d <= floor:
                     continue
                 if d > best_d + tol:
