@@ -187,7 +187,7 @@ _SIGNATURES: Final[tuple[tuple[SourceFormat, frozenset[str]], ...]] = (
     ("eventbrite", frozenset({"attendee number", "order number", "barcode number"})),
 )
 
-_FIELD_LABELS: Final = {"external_id": "id", "first_time": "first-time"}
+_FIELD_LABELS: Final = {"external_id": "id", "first_time": "first-time", "extra": "answer"}
 
 
 class ImportFileError(ValueError):

@@ -523,3 +523,21 @@ def test_twenty_thousand_rows_parse_in_seconds() -> None:
     assert result.problems == []
     assert result.rows[-1].fields.languages == ["English", "German"]
     assert elapsed < 10, f"20,000 rows took {elapsed:.1f} s"
+
+
+def test_problems_name_the_column_the_bad_value_came_from() -> None:
+    long_answer = "x" * 5001
+    data = (
+        "Order code;Position ID;Status;Email;Attendee name;Attendee email;T-shirt size\n"
+        f"A1;1;Paid;buyer@x.org;Anna;anna-at-x.org;M\n"
+        f"A1;2;Waiting;buyer@x.org;Ben;;{long_answer}\n"
+    )
+    result = parse_attendee_file(data.encode(), filename="pretix.csv")
+
+    assert result.rows == []
+    assert [(p.row, p.column) for p in result.problems] == [
+        (2, "Attendee email"),
+        (3, "Status"),
+        (3, "T-shirt size"),
+    ]
+    assert result.problems[2].message == "answer too long: 5001 characters, at most 5000"
