@@ -64,7 +64,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+def settings_env(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[str]:
     """Point the service's settings at this test's database."""
     monkeypatch.setenv("HALLWAY_DATABASE_URL", database_url)
     monkeypatch.setenv("HALLWAY_BASE_URL", "http://hallway.test")
@@ -89,7 +91,7 @@ def make_key(**kwargs: Any) -> str:
 
 @pytest.fixture
 def key_factory(settings_env: str) -> Any:
-    """Make an API key straight in the database: ``key_factory(conference_id=..., scopes=[...])``."""
+    """Make an API key in the database: ``key_factory(conference_id=..., scopes=[...])``."""
     return make_key
 
 

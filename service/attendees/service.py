@@ -236,18 +236,27 @@ def list_attendees(
     return rows[:limit], next_cursor
 
 
+_CURSOR_TAG = "after:"
+
+
 def encode_cursor(external_id: str) -> str:
-    return base64.urlsafe_b64encode(external_id.encode()).decode().rstrip("=")
+    raw = (_CURSOR_TAG + external_id).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> str:
+    problem = Invalid(
+        "The cursor is not one this API gave out.",
+        errors=[{"pointer": "#/query/cursor", "detail": "invalid cursor"}],
+    )
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise Invalid(
-            "The cursor is not one this API gave out.",
-            errors=[{"pointer": "#/query/cursor", "detail": "invalid cursor"}],
-        ) from exc
+        raise problem from exc
+    if not text.startswith(_CURSOR_TAG):
+        raise problem
+    return text[len(_CURSOR_TAG) :]
 
 
 def erase_attendee(

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
 from service.db import get_session
+from service.models import Conference, Round
 from service.rounds import service as round_service
 from service.rounds.schemas import RoundIn, RoundOut, RoundPatch
+
+
+def round_out(row: Round, conference: Conference) -> RoundOut:
+    """The round with its start time in the venue's time zone."""
+    out = RoundOut.model_validate(row)
+    if out.starts_at is not None:
+        out.starts_at = out.starts_at.astimezone(ZoneInfo(conference.timezone))
+    return out
+
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/rounds", tags=["rounds"])
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -23,14 +34,14 @@ def create_round(data: RoundIn, access: WriteAccess, session: SessionDep) -> Rou
     row = round_service.create_round(
         session, conference=access.conference, data=data, actor=access.caller.actor
     )
-    return RoundOut.model_validate(row)
+    return round_out(row, access.conference)
 
 
 @router.get("", summary="List rounds")
 def list_rounds(access: ReadAccess, session: SessionDep) -> list[RoundOut]:
     """The conference's meals in time order."""
     return [
-        RoundOut.model_validate(r)
+        round_out(r, access.conference)
         for r in round_service.list_rounds(session, conference=access.conference)
     ]
 
@@ -39,7 +50,7 @@ def list_rounds(access: ReadAccess, session: SessionDep) -> list[RoundOut]:
 def get_round(round_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> RoundOut:
     """Show one meal."""
     row = round_service.get_round(session, conference=access.conference, round_id=round_id)
-    return RoundOut.model_validate(row)
+    return round_out(row, access.conference)
 
 
 @router.patch("/{round_id}", summary="Update a round")
@@ -51,7 +62,7 @@ def patch_round(
     row = round_service.update_round(
         session, conference=access.conference, row=row, patch=patch, actor=access.caller.actor
     )
-    return RoundOut.model_validate(row)
+    return round_out(row, access.conference)
 
 
 @router.delete("/{round_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a round")

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 
-
 def test_missing_key_is_401_problem(client: TestClient) -> None:
     response = client.get("/v1/conferences")
     assert response.status_code == 401
@@ -18,12 +17,17 @@ def test_missing_key_is_401_problem(client: TestClient) -> None:
 
 
 def test_wrong_key_and_wrong_scheme_are_401(client: TestClient, admin_key: str) -> None:
-    assert client.get("/v1/conferences", headers={"Authorization": "Bearer hw_nope"}).status_code == 401
+    assert (
+        client.get("/v1/conferences", headers={"Authorization": "Bearer hw_nope"}).status_code
+        == 401
+    )
     basic = client.get("/v1/conferences", headers={"Authorization": f"Basic {admin_key}"})
     assert basic.status_code == 401
 
 
-def test_admin_key_creates_conference_key_shown_once(admin: TestClient, conference: dict[str, Any]) -> None:
+def test_admin_key_creates_conference_key_shown_once(
+    admin: TestClient, conference: dict[str, Any]
+) -> None:
     created = admin.post(
         f"/v1/conferences/{conference['id']}/keys", json={"name": "pretix", "scopes": ["ingest"]}
     )
@@ -35,7 +39,9 @@ def test_admin_key_creates_conference_key_shown_once(admin: TestClient, conferen
     assert all("key" not in k for k in listed)
 
 
-def test_key_is_stored_hashed(admin: TestClient, conference: dict[str, Any], settings_env: str) -> None:
+def test_key_is_stored_hashed(
+    admin: TestClient, conference: dict[str, Any], settings_env: str
+) -> None:
     from sqlalchemy import select
 
     from service.db import session_scope
@@ -78,12 +84,21 @@ def test_scopes_are_enforced(
     body = {"name": "Ada"}
     put = admin.put(f"/v1/conferences/{cid}/attendees/a1", json=body, headers=read_only)
     assert put.status_code == 403
-    assert admin.put(f"/v1/conferences/{cid}/attendees/a1", json=body, headers=ingest).status_code == 201
+    assert (
+        admin.put(f"/v1/conferences/{cid}/attendees/a1", json=body, headers=ingest).status_code
+        == 201
+    )
     # Ingest keys push attendees but do not manage meals.
     round_body = {"name": "Lunch 1", "kind": "lunch", "table_size": 8}
-    assert admin.post(f"/v1/conferences/{cid}/rounds", json=round_body, headers=ingest).status_code == 403
+    assert (
+        admin.post(f"/v1/conferences/{cid}/rounds", json=round_body, headers=ingest).status_code
+        == 403
+    )
     # Only admin keys create conferences and keys.
-    assert admin.post("/v1/conferences", json={"slug": "x-y", "name": "X"}, headers=ingest).status_code == 403
+    assert (
+        admin.post("/v1/conferences", json={"slug": "x-y", "name": "X"}, headers=ingest).status_code
+        == 403
+    )
     assert admin.post(f"/v1/conferences/{cid}/keys", json={}, headers=ingest).status_code == 403
 
 

@@ -49,7 +49,8 @@ def test_validation_errors_point_at_each_field(admin: TestClient) -> None:
 
 def test_dates_must_be_in_order(admin: TestClient, conference: dict[str, Any]) -> None:
     response = admin.patch(
-        f"/v1/conferences/{conference['id']}", json={"starts_on": "2027-05-02", "ends_on": "2027-05-01"}
+        f"/v1/conferences/{conference['id']}",
+        json={"starts_on": "2027-05-02", "ends_on": "2027-05-01"},
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "#/body/ends_on"
@@ -64,7 +65,9 @@ def test_unknown_conference_and_route_are_problems(admin: TestClient) -> None:
     assert route.headers["content-type"].startswith("application/problem+json")
 
 
-def test_changes_are_audited(admin: TestClient, conference: dict[str, Any], settings_env: str) -> None:
+def test_changes_are_audited(
+    admin: TestClient, conference: dict[str, Any], settings_env: str
+) -> None:
     import uuid
 
     from service.audit import service as audit

@@ -1,0 +1,134 @@
+"""Exporting the published plan as CSV, JSON and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from typing import Any
+
+import openpyxl
+import pytest
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def published(admin: TestClient, conference: dict[str, Any], settings_env: str) -> dict[str, Any]:
+    """Three attendees seated over two rounds in a published plan."""
+    from sqlalchemy import select
+
+    from service.db import session_scope
+    from service.models import Attendee, Conference, Plan, Round
+    from service.plans import service as plan_service
+
+    base = f"/v1/conferences/{conference['id']}"
+    people = [
+        ("A1", {"name": "Ada Lovelace", "affiliation": "AE Ltd", "dietary": "vegetarian"}),
+        (
+            "A2",
+            {"name": '=HYPERLINK("http://x")', "affiliation": "+Evil", "accessibility": "-ramp"},
+        ),
+        ("A3", {"name": "Grace Hopper", "affiliation": "@Navy"}),
+    ]
+    for external_id, body in people:
+        assert admin.put(f"{base}/attendees/{external_id}", json=body).status_code == 201
+    lunch = admin.post(
+        f"{base}/rounds",
+        json={
+            "name": "Lunch 1",
+            "kind": "lunch",
+            "starts_at": "2027-04-14T12:30:00+02:00",
+            "location": "Hall B",
+            "table_size": 2,
+        },
+    ).json()
+    dinner = admin.post(
+        f"{base}/rounds",
+        json={
+            "name": "Dinner 1",
+            "kind": "dinner",
+            "starts_at": "2027-04-14T19:00:00+02:00",
+            "location": "Keller",
+            "capacities": [3],
+        },
+    ).json()
+    with session_scope() as session:
+        conf = session.get(Conference, uuid.UUID(conference["id"]))
+        assert conf is not None
+        ids = {a.external_id: a.id for a in session.scalars(select(Attendee))}
+        lunch_id, dinner_id = uuid.UUID(lunch["id"]), uuid.UUID(dinner["id"])
+        plan = Plan(conference_id=conf.id, status="ready")
+        session.add(plan)
+        session.flush()
+        plan_service.store_seating(
+            session,
+            plan=plan,
+            seating={
+                lunch_id: [[ids["A1"], ids["A2"]], [ids["A3"]]],
+                dinner_id: [[ids["A1"], ids["A2"], ids["A3"]]],
+            },
+            capacities={lunch_id: [2, 2], dinner_id: [3]},
+        )
+        assert session.get(Round, lunch_id) is not None
+        plan_service.publish(session, conference=conf, plan=plan, actor="test")
+    return conference
+
+
+def test_nothing_published_is_409(admin: TestClient, conference: dict[str, Any]) -> None:
+    response = admin.get(f"/v1/conferences/{conference['id']}/export")
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_csv_export_rows_and_escaping(admin: TestClient, published: dict[str, Any]) -> None:
+    response = admin.get(f"/v1/conferences/{published['id']}/export", params={"format": "csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 6
+    assert list(rows[0]) == [
+        "round",
+        "kind",
+        "starts_at",
+        "place",
+        "table",
+        "attendee_id",
+        "name",
+        "affiliation",
+        "dietary",
+        "accessibility",
+    ]
+    first = rows[0]
+    assert first["round"] == "Lunch 1" and first["starts_at"] == "2027-04-14T12:30:00+02:00"
+    assert first["place"] == "Hall B" and first["table"] == "1"
+    by_id = {(r["round"], r["attendee_id"]): r for r in rows}
+    assert by_id[("Lunch 1", "A3")]["table"] == "2"
+    evil = by_id[("Lunch 1", "A2")]
+    for column in ("name", "affiliation", "accessibility"):
+        assert evil[column][0] == "'", evil[column]
+    assert by_id[("Lunch 1", "A3")]["affiliation"] == "'@Navy"
+    assert by_id[("Lunch 1", "A1")]["dietary"] == "vegetarian"
+
+
+def test_json_and_xlsx_exports(admin: TestClient, published: dict[str, Any]) -> None:
+    as_json = admin.get(f"/v1/conferences/{published['slug']}/export", params={"format": "json"})
+    assert as_json.status_code == 200
+    rows = as_json.json()
+    assert len(rows) == 6 and {r["round"] for r in rows} == {"Lunch 1", "Dinner 1"}
+    as_xlsx = admin.get(f"/v1/conferences/{published['id']}/export", params={"format": "xlsx"})
+    assert as_xlsx.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(as_xlsx.content))
+    sheet = book.active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "round" and len(values) == 7
+    names = {row[6] for row in values[1:]}
+    assert '=HYPERLINK("http://x")' in names or '\'=HYPERLINK("http://x")' in names
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+
+
+def test_bad_format_is_422(admin: TestClient, published: dict[str, Any]) -> None:
+    response = admin.get(f"/v1/conferences/{published['id']}/export", params={"format": "pdf"})
+    assert response.status_code == 422
