@@ -492,7 +492,7 @@ def _parse_records(
         try:
             fields = AttendeeFields.model_validate(values)
         except ValidationError as error:
-            problems.extend(_problems(number, error, origin, layout))
+            problems.extend(_problems(number, error, origin))
             continue
         parsed.append(ParsedRow(number, fields))
 
@@ -581,9 +581,7 @@ def _row_values(cells: list[str], layout: _Layout) -> tuple[dict[str, Any], dict
     return values, origin
 
 
-def _problems(
-    number: int, error: ValidationError, origin: dict[str, str], layout: _Layout
-) -> Iterator[RowProblem]:
+def _problems(number: int, error: ValidationError, origin: dict[str, str]) -> Iterator[RowProblem]:
     for detail in error.errors(include_url=False):
         location = detail["loc"]
         role = str(location[0]) if location else ""
