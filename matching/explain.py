@@ -126,11 +126,15 @@ def why(
 
 
 def _pick(
-    terms: NDArray[np.str_], indices: NDArray[np.int64], scores: NDArray[np.floating], top: int
+    terms: NDArray[np.str_],
+    indices: NDArray[np.int64],
+    scores: NDArray[np.floating],
+    top: int,
+    banned: frozenset[str] = frozenset(),
 ) -> list[str]:
     # A bigram and its own words say the same thing; keep whichever scores higher.
     chosen: list[str] = []
-    words: set[str] = set()
+    words: set[str] = set(banned)
     for k in np.argsort(-scores, kind="stable"):
         term = str(terms[indices[k]])
         parts = set(term.split())
@@ -280,15 +284,23 @@ class CommonGround:
             [['rust'], ['chess']]
         """
         users = self._users(self._membership(tables))
-        alone = users.copy()
-        alone.data = (alone.data == 1).astype(np.float32)
-        mine = self.matrix_[np.asarray(rows, dtype=np.int64)]
-        only = sp.csr_matrix(mine.multiply(alone[np.asarray(seat_table, dtype=np.int64)]))
+        at_table = users[np.asarray(seat_table, dtype=np.int64)]
+        mine = sp.csr_matrix(self.matrix_[np.asarray(rows, dtype=np.int64)])
+        alone, many = at_table.copy(), at_table.copy()
+        alone.data = (at_table.data == 1).astype(np.float32)
+        many.data = (at_table.data >= 2).astype(np.float32)
+        only = sp.csr_matrix(mine.multiply(alone))
+        # "gardening tips" is not only yours when a tablemate also says "gardening".
+        shared = sp.csr_matrix(mine.multiply(many))
         only.eliminate_zeros()
-        return [
-            _pick(self.terms_, only.indices[lo:hi], only.data[lo:hi], top)
-            for lo, hi in zip(only.indptr[:-1], only.indptr[1:], strict=True)
-        ]
+        shared.eliminate_zeros()
+        out = []
+        for k in range(len(only.indptr) - 1):
+            lo, hi = only.indptr[k], only.indptr[k + 1]
+            taken = self.terms_[shared.indices[shared.indptr[k] : shared.indptr[k + 1]]]
+            banned = frozenset(w for term in taken.tolist() for w in str(term).split())
+            out.append(_pick(self.terms_, only.indices[lo:hi], only.data[lo:hi], top, banned))
+        return out
 
     def _users(self, membership: sp.csr_matrix) -> sp.csr_matrix:
         """Per table and term, how many members use the term."""
