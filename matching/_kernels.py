@@ -1,0 +1,647 @@
+"""Compiled local-search kernels for one round's seating.
+
+Everything here works on round-local integer indices (0..m-1). A round's pair relations live
+in one sorted CSR structure so that a single binary search answers "are these two kindred, kept
+apart, or have they met before (how often)?". Every objective term is local to the two tables a
+swap touches, so a swap's cost change is O(table size * log degree + embedding dimension).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Positions in the weight vector handed to the kernels.
+W_COWORKER = 0
+W_PARTY = 1
+W_REPEAT = 2
+W_APART = 3
+W_SOLO = 4
+W_LONE = 5
+W_PARTY_SOLO = 6
+W_KINDRED = 7
+W_LANGUAGE = 8
+W_HOMETOWN = 9
+W_FIRST_TIME = 10
+W_DIVERSITY = 11
+W_MOVE = 12
+N_WEIGHTS = 13
+
+# Bits of a pair's relation flag; the count of earlier meetings sits above them.
+KIN = 1
+APART = 2
+MET_SHIFT = 2
+
+
+@njit(cache=True)
+def pair_flags(a, b, indptr, nbr, flag):  # type: ignore[no-untyped-def]
+    lo = indptr[a]
+    hi = indptr[a + 1]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        v = nbr[mid]
+        if v < b:
+            lo = mid + 1
+        elif v > b:
+            hi = mid
+        else:
+            return flag[mid]
+    return 0
+
+
+@njit(cache=True, inline="always")
+def gather(i, a_t, b_t, out_a, out_b, table_of, size, pos, indptr, nbr, flag):  # type: ignore[no-untyped-def]
+    """Flags of i with every member of tables a_t and b_t, by seat: one scan of i's row.
+
+    Scanning the (short, contiguous) row beats a binary search per tablemate: those searches
+    jump around memory and dominate the swap cost on large rounds.
+    """
+    for s in range(size[a_t]):
+        out_a[s] = 0
+    for s in range(size[b_t]):
+        out_b[s] = 0
+    for e in range(indptr[i], indptr[i + 1]):
+        other = nbr[e]
+        t = table_of[other]
+        if t == a_t:
+            out_a[pos[other]] = flag[e]
+        elif t == b_t:
+            out_b[pos[other]] = flag[e]
+
+
+@njit(cache=True, inline="always")
+def pair_cost(a, b, f, comp, party_pen, home, w):  # type: ignore[no-untyped-def]
+    c = 0.0
+    if comp[a] >= 0 and comp[a] == comp[b]:
+        c += w[W_COWORKER]
+    if party_pen[a] >= 0 and party_pen[a] == party_pen[b]:
+        c += w[W_PARTY]
+    if home[a] >= 0 and home[a] == home[b]:
+        c += w[W_HOMETOWN]
+    c += w[W_REPEAT] * (f >> MET_SHIFT)
+    if f & APART:
+        c += w[W_APART]
+    return c
+
+
+@njit(cache=True)
+def lone_outsider(members, sz, out, inn, party, solo):  # type: ignore[no-untyped-def]
+    """1 if the table (with ``out`` replaced by ``inn``) is one party plus a lone solo."""
+    if sz < 3:
+        return 0
+    for s in range(sz):
+        a = members[s]
+        if a == out:
+            a = inn
+        p = party[a]
+        if p < 0:
+            continue
+        same = 0
+        outsider = -1
+        for t in range(sz):
+            b = members[t]
+            if b == out:
+                b = inn
+            if party[b] == p:
+                same += 1
+            else:
+                outsider = b
+        if same == sz - 1 and outsider >= 0:
+            return 1 if solo[outsider] else 0
+        # Only one party can hold sz - 1 seats, so the first party seen decides.
+        return 0
+    return 0
+
+
+@njit(cache=True)
+def init_state(  # type: ignore[no-untyped-def]
+    table_of,
+    n_tables,
+    max_cap,
+    g,
+    X,
+    solo,
+    first,
+    has_party,
+    lang,
+    indptr,
+    nbr,
+    flag,
+):
+    m = table_of.shape[0]
+    d = X.shape[1]
+    members = np.full((n_tables, max_cap), -1, dtype=np.int32)
+    size = np.zeros(n_tables, dtype=np.int32)
+    pos = np.zeros(m, dtype=np.int32)
+    sums = np.zeros((n_tables, d), dtype=np.float64)
+    solo_cnt = np.zeros(n_tables, dtype=np.int32)
+    first_cnt = np.zeros(n_tables, dtype=np.int32)
+    party_cnt = np.zeros(n_tables, dtype=np.int32)
+    for i in range(m):
+        t = table_of[i]
+        pos[i] = size[t]
+        members[t, size[t]] = i
+        size[t] += 1
+        x = X[g[i]]
+        for k in range(d):
+            sums[t, k] += x[k]
+        solo_cnt[t] += solo[i]
+        first_cnt[t] += first[i]
+        party_cnt[t] += has_party[i]
+    kc = np.zeros(m, dtype=np.int32)
+    lc = np.zeros(m, dtype=np.int32)
+    for t in range(n_tables):
+        for s in range(size[t]):
+            a = members[t, s]
+            for u in range(s + 1, size[t]):
+                b = members[t, u]
+                f = pair_flags(a, b, indptr, nbr, flag)
+                if f & KIN:
+                    kc[a] += 1
+                    kc[b] += 1
+                if (lang[a] & lang[b]) != 0:
+                    lc[a] += 1
+                    lc[b] += 1
+    return members, size, pos, sums, solo_cnt, first_cnt, party_cnt, kc, lc
+
+
+@njit(cache=True)
+def total_cost(  # type: ignore[no-untyped-def]
+    w,
+    dinner,
+    table_of,
+    members,
+    size,
+    sums,
+    solo_cnt,
+    first_cnt,
+    party_cnt,
+    kc,
+    lc,
+    comp,
+    party_pen,
+    party,
+    home,
+    solo,
+    lang,
+    has_kin,
+    anchor,
+    indptr,
+    nbr,
+    flag,
+):
+    c = 0.0
+    n_tables = size.shape[0]
+    for t in range(n_tables):
+        sz = size[t]
+        for s in range(sz):
+            a = members[t, s]
+            for u in range(s + 1, sz):
+                b = members[t, u]
+                c += pair_cost(a, b, pair_flags(a, b, indptr, nbr, flag), comp, party_pen, home, w)
+        c += w[W_SOLO] * solo_cnt[t] * solo_cnt[t]
+        c += w[W_FIRST_TIME] * first_cnt[t] * first_cnt[t]
+        norm = 0.0
+        for k in range(sums.shape[1]):
+            norm += sums[t, k] * sums[t, k]
+        c += w[W_DIVERSITY] * norm
+        if dinner:
+            if party_cnt[t] > 0 and solo_cnt[t] == 0:
+                c += w[W_PARTY_SOLO]
+            c += w[W_LONE] * lone_outsider(members[t], sz, -1, -1, party, solo)
+    for i in range(table_of.shape[0]):
+        if has_kin[i] and kc[i] == 0:
+            c += w[W_KINDRED]
+        if lang[i] != 0 and lc[i] == 0:
+            c += w[W_LANGUAGE]
+        if anchor[i] >= 0 and table_of[i] != anchor[i]:
+            c += w[W_MOVE]
+    return c
+
+
+@njit(cache=True, inline="always")
+def swap_delta(  # type: ignore[no-untyped-def]
+    i,
+    j,
+    w,
+    dinner,
+    g,
+    X,
+    table_of,
+    members,
+    size,
+    pos,
+    buf,
+    sums,
+    solo_cnt,
+    first_cnt,
+    party_cnt,
+    kc,
+    lc,
+    comp,
+    party_pen,
+    party,
+    home,
+    solo,
+    first,
+    has_party,
+    lang,
+    has_kin,
+    anchor,
+    indptr,
+    nbr,
+    flag,
+):
+    a_t = table_of[i]
+    b_t = table_of[j]
+    gather(i, a_t, b_t, buf[0], buf[1], table_of, size, pos, indptr, nbr, flag)
+    gather(j, a_t, b_t, buf[2], buf[3], table_of, size, pos, indptr, nbr, flag)
+    w_kin = w[W_KINDRED]
+    w_lang = w[W_LANGUAGE]
+    d = 0.0
+    kc_i = 0
+    kc_j = 0
+    lc_i = 0
+    lc_j = 0
+    # Table A loses i and gains j.
+    for s in range(size[a_t]):
+        k = members[a_t, s]
+        if k == i:
+            continue
+        fi = buf[0, s]
+        fj = buf[2, s]
+        d += pair_cost(k, j, fj, comp, party_pen, home, w) - pair_cost(
+            k, i, fi, comp, party_pen, home, w
+        )
+        dk = (fj & KIN) - (fi & KIN)
+        kc_j += fj & KIN
+        if dk != 0 and has_kin[k]:
+            if kc[k] == 0:
+                d -= w_kin
+            elif kc[k] + dk == 0:
+                d += w_kin
+        si = 1 if (lang[k] & lang[i]) != 0 else 0
+        sj = 1 if (lang[k] & lang[j]) != 0 else 0
+        lc_j += sj
+        if si != sj and lang[k] != 0:
+            if lc[k] == 0:
+                d -= w_lang
+            elif lc[k] + sj - si == 0:
+                d += w_lang
+    # Table B loses j and gains i.
+    for s in range(size[b_t]):
+        k = members[b_t, s]
+        if k == j:
+            continue
+        fi = buf[1, s]
+        fj = buf[3, s]
+        d += pair_cost(k, i, fi, comp, party_pen, home, w) - pair_cost(
+            k, j, fj, comp, party_pen, home, w
+        )
+        dk = (fi & KIN) - (fj & KIN)
+        kc_i += fi & KIN
+        if dk != 0 and has_kin[k]:
+            if kc[k] == 0:
+                d -= w_kin
+            elif kc[k] + dk == 0:
+                d += w_kin
+        si = 1 if (lang[k] & lang[i]) != 0 else 0
+        sj = 1 if (lang[k] & lang[j]) != 0 else 0
+        lc_i += si
+        if si != sj and lang[k] != 0:
+            if lc[k] == 0:
+                d -= w_lang
+            elif lc[k] + si - sj == 0:
+                d += w_lang
+    if has_kin[i]:
+        d += w_kin * ((1 if kc_i == 0 else 0) - (1 if kc[i] == 0 else 0))
+    if has_kin[j]:
+        d += w_kin * ((1 if kc_j == 0 else 0) - (1 if kc[j] == 0 else 0))
+    if lang[i] != 0:
+        d += w_lang * ((1 if lc_i == 0 else 0) - (1 if lc[i] == 0 else 0))
+    if lang[j] != 0:
+        d += w_lang * ((1 if lc_j == 0 else 0) - (1 if lc[j] == 0 else 0))
+    ds = solo[i] - solo[j]
+    if ds != 0:
+        sa = solo_cnt[a_t]
+        sb = solo_cnt[b_t]
+        d += w[W_SOLO] * ((sa - ds) ** 2 - sa**2 + (sb + ds) ** 2 - sb**2)
+    df = first[i] - first[j]
+    if df != 0:
+        fa = first_cnt[a_t]
+        fb = first_cnt[b_t]
+        d += w[W_FIRST_TIME] * ((fa - df) ** 2 - fa**2 + (fb + df) ** 2 - fb**2)
+    if dinner:
+        sa_new = solo_cnt[a_t] - ds
+        sb_new = solo_cnt[b_t] + ds
+        dp = has_party[i] - has_party[j]
+        pa_new = party_cnt[a_t] - dp
+        pb_new = party_cnt[b_t] + dp
+        before = (1 if party_cnt[a_t] > 0 and solo_cnt[a_t] == 0 else 0) + (
+            1 if party_cnt[b_t] > 0 and solo_cnt[b_t] == 0 else 0
+        )
+        after = (1 if pa_new > 0 and sa_new == 0 else 0) + (1 if pb_new > 0 and sb_new == 0 else 0)
+        d += w[W_PARTY_SOLO] * (after - before)
+        if w[W_LONE] > 0:
+            lo = (
+                lone_outsider(members[a_t], size[a_t], i, j, party, solo)
+                + lone_outsider(members[b_t], size[b_t], j, i, party, solo)
+                - lone_outsider(members[a_t], size[a_t], -1, -1, party, solo)
+                - lone_outsider(members[b_t], size[b_t], -1, -1, party, solo)
+            )
+            d += w[W_LONE] * lo
+    if w[W_DIVERSITY] != 0.0:
+        xi = X[g[i]]
+        xj = X[g[j]]
+        dot = 0.0
+        sq = 0.0
+        for k in range(xi.shape[0]):
+            diff = xj[k] - xi[k]
+            dot += (sums[a_t, k] - sums[b_t, k]) * diff
+            sq += diff * diff
+        d += w[W_DIVERSITY] * (2.0 * dot + 2.0 * sq)
+    if anchor[i] >= 0:
+        d += w[W_MOVE] * ((1 if anchor[i] != b_t else 0) - (1 if anchor[i] != a_t else 0))
+    if anchor[j] >= 0:
+        d += w[W_MOVE] * ((1 if anchor[j] != a_t else 0) - (1 if anchor[j] != b_t else 0))
+    return d
+
+
+@njit(cache=True, inline="always")
+def apply_swap(  # type: ignore[no-untyped-def]
+    i,
+    j,
+    g,
+    X,
+    table_of,
+    members,
+    size,
+    pos,
+    buf,
+    sums,
+    solo_cnt,
+    first_cnt,
+    party_cnt,
+    kc,
+    lc,
+    solo,
+    first,
+    has_party,
+    lang,
+    indptr,
+    nbr,
+    flag,
+):
+    a_t = table_of[i]
+    b_t = table_of[j]
+    gather(i, a_t, b_t, buf[0], buf[1], table_of, size, pos, indptr, nbr, flag)
+    gather(j, a_t, b_t, buf[2], buf[3], table_of, size, pos, indptr, nbr, flag)
+    kc_i = 0
+    kc_j = 0
+    lc_i = 0
+    lc_j = 0
+    for s in range(size[a_t]):
+        k = members[a_t, s]
+        if k == i:
+            continue
+        fi = buf[0, s]
+        fj = buf[2, s]
+        kc[k] += (fj & KIN) - (fi & KIN)
+        kc_j += fj & KIN
+        si = 1 if (lang[k] & lang[i]) != 0 else 0
+        sj = 1 if (lang[k] & lang[j]) != 0 else 0
+        lc[k] += sj - si
+        lc_j += sj
+    for s in range(size[b_t]):
+        k = members[b_t, s]
+        if k == j:
+            continue
+        fi = buf[1, s]
+        fj = buf[3, s]
+        kc[k] += (fi & KIN) - (fj & KIN)
+        kc_i += fi & KIN
+        si = 1 if (lang[k] & lang[i]) != 0 else 0
+        sj = 1 if (lang[k] & lang[j]) != 0 else 0
+        lc[k] += si - sj
+        lc_i += si
+    kc[i] = kc_i
+    kc[j] = kc_j
+    lc[i] = lc_i
+    lc[j] = lc_j
+    xi = X[g[i]]
+    xj = X[g[j]]
+    for k in range(xi.shape[0]):
+        diff = np.float64(xj[k]) - np.float64(xi[k])
+        sums[a_t, k] += diff
+        sums[b_t, k] -= diff
+    ds = solo[i] - solo[j]
+    solo_cnt[a_t] -= ds
+    solo_cnt[b_t] += ds
+    df = first[i] - first[j]
+    first_cnt[a_t] -= df
+    first_cnt[b_t] += df
+    dp = has_party[i] - has_party[j]
+    party_cnt[a_t] -= dp
+    party_cnt[b_t] += dp
+    pi = pos[i]
+    pj = pos[j]
+    members[a_t, pi] = j
+    members[b_t, pj] = i
+    pos[i] = pj
+    pos[j] = pi
+    table_of[i] = b_t
+    table_of[j] = a_t
+
+
+@njit(cache=True)
+def troubled(  # type: ignore[no-untyped-def]
+    w,
+    table_of,
+    members,
+    size,
+    kc,
+    lc,
+    comp,
+    party_pen,
+    lang,
+    has_kin,
+    anchor,
+    fixed,
+    indptr,
+    nbr,
+    flag,
+):
+    """Movable attendees with a broken rule at their table: where the search looks first."""
+    m = table_of.shape[0]
+    out = np.empty(m, dtype=np.int32)
+    n = 0
+    for i in range(m):
+        if fixed[i]:
+            continue
+        bad = (has_kin[i] and kc[i] == 0 and w[W_KINDRED] > 0) or (
+            lang[i] != 0 and lc[i] == 0 and w[W_LANGUAGE] > 0
+        )
+        if anchor[i] >= 0 and anchor[i] != table_of[i]:
+            bad = True
+        if not bad:
+            t = table_of[i]
+            for s in range(size[t]):
+                k = members[t, s]
+                if k == i:
+                    continue
+                if comp[i] >= 0 and comp[i] == comp[k] and w[W_COWORKER] > 0:
+                    bad = True
+                    break
+                if party_pen[i] >= 0 and party_pen[i] == party_pen[k] and w[W_PARTY] > 0:
+                    bad = True
+                    break
+        if not bad:
+            for e in range(indptr[i], indptr[i + 1]):
+                f = flag[e]
+                if table_of[nbr[e]] == table_of[i] and (
+                    (f & APART) or ((f >> MET_SHIFT) > 0 and w[W_REPEAT] > 0)
+                ):
+                    bad = True
+                    break
+        if bad:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True)
+def search(  # type: ignore[no-untyped-def]
+    n_iter,
+    temp0,
+    temp1,
+    seed,
+    w,
+    dinner,
+    g,
+    X,
+    table_of,
+    members,
+    size,
+    pos,
+    sums,
+    solo_cnt,
+    first_cnt,
+    party_cnt,
+    kc,
+    lc,
+    comp,
+    party_pen,
+    party,
+    home,
+    solo,
+    first,
+    has_party,
+    lang,
+    has_kin,
+    anchor,
+    fixed,
+    movable,
+    indptr,
+    nbr,
+    flag,
+):
+    """Swap search with an annealing temperature falling from temp0 to temp1.
+
+    Half of the proposals start from an attendee with a broken rule; a kindred-less attendee is
+    proposed a seat next to one of their kindred neighbours. Returns the summed cost change.
+    """
+    np.random.seed(seed)
+    n_mov = movable.shape[0]
+    if n_mov < 2 or size.shape[0] < 2:
+        return 0.0
+    refresh = max(1000, n_mov)
+    buf = np.zeros((4, members.shape[1]), dtype=np.int64)
+    bad = troubled(
+        w,
+        table_of,
+        members,
+        size,
+        kc,
+        lc,
+        comp,
+        party_pen,
+        lang,
+        has_kin,
+        anchor,
+        fixed,
+        indptr,
+        nbr,
+        flag,
+    )
+    total = 0.0
+    ratio = temp1 / temp0 if temp0 > 0 else 0.0
+    temp = temp0
+    for it in range(n_iter):
+        if temp0 > 0 and (it & 255) == 0:
+            temp = temp0 * ratio ** (it / n_iter)
+        if bad.shape[0] > 0 and np.random.random() < 0.5:
+            i = bad[np.random.randint(bad.shape[0])]
+        else:
+            i = movable[np.random.randint(n_mov)]
+        a_t = table_of[i]
+        j = -1
+        if has_kin[i] and kc[i] == 0 and np.random.random() < 0.6:
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            e = lo + np.random.randint(hi - lo)
+            if flag[e] & KIN:
+                t = table_of[nbr[e]]
+                if t != a_t:
+                    j = members[t, np.random.randint(size[t])]
+                    if j == nbr[e]:
+                        j = -1
+        if j < 0:
+            j = movable[np.random.randint(n_mov)]
+        if fixed[j] or table_of[j] == a_t:
+            continue
+        d = swap_delta(
+            i, j, w, dinner, g, X, table_of, members, size, pos, buf, sums, solo_cnt, first_cnt,
+            party_cnt,
+            kc, lc, comp, party_pen, party, home, solo, first, has_party, lang, has_kin, anchor,
+            indptr, nbr, flag,
+        )  # fmt: skip
+        if d <= 0.0 or (temp > 0 and np.random.random() < np.exp(-d / temp)):
+            apply_swap(
+                i, j, g, X, table_of, members, size, pos, buf, sums, solo_cnt, first_cnt, party_cnt,
+                kc, lc, solo, first, has_party, lang, indptr, nbr, flag,
+            )  # fmt: skip
+            total += d
+        if (it + 1) % refresh == 0:
+            bad = troubled(
+                w, table_of, members, size, kc, lc, comp, party_pen, lang, has_kin, anchor, fixed,
+                indptr, nbr, flag,
+            )  # fmt: skip
+    return total
+
+
+@njit(cache=True)
+def table_pairs(flat, offsets):  # type: ignore[no-untyped-def]
+    """All ordered pairs (a, b), a != b, of people sharing a table; -1 entries are skipped."""
+    total = 0
+    for t in range(offsets.shape[0] - 1):
+        s = 0
+        for e in range(offsets[t], offsets[t + 1]):
+            if flat[e] >= 0:
+                s += 1
+        total += s * (s - 1)
+    src = np.empty(total, dtype=np.int64)
+    dst = np.empty(total, dtype=np.int64)
+    n = 0
+    for t in range(offsets.shape[0] - 1):
+        for e in range(offsets[t], offsets[t + 1]):
+            a = flat[e]
+            if a < 0:
+                continue
+            for f in range(offsets[t], offsets[t + 1]):
+                b = flat[f]
+                if b < 0 or f == e:
+                    continue
+                src[n] = a
+                dst[n] = b
+                n += 1
+    return src, dst

@@ -1,0 +1,261 @@
+"""`Matcher`: the one-call façade that turns attendees, embeddings and rounds into a plan."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from matching.problem import Problem, Weights
+from matching.solver import Plan, ProgressCallback, solve
+from matching.types import Attendee, Constraints, History, Round, Seating
+
+__all__ = ["Matcher"]
+
+
+class Matcher:
+    """Seat attendees at lunch tables and dinner groups following product.md's rules.
+
+    Hard rules (everyone eligible seated once per round, capacities, pins, keep-apart,
+    keep-together) always hold or `Infeasible` is raised. Soft rules are weighed by ``weights``:
+    strangers, new faces every day, solos spread (and never alone among a party at dinner),
+    a kindred tablemate for everyone, and tables as mixed as random ones.
+
+    Args:
+        random_state: Seed or ``numpy.random.Generator``; the only source of randomness.
+        time_budget: Seconds for the whole fit, or None for no limit. The search is anytime:
+            when the budget runs out the best plan so far is returned, so a budget cut can
+            change the result for a given seed. For reproducible results bound the work with
+            ``max_iter`` and give an ample budget.
+        max_iter: Sweeps of swap proposals per round (one sweep proposes as many swaps as the
+            round seats people); also bounds the passes of the joint repeat-removal phase.
+        weights: Soft-rule weights; `Weights()` when None.
+        kindred_quantile: Pairs at or above this quantile of all pairwise similarities are
+            kindred (0.9: the top decile).
+        n_neighbours: Kindred candidates kept per attendee.
+
+    Attributes:
+        seating_: Round name -> tables -> attendee ids.
+        report_: The plan report from `matching.report.build_report`.
+        kindred_threshold_: Similarity at the kindred quantile (estimated from a million
+            sampled pairs when there are more than 3,000 attendees).
+        repeats_: Pairs that share a table more than once, counting ``history``.
+        moved_: After `replan`: already-seated attendee-rounds whose table changed.
+        moved_by_round_: The same per round name.
+        n_iter_: Swap proposals evaluated.
+        timed_out_: Whether ``time_budget`` cut the search short.
+
+    Example:
+        >>> import numpy as np
+        >>> people = [Attendee(id=f"a{i}", affiliation=f"c{i % 3}") for i in range(12)]
+        >>> X = np.random.default_rng(0).normal(size=(12, 8))
+        >>> m = Matcher(random_state=0).fit(
+        ...     people, [Round(name="Lunch", table_size=4)], embeddings=X)
+        >>> [len(t) for t in m.seating_["Lunch"]]
+        [4, 4, 4]
+    """
+
+    def __init__(
+        self,
+        *,
+        random_state: int | np.random.Generator | None = None,
+        time_budget: float | None = 30.0,
+        max_iter: int = 100,
+        weights: Weights | None = None,
+        kindred_quantile: float = 0.9,
+        n_neighbours: int = 24,
+    ) -> None:
+        self.random_state = random_state
+        self.time_budget = time_budget
+        self.max_iter = max_iter
+        self.weights = weights
+        self.kindred_quantile = kindred_quantile
+        self.n_neighbours = n_neighbours
+
+    def fit(
+        self,
+        attendees: Sequence[Attendee],
+        rounds: Sequence[Round],
+        *,
+        embeddings: np.ndarray,
+        history: History = (),
+        constraints: Constraints | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Matcher:
+        """Plan every round from scratch.
+
+        Args:
+            attendees: Registered attendees; row ``i`` of ``embeddings`` belongs to
+                ``attendees[i]``.
+            rounds: Rounds in chronological order.
+            embeddings: ``(n, d)`` profile embeddings (normalised here if they are not).
+            history: Tables of meals already held or published; their pairs count as met.
+            constraints: Pins, keep-apart pairs and keep-together sets.
+            progress: Called with (fraction done, message) as the work advances.
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: Invalid parameters or input.
+            Infeasible: A hard rule cannot hold; the message names the rule and why.
+
+        Example:
+            >>> import numpy as np
+            >>> people = [Attendee(id=str(i), dinner=i < 4) for i in range(8)]
+            >>> rounds = [Round(name="L", table_size=4),
+            ...           Round(name="D", kind="dinner", table_size=2)]
+            >>> m = Matcher(random_state=1).fit(people, rounds, embeddings=np.eye(8))
+            >>> sorted(len(t) for t in m.seating_["D"])
+            [2, 2]
+        """
+        return self._run(attendees, rounds, embeddings, history, constraints, progress, None)
+
+    def replan(
+        self,
+        previous_seating: Seating,
+        attendees: Sequence[Attendee],
+        rounds: Sequence[Round],
+        *,
+        embeddings: np.ndarray,
+        history: History = (),
+        constraints: Constraints | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Matcher:
+        """Re-plan after changes, keeping already-seated people where they were.
+
+        Cancelled attendees leave their seat free, late registrations fill free or best
+        places, and an already-seated person changes table only when a rule forces it (a hard
+        rule, a new pin, a table that no longer exists) or when it fixes a rule weighted above
+        ``weights.moved`` (co-workers or party members at one table). Rounds missing from
+        ``previous_seating`` are planned from scratch.
+
+        Args:
+            previous_seating: The plan to stay close to.
+            attendees, rounds, embeddings, history, constraints, progress: As in `fit`.
+
+        Returns:
+            self, with ``moved_`` and ``moved_by_round_`` set.
+
+        Example:
+            >>> import numpy as np
+            >>> people = [Attendee(id=str(i)) for i in range(8)]
+            >>> X = np.random.default_rng(0).normal(size=(8, 4))
+            >>> rounds = [Round(name="L", table_size=4)]
+            >>> m = Matcher(random_state=0).fit(people, rounds, embeddings=X)
+            >>> late = [*people[1:], Attendee(id="new")]
+            >>> _ = m.replan(m.seating_, late, rounds, embeddings=X)
+            >>> m.moved_
+            0
+        """
+        return self._run(
+            attendees, rounds, embeddings, history, constraints, progress, previous_seating
+        )
+
+    def _validate(self) -> tuple[np.random.Generator, Weights]:
+        rs = self.random_state
+        if rs is not None and not isinstance(rs, np.random.Generator | numbers.Integral):
+            raise ValueError(
+                "The 'random_state' parameter must be an int, a numpy Generator or None. "
+                f"Got {rs!r} instead."
+            )
+        budget = self.time_budget
+        if budget is not None and (
+            not isinstance(budget, numbers.Real) or isinstance(budget, bool) or budget <= 0
+        ):
+            raise ValueError(
+                f"The 'time_budget' parameter must be a number > 0 or None. Got {budget!r} instead."
+            )
+        for name in ("max_iter", "n_neighbours"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(
+                    f"The '{name}' parameter must be an int >= 1. Got {value!r} instead."
+                )
+        q = self.kindred_quantile
+        if not isinstance(q, numbers.Real) or isinstance(q, bool) or not 0.0 < q < 1.0:
+            raise ValueError(
+                f"The 'kindred_quantile' parameter must be a float in (0, 1). Got {q!r} instead."
+            )
+        weights = Weights() if self.weights is None else self.weights
+        if not isinstance(weights, Weights):
+            raise ValueError(
+                "The 'weights' parameter must be a Weights instance or None. "
+                f"Got {weights!r} instead."
+            )
+        rng = rs if isinstance(rs, np.random.Generator) else np.random.default_rng(rs)
+        return rng, weights
+
+    def _run(
+        self,
+        attendees: Sequence[Attendee],
+        rounds: Sequence[Round],
+        embeddings: np.ndarray,
+        history: History,
+        constraints: Constraints | None,
+        progress: ProgressCallback | None,
+        previous: Seating | None,
+    ) -> Matcher:
+        rng, weights = self._validate()
+        report = progress or (lambda fraction, message: None)
+        report(0.0, "Finding kindred neighbours")
+        problem = Problem.build(
+            attendees,
+            rounds,
+            embeddings,
+            history=history,
+            constraints=constraints,
+            kindred_quantile=float(self.kindred_quantile),
+            n_neighbours=int(self.n_neighbours),
+            previous=previous,
+            rng=rng,
+        )
+
+        def scaled(fraction: float, message: str) -> None:
+            report(0.05 + 0.9 * fraction, message)
+
+        plan: Plan = solve(
+            problem,
+            weights=weights,
+            rng=rng,
+            max_iter=int(self.max_iter),
+            time_budget=None if self.time_budget is None else float(self.time_budget),
+            progress=scaled,
+        )
+        self.seating_: Seating = plan.tables(problem)
+        self.kindred_threshold_: float = problem.threshold
+        self.repeats_: int = plan.repeats
+        self.n_iter_: int = plan.iterations
+        self.timed_out_: bool = plan.timed_out
+        self.moved_by_round_: dict[str, int] = dict(plan.moved)
+        self.moved_: int = sum(plan.moved.values())
+        report(0.95, "Writing the report")
+        self.report_: dict[str, Any] = self._report(
+            attendees, rounds, embeddings, history, constraints, problem.threshold
+        )
+        report(1.0, "Done")
+        return self
+
+    def _report(
+        self,
+        attendees: Sequence[Attendee],
+        rounds: Sequence[Round],
+        embeddings: np.ndarray,
+        history: History,
+        constraints: Constraints | None,
+        threshold: float,
+    ) -> dict[str, Any]:
+        # Imported here: the report module is heavier (TF-IDF) and not needed to plan.
+        from matching.report import build_report
+
+        return build_report(
+            attendees,
+            rounds,
+            self.seating_,
+            np.asarray(embeddings, dtype=np.float32),
+            history=history,
+            constraints=constraints,
+            kindred_threshold=threshold,
+        )

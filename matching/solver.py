@@ -1,0 +1,574 @@
+"""The seating solver: constructive start plus swap local search, round by round, then jointly.
+
+Phase one plans the rounds in order; each round avoids pairs that met in the history or an
+earlier round. Phase two (only while pairs still meet twice) revisits every round against all
+the others, so the search can trade a repeat in one round for a fresh pair in another: the
+"new faces every day" rule is a property of the whole conference, not of one meal.
+
+Per round the search state is linear in the number of attendees: table membership, one vector
+sum per table (with unit vectors the within-table similarity is ``(|S|^2 - |T|) / 2``, so a
+swap's diversity change is O(d)), kindred and language counters, and one sorted adjacency of
+pair relations (kindred neighbours, keep-apart pairs, earlier meetings).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matching import _kernels as k
+from matching.problem import Infeasible, Problem, RoundSpec, Weights
+
+__all__ = ["Plan", "ProgressCallback", "solve"]
+
+ProgressCallback = Callable[[float, str], None]
+
+#: Annealing temperatures of phase one, in units of the objective.
+_TEMP_START = 1.0
+_TEMP_END = 0.01
+#: Share of the time budget phase one may use when phase two is needed.
+_PHASE_ONE_SHARE = 0.7
+#: Wanted mean within-table distance relative to random seating's, and how often the diversity
+#: weight may double to reach it.
+_DIVERSITY_TARGET = 0.965
+_DIVERSITY_BOOSTS = 5
+
+
+@dataclass(slots=True)
+class Plan:
+    """A solved seating.
+
+    Attributes:
+        table_of: Per round (aligned with ``problem.rounds``): table index of each member.
+        moved: Per round name: attendees seated in the previous seating (see
+            `Problem.build`) whose table changed.
+        repeats: Pairs seated together more often than once, counting history.
+        iterations: Swap proposals evaluated.
+        timed_out: Whether the time budget cut the search short.
+    """
+
+    table_of: list[np.ndarray]
+    moved: dict[str, int] = field(default_factory=dict)
+    repeats: int = 0
+    iterations: int = 0
+    timed_out: bool = False
+
+    def tables(self, problem: Problem) -> dict[str, list[list[str]]]:
+        """The seating as round name -> tables -> attendee ids."""
+        out: dict[str, list[list[str]]] = {}
+        for spec, table_of in zip(problem.rounds, self.table_of, strict=True):
+            tables: list[list[str]] = [[] for _ in range(spec.capacities.shape[0])]
+            for person, table in zip(spec.members, table_of, strict=True):
+                tables[int(table)].append(problem.ids[int(person)])
+            out[spec.round.name] = tables
+        return out
+
+
+class _RoundState:
+    """Arrays of one round's search, built for a given set of earlier meetings."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        spec: RoundSpec,
+        table_of: np.ndarray,
+        met: list[np.ndarray],
+        anchor: np.ndarray,
+        fixed: np.ndarray,
+        w: np.ndarray,
+    ) -> None:
+        self.spec = spec
+        self.w = w
+        members = spec.members
+        m = members.shape[0]
+        self.dinner = spec.round.kind == "dinner"
+        self.g = members.astype(np.int64)
+        self.X = problem.X
+        self.comp = problem.company[members].astype(np.int32)
+        self.party = problem.party[members].astype(np.int32)
+        # A party label only one seated person carries is no party in this round.
+        codes, counts = np.unique(self.party[self.party >= 0], return_counts=True)
+        size_of = dict(zip(codes.tolist(), counts.tolist(), strict=True))
+        sizes = np.array([size_of.get(int(p), 0) for p in self.party], dtype=np.int64)
+        self.party = np.where(sizes >= 2, self.party, -1).astype(np.int32)
+        # At dinner a party of exactly two may stay together.
+        exempt = (sizes == 2) if self.dinner else np.zeros(m, dtype=bool)
+        self.party_pen = np.where(exempt, -1, self.party).astype(np.int32)
+        self.home = problem.hometown[members].astype(np.int32)
+        self.solo = problem.solo[members].astype(np.int32)
+        self.first = problem.first_time[members].astype(np.int32)
+        self.has_party = (self.party >= 0).astype(np.int32)
+        self.lang = problem.languages[members].copy()
+        self.anchor = anchor.astype(np.int64)
+        self.fixed = fixed.astype(np.bool_)
+        self.movable = np.flatnonzero(~self.fixed).astype(np.int64)
+        self.indptr, self.nbr, self.flag = _relations(problem, spec, met, self.comp, self.party_pen)
+        kin_rows = np.repeat(np.arange(m), np.diff(self.indptr))
+        self.has_kin = np.zeros(m, dtype=np.bool_)
+        self.has_kin[kin_rows[(self.flag & k.KIN) != 0]] = True
+        self.table_of = table_of.astype(np.int64).copy()
+        self.n_tables = spec.capacities.shape[0]
+        max_cap = int(max(spec.sizes.max(initial=0), 1))
+        (
+            self.members,
+            self.size,
+            self.pos,
+            self.sums,
+            self.solo_cnt,
+            self.first_cnt,
+            self.party_cnt,
+            self.kc,
+            self.lc,
+        ) = k.init_state(
+            self.table_of, self.n_tables, max_cap, self.g, self.X, self.solo, self.first,
+            self.has_party, self.lang, self.indptr, self.nbr, self.flag,
+        )  # fmt: skip
+
+    def cost(self) -> float:
+        return float(
+            k.total_cost(
+                self.w,
+                self.dinner,
+                self.table_of,
+                self.members,
+                self.size,
+                self.sums,
+                self.solo_cnt,
+                self.first_cnt,
+                self.party_cnt,
+                self.kc,
+                self.lc,
+                self.comp,
+                self.party_pen,
+                self.party,
+                self.home,
+                self.solo,
+                self.lang,
+                self.has_kin,
+                self.anchor,
+                self.indptr,
+                self.nbr,
+                self.flag,
+            )
+        )
+
+    def search(self, n_iter: int, temp0: float, temp1: float, seed: int) -> float:
+        return float(
+            k.search(
+                n_iter,
+                temp0,
+                temp1,
+                seed,
+                self.w,
+                self.dinner,
+                self.g,
+                self.X,
+                self.table_of,
+                self.members,
+                self.size,
+                self.pos,
+                self.sums,
+                self.solo_cnt,
+                self.first_cnt,
+                self.party_cnt,
+                self.kc,
+                self.lc,
+                self.comp,
+                self.party_pen,
+                self.party,
+                self.home,
+                self.solo,
+                self.first,
+                self.has_party,
+                self.lang,
+                self.has_kin,
+                self.anchor,
+                self.fixed,
+                self.movable,
+                self.indptr,
+                self.nbr,
+                self.flag,
+            )
+        )
+
+    def diversity_ratio(self) -> float:
+        """Mean within-table cosine distance over the round's mean pairwise distance.
+
+        Both are exact and O(m d): with unit vectors the similarities summed over all pairs of a
+        set are ``(|sum|^2 - size) / 2``.
+        """
+        sizes = self.size.astype(np.float64)
+        pairs = float((sizes * (sizes - 1) / 2).sum())
+        m = float(sizes.sum())
+        if pairs == 0 or m < 2:
+            return 1.0
+        within = float(((self.sums**2).sum(axis=1) - sizes).sum() / 2) / pairs
+        total = self.sums.sum(axis=0)
+        mean = (float(total @ total) - m) / (m * (m - 1))
+        return (1.0 - within) / max(1.0 - mean, 1e-12)
+
+    def repeats(self) -> int:
+        """Pairs at this round's tables that met before (each earlier meeting counts)."""
+        total = 0
+        rows = np.repeat(np.arange(self.table_of.shape[0]), np.diff(self.indptr))
+        met = self.flag >> k.MET_SHIFT
+        same = self.table_of[rows] == self.table_of[self.nbr]
+        total = int(met[same].sum()) // 2
+        return total
+
+
+def _relations(
+    problem: Problem,
+    spec: RoundSpec,
+    met: list[np.ndarray],
+    comp: np.ndarray,
+    party_pen: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One sorted CSR of pair flags: kindred bit, keep-apart bit, earlier meetings above them."""
+    n = len(problem.ids)
+    members = spec.members
+    m = members.shape[0]
+    local = np.full(n, -1, dtype=np.int64)
+    local[members] = np.arange(m)
+    keys: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+
+    lengths = np.diff(problem.kin_indptr)
+    src = local[np.repeat(np.arange(n), lengths)]
+    dst = local[problem.kin_indices]
+    ok = (src >= 0) & (dst >= 0)
+    src, dst = src[ok], dst[ok]
+    # Co-workers and party members never sit together, so they cannot be each other's kindred.
+    useful = ~(
+        ((comp[src] >= 0) & (comp[src] == comp[dst]))
+        | ((party_pen[src] >= 0) & (party_pen[src] == party_pen[dst]))
+    )
+    src, dst = src[useful], dst[useful]
+    kin = np.unique(np.concatenate([src * m + dst, dst * m + src]))
+    keys.append(kin)
+    vals.append(np.full(kin.shape[0], k.KIN, dtype=np.int64))
+
+    if spec.apart.size:
+        a = local[spec.apart[:, 0]]
+        b = local[spec.apart[:, 1]]
+        apart = np.unique(np.concatenate([a * m + b, b * m + a]))
+        keys.append(apart)
+        vals.append(np.full(apart.shape[0], k.APART, dtype=np.int64))
+
+    if met:
+        flat = local[np.concatenate(met)]
+        offsets = np.zeros(len(met) + 1, dtype=np.int64)
+        np.cumsum([t.shape[0] for t in met], out=offsets[1:])
+        a, b = k.table_pairs(flat, offsets)
+        keys.append(a * m + b)
+        vals.append(np.full(a.shape[0], 1 << k.MET_SHIFT, dtype=np.int64))
+
+    all_keys = np.concatenate(keys)
+    uniq, inverse = np.unique(all_keys, return_inverse=True)
+    flag = np.bincount(inverse, weights=np.concatenate(vals), minlength=uniq.shape[0])
+    rows = uniq // max(m, 1)
+    indptr = np.searchsorted(rows, np.arange(m + 1)).astype(np.int64)
+    return indptr, (uniq % max(m, 1)).astype(np.int64), flag.astype(np.int64)
+
+
+def _construct(
+    problem: Problem,
+    spec: RoundSpec,
+    met: list[np.ndarray],
+    anchor: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A first seating: forced seats, kept seats, kindred pairs, then the rest dealt in turn.
+
+    Returns the table of each member and which members may not move (pins, keep-together).
+    """
+    members = spec.members
+    m = members.shape[0]
+    n_tables = spec.capacities.shape[0]
+    local = np.full(len(problem.ids), -1, dtype=np.int64)
+    local[members] = np.arange(m)
+    table_of = spec.fixed_table.astype(np.int64).copy()
+    fixed = table_of >= 0
+    room = spec.sizes.astype(np.int64) - np.bincount(table_of[fixed], minlength=n_tables)
+    for unit in spec.units:
+        people = local[unit]
+        wished = anchor[people]
+        wished = wished[(wished >= 0) & (wished < n_tables)]
+        choices = [int(t) for t in np.bincount(wished).argsort()[::-1]] if wished.size else []
+        fits = [t for t in choices if room[t] >= people.size]
+        table = fits[0] if fits else int(np.argmax(room))
+        table_of[people] = table
+        fixed[people] = True
+        room[table] -= people.size
+    for person in rng.permutation(np.flatnonzero((table_of < 0) & (anchor >= 0))):
+        t = int(anchor[person])
+        if t < n_tables and room[t] > 0:
+            table_of[person] = t
+            room[t] -= 1
+
+    free = np.flatnonzero(table_of < 0)
+    if free.size == 0:
+        return table_of, fixed
+    comp = problem.company[members]
+    party = problem.party[members]
+    met_set = _pair_set(met, local) if m <= 20000 else set()
+    partner = np.full(m, -1, dtype=np.int64)
+    is_free = table_of < 0
+    for person in rng.permutation(free):
+        if partner[person] >= 0:
+            continue
+        g = members[person]
+        for other_g in problem.kin_indices[problem.kin_indptr[g] : problem.kin_indptr[g + 1]]:
+            other = local[other_g]
+            if other < 0 or not is_free[other] or partner[other] >= 0 or other == person:
+                continue
+            if (comp[person] >= 0 and comp[person] == comp[other]) or (
+                party[person] >= 0 and party[person] == party[other]
+            ):
+                continue
+            if (min(person, other), max(person, other)) in met_set:
+                continue
+            partner[person] = other
+            partner[other] = person
+            break
+    units: list[list[int]] = []
+    for person in free:
+        mate = int(partner[person])
+        if mate < 0:
+            units.append([int(person)])
+        elif person < mate:
+            units.append([int(person), mate])
+    # Dealing co-workers (and solos) to consecutive tables spreads them evenly from the start.
+    company_size = np.bincount(comp[comp >= 0]) if (comp >= 0).any() else np.zeros(1, dtype=int)
+    tiebreak = rng.random(len(units))
+
+    def key(u: int) -> tuple[int, int, int, float]:
+        unit = units[u]
+        solo = int(any(problem.solo[members[p]] for p in unit))
+        c = max((int(comp[p]) for p in unit), default=-1)
+        size = int(company_size[c]) if c >= 0 else 0
+        return (-solo, -size, c, tiebreak[u])
+
+    cursor = 0
+    for u in sorted(range(len(units)), key=key):
+        dealt = units[u]
+        for step in range(n_tables):
+            t = (cursor + step) % n_tables
+            if room[t] >= len(dealt):
+                for p in dealt:
+                    table_of[p] = t
+                room[t] -= len(dealt)
+                cursor = t + 1
+                break
+        else:
+            for p in dealt:
+                t = int(np.argmax(room))
+                table_of[p] = t
+                room[t] -= 1
+    return table_of, fixed
+
+
+def _pair_set(met: list[np.ndarray], local: np.ndarray) -> set[tuple[int, int]]:
+    out: set[tuple[int, int]] = set()
+    for table in met:
+        people = sorted(int(p) for p in local[table] if p >= 0)
+        for x in range(len(people)):
+            for y in range(x + 1, len(people)):
+                out.add((people[x], people[y]))
+    return out
+
+
+def _tables_global(spec: RoundSpec, table_of: np.ndarray) -> list[np.ndarray]:
+    order = np.argsort(table_of, kind="stable")
+    bounds = np.searchsorted(table_of[order], np.arange(spec.capacities.shape[0] + 1))
+    people = spec.members[order]
+    return [people[bounds[t] : bounds[t + 1]] for t in range(spec.capacities.shape[0])]
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(2**31 - 1))
+
+
+def solve(
+    problem: Problem,
+    *,
+    weights: Weights,
+    rng: np.random.Generator,
+    max_iter: int = 100,
+    time_budget: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Seat every round of ``problem``.
+
+    Args:
+        problem: The compiled problem.
+        weights: Soft-rule weights.
+        rng: The only source of randomness.
+        max_iter: Sweeps per round and phase; one sweep proposes as many swaps as the round has
+            attendees. With an ample ``time_budget`` the result depends only on ``rng``.
+        time_budget: Seconds for the search (the best plan found so far is returned when it
+            runs out, so a cut can change the result); None for no limit.
+        progress: Called with (fraction done, message).
+
+    Returns:
+        The plan.
+
+    Raises:
+        Infeasible: A hard rule still fails after the search (keep-apart sets that no table
+            layout can separate).
+
+    Example:
+        >>> from matching.types import Attendee, Round
+        >>> people = [Attendee(id=str(i)) for i in range(6)]
+        >>> p = Problem.build(people, [Round(name="L", table_size=3)], np.eye(6),
+        ...                   rng=np.random.default_rng(0))
+        >>> plan = solve(p, weights=Weights(), rng=np.random.default_rng(0))
+        >>> sorted(np.bincount(plan.table_of[0]).tolist())
+        [3, 3]
+    """
+    start = time.perf_counter()
+    deadline = None if time_budget is None else start + time_budget
+    w = weights.as_array()
+    n_rounds = len(problem.rounds)
+    anchors = [spec.anchor for spec in problem.rounds]
+    report = progress or (lambda fraction, message: None)
+    tables: list[list[np.ndarray]] = [[] for _ in range(n_rounds)]
+    for r in range(n_rounds):
+        # Later rounds' earlier seating counts as met when planning the rounds before them.
+        tables[r] = [
+            problem.rounds[r].members[anchors[r] == t]
+            for t in range(int(anchors[r].max(initial=-1)) + 1)
+        ]
+    table_of: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n_rounds
+    fixed_of: list[np.ndarray] = [np.empty(0, dtype=bool)] * n_rounds
+    w_round = [w] * n_rounds
+    plan = Plan(table_of=table_of)
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    def met_for(r: int) -> list[np.ndarray]:
+        # Rounds not planned yet contribute their earlier seating, or nothing.
+        met = list(problem.history)
+        for other in range(n_rounds):
+            if other != r:
+                met.extend(t for t in tables[other] if t.shape[0] > 1)
+        return met
+
+    def run(
+        state: _RoundState, sweeps: int, temp0: float, temp1: float, until: float | None
+    ) -> None:
+        m = state.table_of.shape[0]
+        chunk = max(m, 2000) * 5
+        total = sweeps * max(m, 1)
+        done = 0
+        best = 0.0
+        running = 0.0
+        best_table = state.table_of.copy()
+        while done < total:
+            n_iter = min(chunk, total - done)
+            frac0, frac1 = done / total, (done + n_iter) / total
+            t0 = temp0 * (temp1 / temp0) ** frac0 if temp0 > 0 else 0.0
+            t1 = temp0 * (temp1 / temp0) ** frac1 if temp0 > 0 else 0.0
+            running += state.search(n_iter, t0, t1, _seed(rng))
+            done += n_iter
+            plan.iterations += n_iter
+            if running < best - 1e-9:
+                best = running
+                best_table = state.table_of.copy()
+            if until is not None and time.perf_counter() > until:
+                plan.timed_out = True
+                break
+        if running > best + 1e-9:
+            state.table_of[:] = best_table
+
+    phase_one_end = None if time_budget is None else start + time_budget * _PHASE_ONE_SHARE
+    for r, spec in enumerate(problem.rounds):
+        report(r / (n_rounds + 1), f"Seating round '{spec.round.name}'")
+        met = met_for(r)
+        first, fixed = _construct(problem, spec, met, anchors[r], rng)
+        state = _RoundState(problem, spec, first, met, anchors[r], fixed, w)
+        until = None
+        if phase_one_end is not None:
+            share = (phase_one_end - time.perf_counter()) / (n_rounds - r)
+            until = time.perf_counter() + max(share, 0.0)
+        run(state, max_iter, _TEMP_START, _TEMP_END, until)
+        # The diversity weight that keeps tables as mixed as random ones depends on the data;
+        # raise it by half for this round until the target holds (or the boosts are spent).
+        for _ in range(_DIVERSITY_BOOSTS):
+            if state.diversity_ratio() >= _DIVERSITY_TARGET or plan.timed_out:
+                break
+            state.w = state.w.copy()
+            state.w[k.W_DIVERSITY] = max(state.w[k.W_DIVERSITY] * 1.5, 0.25)
+            run(state, max(max_iter // 2, 1), _TEMP_START / 4, _TEMP_END, until)
+        w_round[r] = state.w
+        table_of[r] = state.table_of
+        fixed_of[r] = fixed
+        tables[r] = _tables_global(spec, state.table_of)
+
+    # Phase two: each round against all others, while pairs still meet twice.
+    repeats = _count_repeats(problem, tables)
+    passes = 0
+    temp_hi = max(w[k.W_REPEAT] * 0.3, _TEMP_START)
+    while repeats > 0 and n_rounds > 1 and passes < max_iter and not out_of_time():
+        passes += 1
+        report(n_rounds / (n_rounds + 1), f"Removing repeated pairs ({repeats} left)")
+        for r, spec in enumerate(problem.rounds):
+            if out_of_time():
+                plan.timed_out = True
+                break
+            met = met_for(r)
+            state = _RoundState(
+                problem, spec, table_of[r], met, anchors[r], fixed_of[r], w_round[r]
+            )
+            if state.repeats() == 0:
+                continue
+            temp = temp_hi * (1.0 - passes / max_iter) + _TEMP_END
+            run(state, 2, temp, _TEMP_END, deadline)
+            table_of[r] = state.table_of
+            tables[r] = _tables_global(spec, state.table_of)
+        repeats = _count_repeats(problem, tables)
+    plan.repeats = repeats
+    _check_hard_rules(problem, table_of)
+    for r, spec in enumerate(problem.rounds):
+        seated = anchors[r] >= 0
+        plan.moved[spec.round.name] = int((table_of[r][seated] != anchors[r][seated]).sum())
+    report(1.0, "Done")
+    return plan
+
+
+def _count_repeats(problem: Problem, tables: list[list[np.ndarray]]) -> int:
+    """Pairs seated together more than once (a pair meeting three times counts twice)."""
+    flat_tables = [t for t in problem.history if t.shape[0] > 1]
+    for round_tables in tables:
+        flat_tables.extend(t for t in round_tables if t.shape[0] > 1)
+    if not flat_tables:
+        return 0
+    n = len(problem.ids)
+    flat = np.concatenate(flat_tables)
+    offsets = np.zeros(len(flat_tables) + 1, dtype=np.int64)
+    np.cumsum([t.shape[0] for t in flat_tables], out=offsets[1:])
+    a, b = k.table_pairs(flat, offsets)
+    keep = a < b
+    _, counts = np.unique(a[keep] * n + b[keep], return_counts=True)
+    return int((counts - 1).sum())
+
+
+def _check_hard_rules(problem: Problem, table_of: list[np.ndarray]) -> None:
+    for spec, tables in zip(problem.rounds, table_of, strict=True):
+        counts = np.bincount(tables, minlength=spec.capacities.shape[0])
+        if (counts > spec.capacities).any():
+            raise AssertionError(f"Round '{spec.round.name}': a table exceeds its capacity.")
+        where = np.full(len(problem.ids), -1, dtype=np.int64)
+        where[spec.members] = tables
+        for a, b in spec.apart:
+            if where[a] == where[b]:
+                raise Infeasible(
+                    "keep-apart",
+                    f"Round '{spec.round.name}': no seating found that keeps "
+                    f"'{problem.ids[int(a)]}' and '{problem.ids[int(b)]}' apart "
+                    f"({spec.capacities.shape[0]} tables for the keep-apart pairs given).",
+                )
