@@ -134,9 +134,12 @@ def _pick(
 ) -> list[str]:
     # A bigram and its own words say the same thing; keep whichever scores higher.
     chosen: list[str] = []
+    if not len(indices):
+        return chosen
     words: set[str] = set(banned)
-    for k in np.argsort(-scores, kind="stable"):
-        term = str(terms[indices[k]])
+    # Rows hold a handful of terms: sorting Python lists beats numpy's per-call overhead.
+    for _, column in sorted(zip((-scores).tolist(), indices.tolist(), strict=True)):
+        term = str(terms[column])
         parts = set(term.split())
         if parts & words:
             continue
