@@ -80,7 +80,7 @@ _MAX_HARD_LISTED = 100
 def _num(value: float | None, places: int = 4) -> float | None:
     if value is None or math.isnan(value) or math.isinf(value):
         return None
-    return round(float(value), places)
+    return round(float(value), places) + 0.0  # no "-0.0" in the JSON
 
 
 def _min(values: Sequence[float | None]) -> float | None:

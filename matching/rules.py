@@ -863,7 +863,8 @@ def _check_round(
     within = 1.0 - float(pair_sim.sum()) / total_pairs if total_pairs else None
     random_sim = _mean_pairwise_unit(x[elig_idx])
     random = None if math.isnan(random_sim) else 1.0 - random_sim
-    ratio = within / random if within is not None and random else None
+    # Identical profiles leave no spread to compare against.
+    ratio = within / random if within is not None and random is not None and random > 1e-9 else None
 
     tables = [
         TableCheck(
