@@ -1,0 +1,304 @@
+"""The attendee's own page: their profile form, their published seats, their calendar.
+
+Privacy is by construction: what reaches a template or the calendar is built here from plain
+dataclasses, and a tablemate's dataclass only ever holds the fields that tablemate allowed.
+E-mail, dietary and accessibility notes of anyone are never copied into them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import icalendar
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.attendees import links
+from service.attendees import service as attendee_service
+from service.attendees.fields import AttendeeFields
+from service.audit import service as audit
+from service.db import utcnow
+from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
+from service.plans import service as plan_service
+
+# What tablemates may see, besides the name (people who share a table see each other anyway).
+# Everything is visible until the attendee says otherwise: the product promises tablemates a
+# short profile and a home town, and an empty card would defeat the first conversation.
+VISIBLE_FIELDS: tuple[str, ...] = ("affiliation", "hometown", "interests")
+INTERESTS_MAX: int = next(
+    rule.max_length
+    for rule in AttendeeFields.model_fields["interests"].metadata
+    if hasattr(rule, "max_length")
+)
+PROFILE_PREVIEW_CHARS = 280
+MEAL_HOURS: Mapping[str, float] = {"lunch": 1.0, "dinner": 2.5}
+# Tokens are 32 URL-safe characters; anything much longer is not one of ours.
+_MAX_TOKEN_CHARS = 128
+
+
+@dataclass
+class ProfileForm:
+    """The profile form's values as the attendee typed them (strings, so nothing is lost)."""
+
+    interests: str = ""
+    hometown: str = ""
+    languages: str = ""
+    solo: bool = False
+    dinner: str = "no"
+    show_affiliation: bool = True
+    show_hometown: bool = True
+    show_interests: bool = True
+
+    def visibility(self) -> dict[str, bool]:
+        return {
+            "affiliation": self.show_affiliation,
+            "hometown": self.show_hometown,
+            "interests": self.show_interests,
+        }
+
+
+@dataclass(frozen=True)
+class Tablemate:
+    """One person at the attendee's table, as far as that person allowed."""
+
+    name: str
+    affiliation: str | None
+    hometown: str | None
+    profile: str | None
+
+
+@dataclass(frozen=True)
+class Meal:
+    """One seat of the attendee in the published plan."""
+
+    round_id: uuid.UUID
+    name: str
+    kind: str
+    starts_at: datetime | None  # in the conference's time zone
+    when: str
+    location: str
+    table: int
+    why: str
+    topics: list[str]
+    tablemates: list[Tablemate] = field(default_factory=list)
+
+
+def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
+    """The attendee whose current private link is ``token``; None if unknown, revoked or erased."""
+    if not token or len(token) > _MAX_TOKEN_CHARS:
+        return None
+    stmt = select(Attendee).where(
+        Attendee.link_token_hash == links.hash_token(token), Attendee.erased_at.is_(None)
+    )
+    return session.scalar(stmt)
+
+
+def visibility_of(attendee: Attendee) -> dict[str, bool]:
+    """What tablemates may see of ``attendee``; fields never set count as visible."""
+    stored = attendee.visibility or {}
+    return {name: bool(stored.get(name, True)) for name in VISIBLE_FIELDS}
+
+
+def profile_form(attendee: Attendee) -> ProfileForm:
+    """The form prefilled with what the attendee has now."""
+    seen = visibility_of(attendee)
+    return ProfileForm(
+        interests=attendee.interests,
+        hometown=attendee.hometown,
+        languages=", ".join(attendee.languages),
+        solo=attendee.solo,
+        dinner="yes" if attendee.dinner else "no",
+        show_affiliation=seen["affiliation"],
+        show_hometown=seen["hometown"],
+        show_interests=seen["interests"],
+    )
+
+
+def save_profile(
+    session: Session, *, conference: Conference, attendee: Attendee, form: ProfileForm
+) -> list[str]:
+    """Validate and store the attendee's own answers; return the names of the fields changed.
+
+    Raises:
+        attendees.service.FieldErrors: one entry per bad field; nothing is written.
+    """
+    fields = attendee_service.merge_fields(
+        attendee,
+        external_id=attendee.external_id,
+        given={
+            "interests": form.interests,
+            "hometown": form.hometown,
+            "languages": form.languages,
+            "solo": form.solo,
+            "dinner": form.dinner,
+        },
+    )
+    before = {name: getattr(attendee, name) for name in attendee_service.FIELDS}
+    old_visibility = visibility_of(attendee)
+    actor = f"attendee:{attendee.external_id}"
+    # One event for the whole form, visibility included, so the log reads as one save.
+    attendee_service.apply_fields(
+        session,
+        conference=conference,
+        existing=attendee,
+        fields=fields,
+        actor=actor,
+        record_audit=False,
+    )
+    changed = sorted(k for k, v in before.items() if getattr(attendee, k) != v)
+    new_visibility = form.visibility()
+    if new_visibility != old_visibility or set(attendee.visibility or {}) != set(VISIBLE_FIELDS):
+        # A new dict, not an in-place edit: the JSON column only notices reassignment.
+        attendee.visibility = new_visibility
+        if new_visibility != old_visibility:
+            changed.append("visibility")
+    if changed:
+        audit.record(
+            session,
+            actor=actor,
+            action="attendee.updated",
+            target_type="attendee",
+            target_id=attendee.external_id,
+            conference_id=conference.id,
+            details={"fields": changed, "source": "attendee page"},
+        )
+    session.flush()
+    return changed
+
+
+def conference_zone(conference: Conference) -> ZoneInfo:
+    try:
+        return ZoneInfo(conference.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def human_time(moment: datetime | None, *, zone: ZoneInfo) -> str:
+    """'Wednesday 14 April 2027, 12:30 CEST' in the venue's zone."""
+    if moment is None:
+        return "Time to be announced"
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def shorten(text: str, *, limit: int = PROFILE_PREVIEW_CHARS) -> str:
+    """Cut ``text`` at a word boundary so it fits in ``limit`` characters, ending with '…'."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;.-") + "…"
+
+
+def tablemate(person: Attendee) -> Tablemate:
+    """What the attendee at ``person``'s table may see of ``person``."""
+    seen = visibility_of(person)
+    return Tablemate(
+        name=person.name,
+        affiliation=person.affiliation if seen["affiliation"] and person.affiliation else None,
+        hometown=person.hometown if seen["hometown"] and person.hometown else None,
+        profile=shorten(person.interests) if seen["interests"] and person.interests else None,
+    )
+
+
+def published_plan(session: Session, *, conference: Conference) -> Plan | None:
+    return plan_service.published_plan(session, conference=conference)
+
+
+def seated_meals(
+    session: Session, *, conference: Conference, attendee: Attendee, plan: Plan
+) -> list[Meal]:
+    """The attendee's seats in ``plan`` (the published one), in time order."""
+    mine = session.execute(
+        select(Round, Assignment)
+        .join(Round, Round.id == Assignment.round_id)
+        .where(Assignment.plan_id == plan.id, Assignment.attendee_id == attendee.id)
+        .order_by(Round.starts_at.is_(None), Round.starts_at, Round.name)
+    ).all()
+    if not mine:
+        return []
+    round_ids = [rnd.id for rnd, _ in mine]
+    topics = {
+        (t.round_id, t.number): list(t.topics or [])
+        for t in session.scalars(
+            select(PlanTable).where(PlanTable.plan_id == plan.id, PlanTable.round_id.in_(round_ids))
+        )
+    }
+    tables = {(rnd.id, seat.table_number) for rnd, seat in mine}
+    others: dict[tuple[uuid.UUID, int], list[Tablemate]] = {key: [] for key in tables}
+    stmt = (
+        select(Assignment.round_id, Assignment.table_number, Attendee)
+        .join(Attendee, Attendee.id == Assignment.attendee_id)
+        .where(
+            Assignment.plan_id == plan.id,
+            Assignment.round_id.in_(round_ids),
+            Assignment.attendee_id != attendee.id,
+            # Erased and cancelled people will not be at the table.
+            Attendee.erased_at.is_(None),
+            Attendee.status != "cancelled",
+        )
+        .order_by(Attendee.name)
+    )
+    for round_id, number, person in session.execute(stmt):
+        if (round_id, number) in others:
+            others[(round_id, number)].append(tablemate(person))
+    zone = conference_zone(conference)
+    return [
+        Meal(
+            round_id=rnd.id,
+            name=rnd.name,
+            kind=rnd.kind,
+            starts_at=rnd.starts_at.astimezone(zone) if rnd.starts_at else None,
+            when=human_time(rnd.starts_at, zone=zone),
+            location=rnd.location,
+            table=seat.table_number,
+            why=seat.why,
+            topics=topics.get((rnd.id, seat.table_number), []),
+            tablemates=others[(rnd.id, seat.table_number)],
+        )
+        for rnd, seat in mine
+    ]
+
+
+def calendar(
+    *, conference: Conference, attendee: Attendee, meals: Sequence[Meal], stamp: datetime | None
+) -> bytes:
+    """An iCalendar file with one event per seated meal that has a time.
+
+    Event ids are stable per meal and attendee, so importing the file again after a re-plan
+    updates the events instead of adding copies.
+    """
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Hallway//Attendee meals//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"{conference.name}: my tables")
+    for meal in meals:
+        if meal.starts_at is None:
+            continue
+        event = icalendar.Event()
+        event.add("uid", f"{meal.round_id}-{attendee.id}@hallway")
+        event.add("dtstamp", stamp or utcnow())
+        event.add("summary", f"{meal.name} — table {meal.table}")
+        # UTC times need no VTIMEZONE block; calendars show them in the reader's zone.
+        start = meal.starts_at.astimezone(UTC)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(hours=MEAL_HOURS.get(meal.kind, 1.0)))
+        if meal.location:
+            event.add("location", meal.location)
+        lines = [f"Table {meal.table}."]
+        if meal.tablemates:
+            lines.append("At your table: " + ", ".join(p.name for p in meal.tablemates) + ".")
+        if meal.topics:
+            lines.append("Common ground: " + ", ".join(meal.topics) + ".")
+        if meal.why:
+            lines.append(meal.why)
+        event.add("description", "\n".join(lines))
+        cal.add_component(event)
+    return cal.to_ical()
