@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from service.attendee_page.router import router as attendee_page_router
 from service.attendees.router import router as attendees_router
 from service.conferences.router import router as conferences_router
 from service.errors import install_error_handlers
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
         rounds_router,
         exports_router,
         keys_router,
+        attendee_page_router,
     ):
         app.include_router(router)
 
