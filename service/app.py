@@ -8,6 +8,8 @@ from fastapi.responses import RedirectResponse
 from service.attendee_page.router import router as attendee_page_router
 from service.attendees.router import router as attendees_router
 from service.conferences.router import router as conferences_router
+from service.dashboard.cards import router as cards_router
+from service.dashboard.router import router as dashboard_router
 from service.errors import install_error_handlers
 from service.exports.router import router as exports_router
 from service.keys.router import router as keys_router
@@ -47,6 +49,8 @@ def create_app() -> FastAPI:
         rounds_router,
         exports_router,
         keys_router,
+        cards_router,
+        dashboard_router,
         attendee_page_router,
     ):
         app.include_router(router)

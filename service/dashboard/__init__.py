@@ -1,0 +1,1 @@
+"""The organizer dashboard: a browser app over the /v1 API, and printable table cards."""
