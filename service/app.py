@@ -13,6 +13,7 @@ from service.dashboard.router import router as dashboard_router
 from service.errors import install_error_handlers
 from service.exports.router import router as exports_router
 from service.keys.router import router as keys_router
+from service.plans.router import router as plans_router
 from service.rounds.router import router as rounds_router
 
 DESCRIPTION = """
@@ -38,6 +39,7 @@ def create_app() -> FastAPI:
                 "description": "People, pushed by registration systems or imported.",
             },
             {"name": "rounds", "description": "Meals: lunches and dinners with their table plans."},
+            {"name": "plans", "description": "Matching runs: review, edit, publish, re-plan."},
             {"name": "exports", "description": "The published plan as CSV, JSON or XLSX."},
             {"name": "keys", "description": "Conference-scoped API keys (admin only)."},
         ],
@@ -49,6 +51,7 @@ def create_app() -> FastAPI:
         rounds_router,
         exports_router,
         keys_router,
+        plans_router,
         cards_router,
         dashboard_router,
         attendee_page_router,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,13 +29,64 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+    with_worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Start a plan worker alongside.")
+    ] = True,
 ) -> None:
-    """Serve the web application and API."""
+    """Serve the web application and API (and a plan worker)."""
     import uvicorn
 
     if migrate_first:
         migrate()
-    uvicorn.run("service.app:app", host=host, port=port)
+    worker_process = None
+    if with_worker:
+        # Plans run in their own process, never in the web server's event loop.
+        worker_process = subprocess.Popen([sys.executable, "-m", "service.plans.worker"])
+    try:
+        uvicorn.run("service.app:app", host=host, port=port)
+    finally:
+        if worker_process is not None:
+            worker_process.terminate()
+            try:
+                worker_process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker_process.kill()
+
+
+@app.command()
+def worker(
+    poll: Annotated[float, typer.Option(help="Seconds between looks at the queue.")] = 1.0,
+    stale_after: Annotated[
+        float, typer.Option(help="Seconds without a heartbeat before a running plan is recovered.")
+    ] = 120.0,
+    once: Annotated[bool, typer.Option("--once", help="Run at most one plan, then exit.")] = False,
+) -> None:
+    """Run queued plans (matching runs) until stopped."""
+    import logging
+    import signal
+
+    from service.plans import worker as plan_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    stopping: list[bool] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        if stopping:
+            raise SystemExit(0)
+        stopping.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if once:
+            plan_worker.recover_stale(stale_after=stale_after)
+            plan_worker.run_once()
+        else:
+            plan_worker.run_forever(
+                poll_interval=poll, stale_after=stale_after, should_stop=lambda: bool(stopping)
+            )
+    except KeyboardInterrupt:
+        err.print("worker stopped")
 
 
 @app.command()

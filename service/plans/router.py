@@ -1,0 +1,170 @@
+"""HTTP routes for plans: queue a matching run, review its tables, edit, publish, map."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
+from sqlalchemy.orm import Session
+
+from service.auth import ReadAccess, WriteAccess
+from service.db import get_session
+from service.errors import PreconditionFailed
+from service.models import Plan
+from service.plans import service as plan_service
+from service.plans.schemas import Edit, MapOut, PlanDetail, PlanIn, PlanOut, TableOut
+
+router = APIRouter(prefix="/v1/conferences/{conference_id}/plans", tags=["plans"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _fields(plan: Plan) -> dict[str, Any]:
+    names = [n for n in PlanOut.model_fields if n != "summary"]
+    return {
+        **{n: getattr(plan, n) for n in names},
+        "summary": (plan.report or {}).get("summary"),
+    }
+
+
+def plan_out(plan: Plan) -> PlanOut:
+    return PlanOut.model_validate(_fields(plan))
+
+
+def plan_detail(plan: Plan) -> PlanDetail:
+    return PlanDetail.model_validate({**_fields(plan), "report": plan.report})
+
+
+def etag(plan: Plan) -> str:
+    return f'"{plan.version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version in an If-Match header (``"3"``, ``W/"3"`` or ``3``); None when absent."""
+    if value is None or not value.strip():
+        return None
+    tag = value.split(",")[0].strip().removeprefix("W/").strip('"')
+    try:
+        return int(tag)
+    except ValueError as exc:
+        raise PreconditionFailed(f"If-Match {value!r} is not a version of this plan.") from exc
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, summary="Start a matching run")
+def create_plan(
+    access: WriteAccess,
+    session: SessionDep,
+    response: Response,
+    data: Annotated[PlanIn | None, Body()] = None,
+) -> PlanOut:
+    """Queue a plan for the worker; poll it until it is ready (or failed)."""
+    data = data or PlanIn()
+    plan = plan_service.create_plan(
+        session,
+        conference=access.conference,
+        round_ids=data.round_ids,
+        seed=data.seed,
+        time_budget=data.time_budget,
+        weights=data.weights,
+        replan=data.replan,
+        actor=access.caller.actor,
+    )
+    response.headers["Location"] = f"/v1/conferences/{access.conference.id}/plans/{plan.id}"
+    response.headers["ETag"] = etag(plan)
+    return plan_out(plan)
+
+
+@router.get("", status_code=status.HTTP_200_OK, summary="List plans")
+def list_plans(access: ReadAccess, session: SessionDep) -> list[PlanOut]:
+    """Every plan of the conference, newest first."""
+    return [plan_out(p) for p in plan_service.list_plans(session, conference=access.conference)]
+
+
+@router.get("/{plan_id}", status_code=status.HTTP_200_OK, summary="Get a plan")
+def get_plan(
+    plan_id: uuid.UUID, access: ReadAccess, session: SessionDep, response: Response
+) -> PlanDetail:
+    """One plan with its full report; the ETag is its version."""
+    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
+    response.headers["ETag"] = etag(plan)
+    return plan_detail(plan)
+
+
+@router.get(
+    "/{plan_id}/rounds/{round_id}/tables",
+    status_code=status.HTTP_200_OK,
+    summary="Review a round's tables",
+)
+def round_tables(
+    plan_id: uuid.UUID, round_id: uuid.UUID, access: ReadAccess, session: SessionDep
+) -> list[TableOut]:
+    """Every table of a round with its members, topics and report figures."""
+    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
+    round_ = plan_service.plan_round(
+        session, conference=access.conference, plan=plan, round_id=round_id
+    )
+    tables = plan_service.plan_tables(session, plan=plan, round_=round_)
+    return [TableOut.model_validate(t) for t in tables]
+
+
+@router.post("/{plan_id}/edits", status_code=status.HTTP_200_OK, summary="Edit a plan")
+def edit_plan(
+    plan_id: uuid.UUID,
+    edit: Annotated[Edit, Body()],
+    access: WriteAccess,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> PlanOut:
+    """Move, swap or pin attendees; needs If-Match and keeps every hard rule."""
+    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
+    plan = plan_service.edit_plan(
+        session,
+        conference=access.conference,
+        plan=plan,
+        edit=edit,
+        expected_version=parse_if_match(if_match),
+        actor=access.caller.actor,
+    )
+    response.headers["ETag"] = etag(plan)
+    return plan_out(plan)
+
+
+@router.post("/{plan_id}/publish", status_code=status.HTTP_200_OK, summary="Publish a plan")
+def publish_plan(
+    plan_id: uuid.UUID,
+    access: WriteAccess,
+    session: SessionDep,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> PlanOut:
+    """Make a ready plan the live one; the previously published plan is superseded."""
+    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
+    expected = parse_if_match(if_match)
+    if expected is not None and expected != plan.version:
+        raise PreconditionFailed(
+            f"The plan changed (version {plan.version}, you sent {expected}); reload it first."
+        )
+    plan = plan_service.publish(
+        session, conference=access.conference, plan=plan, actor=access.caller.actor
+    )
+    session.flush()
+    response.headers["ETag"] = etag(plan)
+    return plan_out(plan)
+
+
+@router.get("/{plan_id}/map", status_code=status.HTTP_200_OK, summary="Map a round's attendees")
+def plan_map(
+    plan_id: uuid.UUID,
+    access: ReadAccess,
+    session: SessionDep,
+    round_id: Annotated[uuid.UUID, Query(description="The round to map.")],
+) -> MapOut:
+    """Attendees as 2-D points (PCA of their profiles) coloured by table."""
+    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
+    round_ = plan_service.plan_round(
+        session, conference=access.conference, plan=plan, round_id=round_id
+    )
+    return MapOut.model_validate(
+        {"points": plan_service.plan_map(session, plan=plan, round_=round_)}
+    )

@@ -1,0 +1,137 @@
+"""Plan resources: matching runs, their tables, edits and the embedding map."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PlanIn(BaseModel):
+    """What to plan and how: a matching run, queued for the worker."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"seed": 7, "time_budget": 20},
+                {"replan": True},
+                {"round_ids": ["7a1c3a9e-65a4-4b29-9f1e-2f7f6d1b8a10"], "weights": {"kindred": 60}},
+            ]
+        },
+    )
+
+    round_ids: list[uuid.UUID] | None = Field(
+        default=None,
+        min_length=1,
+        description="Rounds to plan; all rounds when null. Other rounds keep their published "
+        "tables and count as meals already held (new faces every day).",
+    )
+    seed: int | None = Field(
+        default=None, ge=0, le=2**32 - 1, description="Random seed; one is picked when null."
+    )
+    time_budget: float | None = Field(
+        default=None, gt=0, le=3600, description="Seconds the search may take (30 when null)."
+    )
+    weights: dict[str, float] | None = Field(
+        default=None,
+        description="Soft-rule weights to override (coworker, party, repeat, solo_balance, "
+        "lone_outsider, party_without_solo, kindred, language, hometown, first_time, "
+        "diversity, moved).",
+    )
+    replan: bool = Field(
+        default=False,
+        description="Re-plan the published plan with as few moves as possible (after late "
+        "registrations or cancellations); a fresh plan when nothing is published.",
+    )
+
+
+class PlanOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    status: str = Field(description="queued, running, ready, published, superseded or failed.")
+    progress: float = Field(description="0 to 1 while the worker runs the plan.")
+    message: str
+    params: dict[str, Any]
+    moved: int | None = Field(description="Attendee-rounds moved by a re-plan.")
+    version: int = Field(description="Changes with every edit; send it back as If-Match.")
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    published_at: datetime | None
+    summary: dict[str, Any] | None = Field(description="The report's summary once ready.")
+
+
+class PlanDetail(PlanOut):
+    report: dict[str, Any] | None
+
+
+class MemberOut(BaseModel):
+    external_id: str
+    name: str
+    affiliation: str
+    hometown: str
+    solo: bool
+    first_time: bool
+    pinned: bool
+    why: str
+
+
+class TableOut(BaseModel):
+    table: int
+    capacity: int
+    topics: list[str]
+    figures: dict[str, Any] = Field(description="The table's figures from the plan report.")
+    members: list[MemberOut]
+
+
+class MoveEdit(BaseModel):
+    """Seat one attendee at another table of a round."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["move"]
+    round_id: uuid.UUID
+    attendee: str = Field(min_length=1, description="External id of the attendee.")
+    table: int = Field(ge=1, description="Table number, from 1.")
+
+
+class SwapEdit(BaseModel):
+    """Exchange the tables of two attendees in a round."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["swap"]
+    round_id: uuid.UUID
+    a: str = Field(min_length=1)
+    b: str = Field(min_length=1)
+
+
+class PinEdit(BaseModel):
+    """Pin an attendee to their table (a re-plan keeps them there), or unpin them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    op: Literal["pin"]
+    round_id: uuid.UUID
+    attendee: str = Field(min_length=1)
+    pinned: bool = True
+
+
+Edit = Annotated[MoveEdit | SwapEdit | PinEdit, Field(discriminator="op")]
+
+
+class MapPoint(BaseModel):
+    external_id: str
+    name: str
+    x: float
+    y: float
+    table: int
+
+
+class MapOut(BaseModel):
+    points: list[MapPoint]
