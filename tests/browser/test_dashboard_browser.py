@@ -136,6 +136,8 @@ def test_sign_in_keeps_the_key_in_the_tab_only(
     assert organizer["key"] not in page.url
     stored = page.evaluate("[sessionStorage.getItem('hallway.key'), localStorage.length]")
     assert stored == [organizer["key"], 0]
+    page.set_viewport_size({"width": 820, "height": 1180})
+    shot(page, "overview-tablet")
     # A reload in the same tab stays signed in; signing out forgets the key.
     page.reload()
     expect(page.get_by_role("heading", name="PyConf 2027")).to_be_visible()
@@ -252,16 +254,17 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     pinned.get_by_role("button", name="Pin", exact=True).click()
     expect(cards.first.locator(".member").first.locator(".badge.pin")).to_be_visible()
 
-    # Dinner: move someone to another table.
+    # Dinner: move someone from the fuller table to the other one.
     page.get_by_label("Round", exact=True).select_option(label="Dinner 1")
     expect(page.locator(".member")).to_have_count(10)
-    target_before = cards.nth(1).locator(".member").count()
-    mover = cards.first.locator(".member").first
+    sizes = [cards.nth(i).locator(".member").count() for i in range(2)]
+    source, target = (0, 1) if sizes[0] >= sizes[1] else (1, 0)
+    mover = cards.nth(source).locator(".member").first
     mover_name = mover.locator(".name").text_content() or ""
-    mover.get_by_label(f"Move {mover_name} to table").select_option(label="Table 2")
+    mover.get_by_label(f"Move {mover_name} to table").select_option(label=f"Table {target + 1}")
     mover.get_by_role("button", name="Move").click()
-    expect(cards.nth(1).locator(".member")).to_have_count(target_before + 1)
-    expect(cards.nth(1)).to_contain_text(mover_name)
+    expect(cards.nth(target).locator(".member")).to_have_count(sizes[target] + 1)
+    expect(cards.nth(target)).to_contain_text(mover_name)
     shot(page, "review-dinner")
 
     # Someone else edits the plan meanwhile: the next edit here is refused as stale.
@@ -289,6 +292,8 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     # Publish, then download the export and print the cards.
     page.get_by_role("button", name="Publish").click()
     expect(page.locator("#review-status")).to_have_text("Published")
+    expect(page.locator("#review-locked")).to_be_visible()
+    expect(page.locator(".member-actions")).to_have_count(0)
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download CSV").click()
     download = download_info.value
@@ -296,15 +301,15 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     exported = list(csv.DictReader(io.StringIO(Path(download.path()).read_text("utf-8-sig"))))
     assert len(exported) == 30
     dinner_rows = [r for r in exported if r["round"] == "Dinner 1"]
-    assert {r["table"] for r in dinner_rows if r["name"] == mover_name} == {"2"}
+    assert {r["table"] for r in dinner_rows if r["name"] == mover_name} == {str(target + 1)}
 
     page.get_by_role("button", name="Print table cards").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
     frame = page.frame_locator("#cards-frame")
     expect(frame.locator("section.card")).to_have_count(2)
-    expect(frame.locator("section.card").nth(1)).to_contain_text("Table 2")
-    expect(frame.locator("section.card").nth(1)).to_contain_text(mover_name)
+    expect(frame.locator("section.card").nth(target)).to_contain_text(f"Table {target + 1}")
+    expect(frame.locator("section.card").nth(target)).to_contain_text(mover_name)
     expect(frame.locator("section.card").first).to_contain_text("Ratskeller")
     shot(page, "cards")
     page.get_by_role("button", name="Close").click()

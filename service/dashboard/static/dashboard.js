@@ -587,7 +587,7 @@ function renderSummary() {
   const items = [
     ["Kindred share (lowest round)", pct(sm.kindred_share_min)],
     ["Diversity ratio (lowest round)", num(sm.diversity_ratio_min)],
-    ["Co-worker pairs", `${sm.coworker_pairs ?? "–"} (minimum ${sm.coworker_pairs_min ?? "–"})`],
+    ["Co-worker pairs", `${sm.coworker_pairs ?? "–"} · min ${sm.coworker_pairs_min ?? "–"}`],
     ["Repeated pairs", sm.repeated_pairs ?? "–"],
     ["Solo spread (largest)", sm.solo_spread_max ?? "–"],
     ["Hard-rule breaks", sm.hard_violations ?? "–"],
@@ -617,7 +617,9 @@ async function renderRound() {
     $("map").replaceChildren();
     return;
   }
-  const editable = state.plan.status === "ready" || state.plan.status === "published";
+  // Only a ready plan takes edits; a published one changes through a re-plan.
+  const editable = state.plan.status === "ready";
+  show($("review-locked"), !editable);
   holder.replaceChildren(...tables.map((t) => tableCard(t, tables, editable)));
   renderMap(map.points || []);
 }
