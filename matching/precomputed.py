@@ -276,10 +276,11 @@ class DiversityGrouping:
         labels = _random_assignment(start_sizes, rng)
         max_iter = self.max_iter if self.max_iter is not None else np.iinfo(np.int64).max
         m = len(lo)
-        # Scales found by tuning on MDGPLIB (benchmarks/mdgplib.py); they grow with n because
-        # so does the number of neighbours, and with it the plateaus the search must cross.
+        # Scales tuned on MDGPLIB (benchmarks/mdgplib.py). Depth and perturbation grow with n
+        # because so do the plateaus the search must cross; a tenure of about one group size
+        # (n / m) beat tenures of n / 12 to n / 4, which froze too many items on large instances.
         depth = max(100, 8 * n)
-        tenure = (max(1, n // 12), max(2, n // 4))
+        tenure = (max(1, n // (2 * m)), max(2, 3 * n // (2 * m)))
         strength = (max(1, n // 12), max(2, n // 4))
         scale = float(np.max(np.abs(matrix)))
         tol = 1e-10 * scale * n if scale > 0 else 0.0
