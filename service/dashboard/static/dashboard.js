@@ -670,19 +670,19 @@ function memberItem(m, t, tables, editable) {
   const swapping = state.swapFrom;
   const swapButton =
     swapping && swapping.external_id !== m.external_id
-      ? h("button", { type: "button", class: "small", onclick: () => doSwap(m) }, `Swap with ${swapping.name}`)
-      : h("button", { type: "button", class: "small", onclick: () => startSwap(m) }, "Swap…");
+      ? h("button", { type: "button", class: "small", "aria-label": `Swap ${m.name} with ${swapping.name}`, onclick: () => doSwap(m) }, `Swap with ${swapping.name}`)
+      : h("button", { type: "button", class: "small", "aria-label": `Swap ${m.name} with…`, onclick: () => startSwap(m) }, "Swap…");
   li.append(
     h(
       "div",
       { class: "member-actions" },
       tables.length > 1
-        ? [target, h("button", { type: "button", class: "small", onclick: () => edit({ op: "move", attendee: m.external_id, table: Number(target.value) }) }, "Move")]
+        ? [target, h("button", { type: "button", class: "small", "aria-label": `Move ${m.name}`, onclick: () => edit({ op: "move", attendee: m.external_id, table: Number(target.value) }) }, "Move")]
         : null,
       swapButton,
       h(
         "button",
-        { type: "button", class: "small", "aria-pressed": m.pinned ? "true" : "false", onclick: () => edit({ op: "pin", attendee: m.external_id, pinned: !m.pinned }) },
+        { type: "button", class: "small", "aria-label": `${m.pinned ? "Unpin" : "Pin"} ${m.name}`, onclick: () => edit({ op: "pin", attendee: m.external_id, pinned: !m.pinned }) },
         m.pinned ? "Unpin" : "Pin",
       ),
     ),
