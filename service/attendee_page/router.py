@@ -44,7 +44,9 @@ class PrivatePageRoute(APIRoute):
 
 router = APIRouter(tags=["attendee page"], route_class=PrivatePageRoute)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-SessionDep = Annotated[Session, Depends(get_session)]
+# Commit before the response goes out: the 303 after a save is followed at once, and the
+# next page must read what was just saved (the default "request" scope commits afterwards).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "The link is unknown or no longer valid (an HTML page)."}
 }
