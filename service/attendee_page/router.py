@@ -111,14 +111,14 @@ def _page(
     responses=NOT_FOUND,
 )
 def attendee_page(
-    token: str, request: Request, session: SessionDep, saved: bool = False
+    token: str, request: Request, session: SessionDep, saved: str | None = None
 ) -> HTMLResponse:
     """The attendee's profile form and, once published, their tables."""
     attendee = page_service.find_attendee_by_token(session, token=token)
     if attendee is None:
         return _not_found(request)
     form = page_service.profile_form(attendee)
-    return _page(request, session, token=token, attendee=attendee, form=form, saved=saved)
+    return _page(request, session, token=token, attendee=attendee, form=form, saved=saved == "1")
 
 
 @router.post(

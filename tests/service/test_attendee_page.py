@@ -409,6 +409,10 @@ def test_no_other_persons_email_dietary_or_accessibility_anywhere(
             "invalid form": visitor.post(f"/me/{token}", data={"dinner": "perhaps"}).text,
             "calendar": visitor.get(f"/me/{token}/calendar.ics").content.decode(),
         }
+        # The page never shows these notes, not even the attendee's own: a forwarded link
+        # should not expose health information.
+        own = PEOPLE[me]
+        assert own["dietary"] not in bodies["page"] and own["accessibility"] not in bodies["page"]
         others = [person for external_id, person in PEOPLE.items() if external_id != me]
         # Everyone shares both tables, so the others are all on the page, by name only.
         assert all(person["name"] in bodies["page"] for person in others)
@@ -445,3 +449,27 @@ def test_calendar_has_one_event_per_seated_meal(
 
     brian = icalendar.Calendar.from_ical(visitor.get(f"/me/{tokens['A2']}/calendar.ics").content)
     assert [str(e["SUMMARY"]) for e in brian.walk("VEVENT")] == ["Lunch 1 — table 1"]
+
+
+def test_cancelled_tablemates_and_untimed_meals(
+    admin: TestClient, visitor: TestClient, conference: dict[str, Any], tokens: dict[str, str]
+) -> None:
+    base = f"/v1/conferences/{conference['id']}"
+    response = admin.post(
+        f"{base}/rounds", json={"name": "Lunch 2", "kind": "lunch", "table_size": 2}
+    )
+    assert response.status_code == 201
+    store_plan(conference, {**SEATING, "Lunch 2": [["A1", "A4"], ["A2", "A3"]]})
+    assert admin.patch(f"{base}/attendees/A3", json={"status": "cancelled"}).status_code == 200
+
+    text = text_of(visitor.get(f"/me/{tokens['A1']}?saved=yes-please").text)
+    assert "Saved." not in text
+    dinner = text[text.index("Dinner 1 — table 1") : text.index("Lunch 2 — table 1")]
+    assert "Dennis Ritchie" in dinner and "Grace Hopper" not in dinner
+    later = text[text.index("Lunch 2 — table 1") : text.index("Your profile")]
+    assert "Time to be announced" in later and "Dennis Ritchie" in later
+    calendar = icalendar.Calendar.from_ical(visitor.get(f"/me/{tokens['A1']}/calendar.ics").content)
+    summaries = [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")]
+    assert summaries == ["Lunch 1 — table 1", "Dinner 1 — table 1"]
+    descriptions = " ".join(str(e["DESCRIPTION"]) for e in calendar.walk("VEVENT"))
+    assert "Dennis Ritchie" in descriptions and "Grace Hopper" not in descriptions
