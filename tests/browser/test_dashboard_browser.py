@@ -224,6 +224,7 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     review_link.click()
     expect(page.locator("#review-status")).to_have_text("Ready to review")
     expect(page.locator("#review-summary")).to_contain_text("Co-worker pairs")
+    expect(page.locator("#review-round-figures")).to_contain_text("Lunch 1: 20 of 20 seated")
     cards = page.locator(".table-card")
     expect(cards).to_have_count(4)
     expect(page.locator(".member")).to_have_count(20)
@@ -239,6 +240,7 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     first.get_by_role("button", name="Move").click()
     expect(page.locator("#review-error")).to_be_visible()
     expect(page.locator("#review-error")).not_to_be_empty()
+    shot(page, "review-rule-broken")
     assert "412" not in (page.locator("#review-error").text_content() or "")
 
     # Swapping two people of different tables keeps every rule.

@@ -134,7 +134,12 @@ function conf(path = "") {
 function problemText(err) {
   const p = err.problem || {};
   const lines = [err.message];
-  for (const e of p.errors || []) lines.push(`${(e.pointer || "").replace(/^#\/body\//, "")}: ${e.detail}`);
+  for (const e of p.errors || []) {
+    const text = e.detail || e.message || "";
+    if (!text || err.message.includes(text)) continue;
+    const where = (e.pointer || "").replace(/^#\/(body\/)?/, "");
+    lines.push(where ? `${where}: ${text}` : text);
+  }
   return lines.join(" — ");
 }
 
@@ -597,7 +602,30 @@ function renderSummary() {
   );
 }
 
+function renderRoundFigures() {
+  const round = state.rounds.find((r) => r.id === state.roundId);
+  const rounds = (state.plan.report && state.plan.report.rounds) || [];
+  const figures = round && rounds.find((r) => r.name === round.name);
+  const holder = $("review-round-figures");
+  if (!figures) {
+    holder.replaceChildren();
+    return;
+  }
+  const v = figures.violations || {};
+  const min = figures.minimum || {};
+  const parts = [
+    `${figures.seated} of ${figures.eligible} seated at ${figures.tables} tables`,
+    `kindred share ${pct(figures.kindred_share)}`,
+    `diversity ratio ${num(figures.diversity_ratio)}`,
+    `co-worker pairs ${v.coworker_pairs ?? 0} (min ${min.coworker_pairs ?? 0})`,
+    `repeated pairs ${v.repeated_pairs ?? 0}`,
+    `solo spread ${figures.solo_spread ?? "–"}`,
+  ];
+  holder.replaceChildren(h("strong", {}, `${round.name}: `), parts.join(" · "));
+}
+
 async function renderRound() {
+  renderRoundFigures();
   const holder = $("review-tables");
   if (!state.roundId) {
     holder.replaceChildren(h("p", { class: "muted" }, "This conference has no rounds."));
