@@ -207,6 +207,18 @@ def tablemate(person: Attendee) -> Tablemate:
     )
 
 
+def private_why(line: str, *, hidden: Sequence[str]) -> str:
+    """The why line, without the shared words of a tablemate who keeps their profile to themselves.
+
+    "You and Ruth both talk about packaging" tells the reader a word of Ruth's profile; when Ruth
+    has hidden it, the reader learns only that they have something in common.
+    """
+    for name in hidden:
+        if line.startswith(f"You and {name} both talk about "):
+            return f"You and {name} have interests in common."
+    return line
+
+
 def published_plan(session: Session, *, conference: Conference) -> Plan | None:
     return plan_service.published_plan(session, conference=conference)
 
@@ -232,6 +244,7 @@ def seated_meals(
     }
     tables = {(rnd.id, seat.table_number) for rnd, seat in mine}
     others: dict[tuple[uuid.UUID, int], list[Tablemate]] = {key: [] for key in tables}
+    hidden: dict[tuple[uuid.UUID, int], list[str]] = {key: [] for key in tables}
     stmt = (
         select(Assignment.round_id, Assignment.table_number, Attendee)
         .join(Attendee, Attendee.id == Assignment.attendee_id)
@@ -248,6 +261,8 @@ def seated_meals(
     for round_id, number, person in session.execute(stmt):
         if (round_id, number) in others:
             others[(round_id, number)].append(tablemate(person))
+            if not visibility_of(person)["interests"]:
+                hidden[(round_id, number)].append(person.name)
     zone = conference_zone(conference)
     return [
         Meal(
@@ -258,7 +273,7 @@ def seated_meals(
             when=human_time(rnd.starts_at, zone=zone),
             location=rnd.location,
             table=seat.table_number,
-            why=seat.why,
+            why=private_why(seat.why, hidden=hidden[(rnd.id, seat.table_number)]),
             topics=topics.get((rnd.id, seat.table_number), []),
             tablemates=others[(rnd.id, seat.table_number)],
         )

@@ -345,11 +345,16 @@ def test_tablemates_are_shown_only_as_they_allowed(
         follow_redirects=False,
     )
     assert saved.status_code == 303
-    store_plan(conference, SEATING)
+    store_plan(conference, SEATING, why=WHY)
 
     ada = text_of(visitor.get(f"/me/{tokens['A1']}").text)
     lunch = ada[ada.index("Lunch 1 — table 1") : ada.index("Dinner 1 — table 1")]
     assert "Brian Kernighan" in lunch and "Toronto" in lunch
+    # The why line would name a word of Brian's hidden profile; it says less instead.
+    assert "You and Brian Kernighan have interests in common." in lunch
+    assert "manuals" not in lunch
+    # Grace shows her profile, so the shared words stay.
+    assert WHY[("Dinner 1", "A1")] in ada
     assert "Bell Labs" not in ada and "PRIVATE-PROFILE" not in ada
     dinner = ada[ada.index("Dinner 1 — table 1") : ada.index("Your profile")]
     assert "Dennis Ritchie" in dinner and "Unix Room" in dinner
