@@ -130,14 +130,18 @@ def _pick(
     indices: NDArray[np.int64],
     scores: NDArray[np.floating],
     top: int,
-    banned: frozenset[str] = frozenset(),
 ) -> list[str]:
     # A bigram and its own words say the same thing; keep whichever scores higher.
     chosen: list[str] = []
     if not len(indices):
         return chosen
-    words: set[str] = set(banned)
-    # Rows hold a handful of terms: sorting Python lists beats numpy's per-call overhead.
+    words: set[str] = set()
+    # Only the best few can win even after dropping overlaps; rows of a table hold hundreds.
+    shortlist = 4 * top
+    if len(indices) > shortlist:
+        best = np.argpartition(-scores, shortlist)[:shortlist]
+        indices, scores = indices[best], scores[best]
+    # Rows are short now: sorting Python lists beats numpy's per-call overhead.
     for _, column in sorted(zip((-scores).tolist(), indices.tolist(), strict=True)):
         term = str(terms[column])
         parts = set(term.split())
@@ -215,6 +219,9 @@ class CommonGround:
             terms = np.asarray([], dtype=object)
         self.matrix_: sp.csr_matrix = sp.csr_matrix(matrix)
         self.terms_: NDArray[np.str_] = np.asarray(terms)
+        self._unigram = sp.csr_matrix(
+            np.asarray([" " not in str(t) for t in self.terms_], dtype=np.float32).reshape(1, -1)
+        )
         self._profiles = np.asarray([bool(t and t.strip()) for t in texts], dtype=bool)
         return self
 
@@ -287,23 +294,17 @@ class CommonGround:
             [['rust'], ['chess']]
         """
         users = self._users(self._membership(tables))
-        at_table = users[np.asarray(seat_table, dtype=np.int64)]
+        alone = sp.csr_matrix(users[np.asarray(seat_table, dtype=np.int64)])
+        alone.data = (alone.data == 1).astype(np.float32)
         mine = sp.csr_matrix(self.matrix_[np.asarray(rows, dtype=np.int64)])
-        alone, many = at_table.copy(), at_table.copy()
-        alone.data = (at_table.data == 1).astype(np.float32)
-        many.data = (at_table.data >= 2).astype(np.float32)
-        only = sp.csr_matrix(mine.multiply(alone))
-        # "gardening tips" is not only yours when a tablemate also says "gardening".
-        shared = sp.csr_matrix(mine.multiply(many))
+        # Single words only: "gardening tips" is not only yours when a tablemate says
+        # "gardening".
+        only = sp.csr_matrix(mine.multiply(alone).multiply(self._unigram))
         only.eliminate_zeros()
-        shared.eliminate_zeros()
-        out = []
-        for k in range(len(only.indptr) - 1):
-            lo, hi = only.indptr[k], only.indptr[k + 1]
-            taken = self.terms_[shared.indices[shared.indptr[k] : shared.indptr[k + 1]]]
-            banned = frozenset(w for term in taken.tolist() for w in str(term).split())
-            out.append(_pick(self.terms_, only.indices[lo:hi], only.data[lo:hi], top, banned))
-        return out
+        return [
+            _pick(self.terms_, only.indices[lo:hi], only.data[lo:hi], top)
+            for lo, hi in zip(only.indptr[:-1], only.indptr[1:], strict=True)
+        ]
 
     def _users(self, membership: sp.csr_matrix) -> sp.csr_matrix:
         """Per table and term, how many members use the term."""

@@ -9,7 +9,8 @@ places, bool, None; never NaN) that the service stores as is. Its shape, version
         "attendees": 120, "rounds": 3, "hard_violations": 0,
         "coworker_pairs": 4, "coworker_pairs_min": 4, "party_pairs": 0, "party_pairs_min": 0,
         "repeated_pairs": 0, "solo_spread_max": 1, "lone_outsiders": 0,
-        "party_without_solo": 0, "language_isolated": 0, "kindred_share_min": 0.83,
+        "party_without_solo": 0, "language_isolated": 0, "first_timer_mix": 2,
+        "first_timer_mix_min": 0, "no_kindred": 20, "kindred_share_min": 0.83,
         "diversity_ratio_min": 0.97, "kindred_threshold": 0.41
       },
       "hard": [                      # at most 100 entries; summary.hard_violations has the total
@@ -114,7 +115,7 @@ def _table_json(t: TableCheck, topics: list[str]) -> dict[str, Any]:
             "party_without_solo": int(t.party_without_solo),
             "first_timer_mix": int(t.first_timer_mix_missing),
             "language_isolated": t.language_isolated,
-            "no_kindred": size - t.kindred if size >= 2 else 0,
+            "no_kindred": size - t.kindred,
         },
         "common_ground": _num(t.common_ground),
         "diversity": _num(t.diversity),
@@ -191,22 +192,22 @@ def _explain_round(
             strict=True,
         )
     )
-    for s, i in enumerate(seats.tolist()):
-        mate = int(mates[s])
-        sim = _num(float(rc.seat_similarity[s])) if mate >= 0 else None
-        mate_name = (attendees[mate].name or attendees[mate].id) if mate >= 0 else None
+    # Plain lists: this loop runs once per seat, so numpy scalar access would dominate.
+    sims = np.round(rc.seat_similarity, 4).tolist()
+    table_no = (rc.seat_table + 1).tolist()
+    kindred = (rc.seat_similarity >= threshold).tolist() if threshold is not None else None
+    for s, (i, mate) in enumerate(zip(seats.tolist(), mates.tolist(), strict=True)):
+        alone = mate < 0
         shared = shared_of.get(s, [])
         out[attendees[i].id][rc.name] = {
-            "table": int(rc.seat_table[s]) + 1,
-            "kindred": attendees[mate].id if mate >= 0 else None,
-            "similarity": sim,
-            "is_kindred": bool(
-                mate >= 0 and threshold is not None and rc.seat_similarity[s] >= threshold
-            ),
+            "table": table_no[s],
+            "kindred": None if alone else attendees[mate].id,
+            "similarity": None if alone else sims[s] + 0.0,
+            "is_kindred": bool(not alone and kindred is not None and kindred[s]),
             "shared_topics": shared,
             "why": why(
                 has_profile=ground.has_profile(i),
-                mate=mate_name,
+                mate=None if alone else (attendees[mate].name or attendees[mate].id),
                 shared=shared,
                 only=only_of.get(s, ()),
             ),
@@ -287,6 +288,9 @@ def build_report(
         "lone_outsiders": sum(rc.lone_outsiders for rc in check.rounds),
         "party_without_solo": sum(rc.party_without_solo for rc in check.rounds),
         "language_isolated": sum(rc.language_isolated for rc in check.rounds),
+        "first_timer_mix": sum(rc.first_timer_mix for rc in check.rounds),
+        "first_timer_mix_min": sum(rc.first_timer_mix_min for rc in check.rounds),
+        "no_kindred": sum(rc.no_kindred for rc in check.rounds),
         "kindred_share_min": _num(_min([rc.kindred_share for rc in check.rounds])),
         "diversity_ratio_min": _num(_min([rc.diversity_ratio for rc in check.rounds])),
         "kindred_threshold": _num(threshold),

@@ -179,3 +179,22 @@ def test_random_report_for_20000_attendees_is_fast() -> None:
     assert report["rounds"][0]["kindred_share"] == pytest.approx(1 - 0.9**9, abs=0.03)
     assert len(report["attendees"]) == n
     json.dumps(report, allow_nan=False)
+
+
+def test_counts_add_up_from_tables_to_rounds_to_summary() -> None:
+    report = build_report(_people(), ROUNDS, SEATING, _embeddings())
+    additive = {
+        "coworker_pairs": "coworker_pairs",
+        "party_pairs": "party_pairs",
+        "repeated_pairs": "repeated_pairs",
+        "lone_outsiders": "lone_outsider",
+        "first_timer_mix": "first_timer_mix",
+        "language_isolated": "language_isolated",
+        "no_kindred": "no_kindred",
+    }
+    for round_key, table_key in additive.items():
+        for rnd in report["rounds"]:
+            from_tables = sum(t["violations"][table_key] for t in rnd["tables_detail"])
+            assert rnd["violations"][round_key] == from_tables, round_key
+        from_rounds = sum(r["violations"][round_key] for r in report["rounds"])
+        assert report["summary"][round_key] == from_rounds, round_key
