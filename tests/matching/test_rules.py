@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.rules import (
     RoundCheck,
@@ -381,3 +383,40 @@ def test_hometowns_first_timers_and_languages() -> None:
     assert check.first_timer_mix_min == 0
     # c speaks only French at a German table; d and f share nothing; e gave no language.
     assert (first.language_isolated, second.language_isolated) == (1, 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    companies=st.lists(st.integers(0, 3), min_size=2, max_size=40),
+    size=st.integers(2, 6),
+    dinner=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_minima_never_exceed_what_any_seating_achieves(
+    companies: list[int], size: int, dinner: bool, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    people = [
+        Attendee(
+            id=str(i),
+            affiliation=f"Org {c}",
+            party=f"p{c}" if c < 2 else None,
+            dinner=True,
+            solo=bool(rng.random() < 0.3),
+        )
+        for i, c in enumerate(companies)
+    ]
+    rnd = Round(name="R", kind="dinner" if dinner else "lunch", table_size=size)
+    order = rng.permutation(len(people)).tolist()
+    tables, start = [], 0
+    for cap in table_capacities(rnd, len(people)):
+        tables.append([str(i) for i in order[start : start + cap]])
+        start += cap
+    check = _one_round(people, tables, rnd, embeddings=rng.standard_normal((len(people), 3)))
+    assert check_hard(people, [rnd], {"R": tables}) == []
+    assert check.coworker_pairs >= check.coworker_pairs_min
+    assert check.party_pairs >= check.party_pairs_min
+    assert check.first_timer_mix >= check.first_timer_mix_min
+    assert check.seated == len(people)
+    assert check.kindred_share is not None and 0.0 <= check.kindred_share <= 1.0
+    assert (check.solo_spread > 1) == (check.solo_spread_tables > 0)
