@@ -12,6 +12,7 @@ profiles costs one vectorizer fit plus linear work.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -73,6 +74,10 @@ def _terms(text: str) -> list[str]:
                 out.append(f"{previous} {token}")
             previous = token
     return out
+
+
+def _given_terms(terms: list[str]) -> list[str]:
+    return terms
 
 
 def join_words(words: Sequence[str]) -> str:
@@ -202,18 +207,15 @@ class CommonGround:
             raise ValueError(
                 f"The 'max_df' parameter must be in (0, 1]. Got {self.max_df!r} instead."
             )
-        vectorizer = TfidfVectorizer(
-            analyzer=_terms,
-            min_df=min(min_df, max(n, 1)),
-            max_df=self.max_df if n >= 50 else 1.0,
-            max_features=self.max_features,
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
-        try:
-            matrix = vectorizer.fit_transform(list(texts))
+        analyzed = [_terms(text or "") for text in texts]
+        vocabulary = self._vocabulary(analyzed, min_df=min_df)
+        if vocabulary:
+            vectorizer = TfidfVectorizer(
+                analyzer=_given_terms, vocabulary=vocabulary, sublinear_tf=True, dtype=np.float32
+            )
+            matrix = vectorizer.fit_transform(analyzed)
             terms = vectorizer.get_feature_names_out()
-        except ValueError:
+        else:
             # Only stop words or empty profiles: there is nothing to name.
             matrix = sp.csr_matrix((n, 0), dtype=np.float32)
             terms = np.asarray([], dtype=object)
@@ -224,6 +226,17 @@ class CommonGround:
         )
         self._profiles = np.asarray([bool(t and t.strip()) for t in texts], dtype=bool)
         return self
+
+    def _vocabulary(self, analyzed: list[list[str]], *, min_df: int) -> dict[str, int]:
+        # Counted here rather than by the vectorizer: profiles make many bigrams used once,
+        # and sklearn sorts and prunes its full vocabulary, which costs more than the fit.
+        n = len(analyzed)
+        df = Counter(term for terms in analyzed for term in set(terms))
+        most = self.max_df * n if n >= 50 else n
+        kept = [(count, term) for term, count in df.items() if min_df <= count <= most]
+        if self.max_features is not None and len(kept) > self.max_features:
+            kept = sorted(kept, key=lambda ct: (-ct[0], ct[1]))[: self.max_features]
+        return {term: i for i, term in enumerate(sorted(term for _, term in kept))}
 
     def has_profile(self, i: int) -> bool:
         """Return whether attendee ``i`` wrote a profile."""
