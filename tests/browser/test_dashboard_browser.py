@@ -21,6 +21,8 @@ from service.config import get_settings
 
 pytestmark = pytest.mark.browser
 
+# The server computes reports and maps on the fly; on a busy two-core machine that takes seconds.
+SLOW = 30_000
 SHOTS = Path(os.environ.get("HALLWAY_TEST_SCREENSHOTS", "/tmp"))
 INTERESTS = [
     "pytest fixtures, packaging wheels",
@@ -222,15 +224,15 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
 
     # Review: summary figures, the lunch tables with their members, topics and why.
     review_link.click()
-    expect(page.locator("#review-status")).to_have_text("Ready to review")
+    expect(page.locator("#review-status")).to_have_text("Ready to review", timeout=SLOW)
     expect(page.locator("#review-summary")).to_contain_text("Co-worker pairs")
     expect(page.locator("#review-round-figures")).to_contain_text("Lunch 1: 20 of 20 seated")
     cards = page.locator(".table-card")
-    expect(cards).to_have_count(4)
+    expect(cards).to_have_count(4, timeout=SLOW)
     expect(page.locator(".member")).to_have_count(20)
     expect(page.locator(".table-card .chip").first).to_be_visible()
     expect(page.locator(".member .why").first).to_be_visible()
-    expect(page.locator("#map circle")).to_have_count(20)
+    expect(page.locator("#map circle")).to_have_count(20, timeout=SLOW)
     title = page.locator("#map circle title").first.text_content() or ""
     assert re.fullmatch(r"Person \d\d · Table \d", title), title
     shot(page, "review-lunch")
@@ -238,7 +240,7 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     # Moving one person off a lunch table breaks the equal sizes: the rule is named.
     first = cards.first.locator(".member").first
     first.get_by_role("button", name="Move").click()
-    expect(page.locator("#review-error")).to_be_visible()
+    expect(page.locator("#review-error")).to_be_visible(timeout=SLOW)
     expect(page.locator("#review-error")).not_to_be_empty()
     shot(page, "review-rule-broken")
     assert "412" not in (page.locator("#review-error").text_content() or "")
@@ -251,24 +253,26 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     cards.nth(1).locator(".member").first.get_by_role(
         "button", name=re.compile(f"with {a_name}$")
     ).click()
-    expect(cards.nth(1).locator(".member .name", has_text=a_name or "")).to_have_count(1)
+    expect(cards.nth(1).locator(".member .name", has_text=a_name or "")).to_have_count(
+        1, timeout=SLOW
+    )
     expect(cards.first.locator(".member .name", has_text=b_name or "")).to_have_count(1)
 
     # Pinning marks the person.
     pinned = cards.first.locator(".member").first
     pinned.get_by_role("button", name=re.compile("^Pin ")).click()
-    expect(cards.first.locator(".member").first.locator(".badge.pin")).to_be_visible()
+    expect(cards.first.locator(".member").first.locator(".badge.pin")).to_be_visible(timeout=SLOW)
 
     # Dinner: move someone from the fuller table to the other one.
     page.get_by_label("Round", exact=True).select_option(label="Dinner 1")
-    expect(page.locator(".member")).to_have_count(10)
+    expect(page.locator(".member")).to_have_count(10, timeout=SLOW)
     sizes = [cards.nth(i).locator(".member").count() for i in range(2)]
     source, target = (0, 1) if sizes[0] >= sizes[1] else (1, 0)
     mover = cards.nth(source).locator(".member").first
     mover_name = mover.locator(".name").text_content() or ""
     mover.get_by_label(f"Move {mover_name} to table").select_option(label=f"Table {target + 1}")
     mover.get_by_role("button", name="Move").click()
-    expect(cards.nth(target).locator(".member")).to_have_count(sizes[target] + 1)
+    expect(cards.nth(target).locator(".member")).to_have_count(sizes[target] + 1, timeout=SLOW)
     expect(cards.nth(target)).to_contain_text(mover_name)
     shot(page, "review-dinner")
 
@@ -289,14 +293,14 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     )
     assert changed.status_code == 200, changed.text
     cards.first.locator(".member").first.get_by_role("button", name=re.compile("^Pin ")).click()
-    expect(page.get_by_text("Someone else changed this plan")).to_be_visible()
+    expect(page.get_by_text("Someone else changed this plan")).to_be_visible(timeout=SLOW)
     page.get_by_role("button", name="Reload").click()
-    expect(page.locator("#review-stale")).to_be_hidden()
-    expect(cards.nth(1).locator(".member").first.locator(".badge.pin")).to_be_visible()
+    expect(page.locator("#review-stale")).to_be_hidden(timeout=SLOW)
+    expect(cards.nth(1).locator(".member").first.locator(".badge.pin")).to_be_visible(timeout=SLOW)
 
     # Publish, then download the export and print the cards.
     page.get_by_role("button", name="Publish").click()
-    expect(page.locator("#review-status")).to_have_text("Published")
+    expect(page.locator("#review-status")).to_have_text("Published", timeout=SLOW)
     expect(page.locator("#review-locked")).to_be_visible()
     expect(page.locator(".member-actions")).to_have_count(0)
     with page.expect_download() as download_info:
@@ -310,7 +314,7 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
 
     page.get_by_role("button", name="Print table cards").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
+    expect(dialog).to_be_visible(timeout=SLOW)
     frame = page.frame_locator("#cards-frame")
     expect(frame.locator("section.card")).to_have_count(2)
     expect(frame.locator("section.card").nth(target)).to_contain_text(f"Table {target + 1}")
