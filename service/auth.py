@@ -32,7 +32,7 @@ class Caller:
 
 
 def get_caller(
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Caller:
     """Resolve the ``Authorization: Bearer <key>`` header, or answer 401."""
@@ -79,7 +79,7 @@ def conference_access(*scopes: str) -> Callable[..., ConferenceAccess]:
     def dependency(
         conference_id: Annotated[str, Path(description="Conference id (UUID) or slug.")],
         caller: Annotated[Caller, Depends(get_caller)],
-        session: Annotated[Session, Depends(get_session)],
+        session: Annotated[Session, Depends(get_session, scope="function")],
     ) -> ConferenceAccess:
         conference = find_conference(session, conference_id)
         if conference is None or not (

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
+from service import match_command
 from service.config import get_settings
 
 app = typer.Typer(help="Hallway: conference hallway-track matching.", no_args_is_help=True)
@@ -246,6 +247,9 @@ def demo(
     err.print(f"demo conference 'demo' loaded with {attendees} attendees")
     err.print("its organizer key (read, write), shown only this once:")
     typer.echo(key)
+
+
+app.command("match")(match_command.match)
 
 
 def main() -> None:  # pragma: no cover - console entry

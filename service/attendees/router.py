@@ -27,7 +27,7 @@ from service.errors import PayloadTooLarge
 from service.models import Attendee
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/attendees", tags=["attendees"])
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def attendee_out(session: Session, attendee: Attendee) -> AttendeeOut:

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/conferences", tags=["conferences"])
 def create_conference(
     data: ConferenceIn,
     caller: Annotated[Caller, Depends(require_admin)],
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> ConferenceOut:
     """Create a conference (admin key)."""
     conference = conference_service.create_conference(session, data=data, actor=caller.actor)
@@ -29,7 +29,7 @@ def create_conference(
 @router.get("", summary="List conferences")
 def list_conferences(
     caller: Annotated[Caller, Depends(get_caller)],
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> list[ConferenceOut]:
     """List the conferences this key can see (all for an admin key, else its own)."""
     rows = conference_service.list_conferences(session)
@@ -45,7 +45,9 @@ def get_conference(access: ReadAccess) -> ConferenceOut:
 
 @router.patch("/{conference_id}", summary="Update a conference")
 def patch_conference(
-    patch: ConferencePatch, access: WriteAccess, session: Annotated[Session, Depends(get_session)]
+    patch: ConferencePatch,
+    access: WriteAccess,
+    session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> ConferenceOut:
     """Change some of a conference's fields."""
     conference = conference_service.update_conference(

@@ -44,7 +44,7 @@ MEDIA_TYPES = {
 )
 def export_plan(
     access: ReadAccess,
-    session: Annotated[Session, Depends(get_session)],
+    session: Annotated[Session, Depends(get_session, scope="function")],
     format: Annotated[Literal["csv", "json", "xlsx"], Query(description="File format.")] = "csv",
 ) -> Response:
     """The published plan with round, time, place, table and each attendee's export fields.

@@ -31,7 +31,9 @@ AdminAccess = Annotated[ConferenceAccess, Depends(_admin_access)]
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a conference key")
 def create_key(
-    data: KeyIn, access: AdminAccess, session: Annotated[Session, Depends(get_session)]
+    data: KeyIn,
+    access: AdminAccess,
+    session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> NewKeyOut:
     """Make a key for this conference with the given scopes; the key is shown only once."""
     new = key_service.create_key(
@@ -53,7 +55,7 @@ def create_key(
 
 @router.get("", summary="List conference keys")
 def list_keys(
-    access: AdminAccess, session: Annotated[Session, Depends(get_session)]
+    access: AdminAccess, session: Annotated[Session, Depends(get_session, scope="function")]
 ) -> list[KeyOut]:
     """List this conference's keys (never their secrets)."""
     rows = key_service.list_keys(session, conference_id=access.conference.id)
@@ -62,7 +64,9 @@ def list_keys(
 
 @router.delete("/{key_id}", summary="Revoke a conference key")
 def revoke_key(
-    key_id: uuid.UUID, access: AdminAccess, session: Annotated[Session, Depends(get_session)]
+    key_id: uuid.UUID,
+    access: AdminAccess,
+    session: Annotated[Session, Depends(get_session, scope="function")],
 ) -> KeyOut:
     """Revoke a key; it stops working at once."""
     row = key_service.revoke_key(session, conference_id=access.conference.id, key_id=key_id)

@@ -25,7 +25,7 @@ def round_out(row: Round, conference: Conference) -> RoundOut:
 
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/rounds", tags=["rounds"])
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a round")

@@ -1,0 +1,197 @@
+"""``hallway match``: plan a conference from an attendee file, without the web service."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from tqdm import tqdm
+
+err = Console(stderr=True)
+
+OUTPUT_COLUMNS = ("round", "kind", "table", "attendee_id", "name", "affiliation", "why")
+
+
+def _rounds_from_plan(path: Path) -> list[Any]:
+    """Rounds from a TOML plan file: ``[[round]]`` tables with name, kind, table_size|capacities."""
+    from matching.types import Round
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise typer.BadParameter(f"{path}: {exc}") from exc
+    entries = data.get("round")
+    if not isinstance(entries, list) or not entries:
+        raise typer.BadParameter(f"{path}: needs at least one [[round]] table")
+    rounds = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path}, round {number}"
+        name, kind = entry.get("name"), entry.get("kind", "lunch")
+        size, capacities = entry.get("table_size"), entry.get("capacities")
+        if not isinstance(name, str) or not name:
+            raise typer.BadParameter(f"{where}: 'name' is required")
+        if kind not in ("lunch", "dinner"):
+            raise typer.BadParameter(f"{where}: 'kind' must be lunch or dinner, not {kind!r}")
+        if (size is None) == (capacities is None):
+            raise typer.BadParameter(f"{where}: give exactly one of table_size or capacities")
+        rounds.append(
+            Round(
+                name=name,
+                kind=kind,
+                table_size=size,
+                capacities=tuple(capacities) if capacities is not None else None,
+            )
+        )
+    return rounds
+
+
+def _default_rounds(lunches: int, table_size: int, dinners: int, group_size: int) -> list[Any]:
+    from matching.types import Round
+
+    return [
+        Round(name=f"Lunch {i}", kind="lunch", table_size=table_size) for i in range(1, lunches + 1)
+    ] + [
+        Round(name=f"Dinner {i}", kind="dinner", table_size=group_size)
+        for i in range(1, dinners + 1)
+    ]
+
+
+def match(
+    attendees_file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="CSV or XLSX, columns as the import."
+        ),
+    ],
+    lunches: Annotated[int, typer.Option(min=0, help="Number of lunch rounds.")] = 3,
+    table_size: Annotated[int, typer.Option(min=2, help="Lunch table size.")] = 10,
+    dinners: Annotated[int, typer.Option(min=0, help="Number of dinner rounds.")] = 1,
+    group_size: Annotated[int, typer.Option(min=2, help="Dinner group size.")] = 6,
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="TOML file of named rounds with capacities (replaces the four options above).",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    time_budget: Annotated[
+        float, typer.Option(min=1.0, help="Seconds the solver may take.")
+    ] = 60.0,
+    model: Annotated[
+        str | None, typer.Option(help="Embedding model name or path, or 'hashing'.")
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Plan the good rows even if some are bad.")
+    ] = False,
+    out: Annotated[Path, typer.Option(help="Seating CSV to write.")] = Path("assignments.csv"),
+    report: Annotated[Path | None, typer.Option(help="Report JSON to write.")] = None,
+) -> None:
+    """Plan lunch tables and dinner groups for an attendee file and write the seating."""
+    from matching import Infeasible, Matcher
+    from matching import types as mt
+    from service.attendees.parsing import ImportFileError, parse_attendee_file
+    from service.config import get_settings
+    from service.embedding import get_encoder
+    from service.exports.render import render_csv
+
+    if model is not None:
+        os.environ["HALLWAY_EMBEDDING_MODEL"] = model
+        get_settings.cache_clear()
+    rounds = (
+        _rounds_from_plan(plan)
+        if plan
+        else _default_rounds(lunches, table_size, dinners, group_size)
+    )
+    if not rounds:
+        raise typer.BadParameter("nothing to plan: no lunches and no dinners")
+    try:
+        parsed = parse_attendee_file(attendees_file.read_bytes(), filename=attendees_file.name)
+    except ImportFileError as exc:
+        err.print(f"[bold red]error:[/] {attendees_file}: {exc}")
+        raise typer.Exit(1) from exc
+    for problem in parsed.problems:
+        err.print(f"  row {problem.row}, {problem.column or 'file'}: {problem.message}")
+    if parsed.problems and not skip_invalid:
+        err.print(
+            f"[bold red]error:[/] {len(parsed.problems)} problem(s); "
+            "fix them or pass --skip-invalid"
+        )
+        raise typer.Exit(1)
+    people = [
+        mt.Attendee(
+            id=f.external_id,
+            name=f.name,
+            email=f.email or "",
+            affiliation=f.affiliation,
+            interests=f.interests,
+            hometown=f.hometown,
+            languages=tuple(f.languages),
+            solo=f.solo,
+            party=f.party,
+            dinner=f.dinner,
+            first_time=f.first_time,
+        )
+        for f in (row.fields for row in parsed.rows)
+        if f.status == "registered"
+    ]
+    if not people:
+        err.print("[bold red]error:[/] no registered attendees in the file")
+        raise typer.Exit(1)
+
+    with tqdm(total=100, desc="embedding profiles", unit="%", file=None, leave=True) as bar:
+        embeddings = get_encoder().encode([p.interests for p in people])
+
+        def progress(fraction: float, message: str) -> None:
+            bar.set_description(message[:40])
+            bar.n = round(100 * fraction)
+            bar.refresh()
+
+        matcher = Matcher(random_state=seed, time_budget=time_budget)
+        try:
+            matcher.fit(people, rounds, embeddings=embeddings, progress=progress)
+        except Infeasible as exc:
+            err.print(f"[bold red]cannot plan:[/] {exc}")
+            raise typer.Exit(1) from exc
+        bar.n = 100
+        bar.refresh()
+
+    by_id = {p.id: p for p in people}
+    explained = matcher.report_.get("attendees", {})
+    kinds = {r.name: r.kind for r in rounds}
+    rows = [
+        {
+            "round": round_name,
+            "kind": kinds[round_name],
+            "table": number,
+            "attendee_id": attendee_id,
+            "name": by_id[attendee_id].name,
+            "affiliation": by_id[attendee_id].affiliation,
+            "why": explained.get(attendee_id, {}).get(round_name, {}).get("why", ""),
+        }
+        for round_name, tables in matcher.seating_.items()
+        for number, members in enumerate(tables, start=1)
+        for attendee_id in members
+    ]
+    with out.open("wb") as handle:
+        for chunk in render_csv(rows, columns=OUTPUT_COLUMNS):
+            handle.write(chunk)
+    if report is not None:
+        report.write_text(
+            json.dumps(matcher.report_, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+    summary = matcher.report_.get("summary", {})
+    err.print(
+        f"seated {len(people)} attendees over {len(rounds)} rounds → {out}; "
+        f"co-worker pairs {summary.get('coworker_pairs')} "
+        f"(minimum {summary.get('coworker_pairs_min')}), "
+        f"repeated pairs {summary.get('repeated_pairs')}, "
+        f"kindred share ≥ {summary.get('kindred_share_min')}, "
+        f"diversity ratio ≥ {summary.get('diversity_ratio_min')}"
+    )
