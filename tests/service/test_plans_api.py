@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -159,3 +160,118 @@ def test_plan_lifecycle(admin: TestClient, conf: dict[str, Any]) -> None:
     listed = admin.get(f"{base}/plans").json()
     assert [p["id"] for p in listed] == [plan["id"]]
     assert listed[0]["summary"] == plan["summary"] and "report" not in listed[0]
+
+
+def edit(admin: TestClient, base: str, plan_id: str, body: dict[str, Any], version: Any) -> Any:
+    headers = {} if version is None else {"If-Match": f'"{version}"'}
+    return admin.post(f"{base}/plans/{plan_id}/edits", json=body, headers=headers)
+
+
+def test_edits_keep_hard_rules_and_need_the_current_version(
+    admin: TestClient, conf: dict[str, Any]
+) -> None:
+    base, rounds = conf["base"], conf["rounds"]
+    plan = run_plan(admin, base)
+    pid, version = plan["id"], plan["version"]
+    lunch_id = rounds["Lunch 1"]
+    lunch = tables_of(admin, base, pid, lunch_id)
+    a = lunch[0]["members"][0]["external_id"]
+    b = lunch[1]["members"][0]["external_id"]
+
+    missing = edit(admin, base, pid, {"op": "swap", "round_id": lunch_id, "a": a, "b": b}, None)
+    assert missing.status_code == 428
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    stale = edit(admin, base, pid, {"op": "swap", "round_id": lunch_id, "a": a, "b": b}, 99)
+    assert stale.status_code == 412
+
+    # Every lunch table is full (tables of 6): a move breaks the capacity rule.
+    full = edit(
+        admin, base, pid, {"op": "move", "round_id": lunch_id, "attendee": a, "table": 2}, version
+    )
+    assert full.status_code == 422, full.text
+    assert full.json()["rule"] == "capacity" and "capacity" in full.json()["detail"]
+
+    swapped = edit(admin, base, pid, {"op": "swap", "round_id": lunch_id, "a": a, "b": b}, version)
+    assert swapped.status_code == 200, swapped.text
+    assert swapped.json()["version"] == version + 1
+    assert swapped.headers["etag"] == f'"{version + 1}"'
+    seats = where(tables_of(admin, base, pid, lunch_id))
+    assert (seats[a], seats[b]) == (2, 1)
+    report = admin.get(f"{base}/plans/{pid}").json()["report"]
+    detail = next(r for r in report["rounds"] if r["name"] == "Lunch 1")["tables_detail"]
+    assert a in detail[1]["members"] and b in detail[0]["members"]
+    assert report["attendees"][a]["Lunch 1"]["table"] == 2
+    # The old version is now stale.
+    again = edit(admin, base, pid, {"op": "swap", "round_id": lunch_id, "a": a, "b": b}, version)
+    assert again.status_code == 412
+    version += 1
+
+    # Dinner has free seats (12 diners, 14 seats): moving into one is fine.
+    dinner_id = rounds["Dinner 1"]
+    dinner = tables_of(admin, base, pid, dinner_id)
+    free = next(t for t in dinner if len(t["members"]) < t["capacity"])
+    donor = next(t for t in dinner if t["table"] != free["table"] and t["members"])
+    mover = donor["members"][0]["external_id"]
+    moved = edit(
+        admin,
+        base,
+        pid,
+        {"op": "move", "round_id": dinner_id, "attendee": mover, "table": free["table"]},
+        version,
+    )
+    assert moved.status_code == 200, moved.text
+    version += 1
+    assert where(tables_of(admin, base, pid, dinner_id))[mover] == free["table"]
+
+    # A pinned attendee stays put until unpinned.
+    pinned = edit(
+        admin, base, pid, {"op": "pin", "round_id": dinner_id, "attendee": mover}, version
+    )
+    assert pinned.status_code == 200
+    version += 1
+    member = next(
+        m
+        for t in tables_of(admin, base, pid, dinner_id)
+        for m in t["members"]
+        if m["external_id"] == mover
+    )
+    assert member["pinned"] is True
+    back = edit(
+        admin,
+        base,
+        pid,
+        {"op": "move", "round_id": dinner_id, "attendee": mover, "table": donor["table"]},
+        version,
+    )
+    assert back.status_code == 422 and back.json()["rule"] == "pin"
+
+    nobody = edit(
+        admin,
+        base,
+        pid,
+        {"op": "move", "round_id": dinner_id, "attendee": "P001", "table": 1},
+        version,
+    )
+    assert nobody.status_code == 422  # P001 did not opt in to dinner
+
+    assert admin.post(f"{base}/plans/{pid}/publish").status_code == 200
+    late = admin.get(f"{base}/plans/{pid}")
+    after = edit(
+        admin,
+        base,
+        pid,
+        {"op": "pin", "round_id": lunch_id, "attendee": a},
+        late.json()["version"],
+    )
+    assert after.status_code == 409
+
+    from sqlalchemy import select
+
+    from service.db import session_scope
+    from service.models import AuditEvent
+
+    with session_scope() as session:
+        actions = Counter(session.scalars(select(AuditEvent.action)))
+    assert actions["plan.created"] == 1
+    assert actions["plan.edited"] == 3
+    assert actions["plan.published"] == 1
