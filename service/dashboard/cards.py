@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from service.rounds import service as round_service
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/plans", tags=["plans"])
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ def table_cards(
 
 @router.get(
     "/{plan_id}/cards",
+    status_code=status.HTTP_200_OK,
     summary="Printable table cards",
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {}}, "description": "One printed page per table."}},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -36,13 +36,13 @@ templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 
-@router.get("", summary="Organizer dashboard")
+@router.get("", status_code=status.HTTP_200_OK, summary="Organizer dashboard")
 def dashboard(request: Request) -> HTMLResponse:
     """The dashboard page; everything else is fetched by its script."""
     return templates.TemplateResponse(request, "dashboard.html", {}, headers=SECURITY_HEADERS)
 
 
-@router.get("/static/{name}", summary="Dashboard asset")
+@router.get("/static/{name}", status_code=status.HTTP_200_OK, summary="Dashboard asset")
 def asset(name: str) -> FileResponse:
     """The dashboard's script or style sheet."""
     media_type = STATIC.get(name)
