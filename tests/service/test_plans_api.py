@@ -275,3 +275,132 @@ def test_edits_keep_hard_rules_and_need_the_current_version(
     assert actions["plan.created"] == 1
     assert actions["plan.edited"] == 3
     assert actions["plan.published"] == 1
+
+
+def export_seats(admin: TestClient, base: str) -> dict[tuple[str, str], int]:
+    rows = admin.get(f"{base}/export", params={"format": "json"}).json()
+    return {(r["round"], r["attendee_id"]): r["table"] for r in rows}
+
+
+def test_new_plans_leave_the_published_one_alone(admin: TestClient, conf: dict[str, Any]) -> None:
+    base, rounds = conf["base"], conf["rounds"]
+    first = run_plan(admin, base, seed=1)
+    assert admin.post(f"{base}/plans/{first['id']}/publish").status_code == 200
+    live = export_seats(admin, base)
+
+    queued = admin.post(f"{base}/plans", json={"seed": 2, "time_budget": 5})
+    assert queued.status_code == 202
+    busy = admin.post(f"{base}/plans", json={})
+    assert busy.status_code == 409, busy.text
+    assert busy.json()["plan_id"] == queued.json()["id"]
+    assert worker.run_once() == uuid.UUID(queued.json()["id"])
+    second = admin.get(f"{base}/plans/{queued.json()['id']}").json()
+    assert second["status"] == "ready"
+    assert export_seats(admin, base) == live  # ready is not live
+
+    # A run that cannot work fails with the reason and leaves the live plan alone.
+    tiny = admin.post(
+        f"{base}/rounds", json={"name": "Dinner 2", "kind": "dinner", "capacities": [2, 2]}
+    )
+    assert tiny.status_code == 201
+    failed = admin.post(f"{base}/plans", json={"time_budget": 5})
+    assert failed.status_code == 202
+    assert worker.run_once() == uuid.UUID(failed.json()["id"])
+    failed_plan = admin.get(f"{base}/plans/{failed.json()['id']}").json()
+    assert failed_plan["status"] == "failed"
+    assert "capacity" in failed_plan["error"] and "Dinner 2" in failed_plan["error"]
+    assert admin.get(f"{base}/plans/{first['id']}").json()["status"] == "published"
+    assert export_seats(admin, base) == live
+    assert admin.post(f"{base}/plans/{failed.json()['id']}/publish").status_code == 409
+
+    assert admin.post(f"{base}/plans/{second['id']}/publish").status_code == 200
+    statuses = {p["id"]: p["status"] for p in admin.get(f"{base}/plans").json()}
+    assert statuses == {
+        first["id"]: "superseded",
+        second["id"]: "published",
+        failed.json()["id"]: "failed",
+    }
+    lunch = where(tables_of(admin, base, second["id"], rounds["Lunch 1"]))
+    assert {k[1]: v for k, v in export_seats(admin, base).items() if k[0] == "Lunch 1"} == lunch
+
+
+def test_replan_after_late_changes_moves_few(admin: TestClient, conf: dict[str, Any]) -> None:
+    base, rounds = conf["base"], conf["rounds"]
+    first = run_plan(admin, base)
+    pid = first["id"]
+    lunch_id = rounds["Lunch 1"]
+    pin_who = tables_of(admin, base, pid, lunch_id)[2]["members"][0]["external_id"]
+    pinned = edit(
+        admin,
+        base,
+        pid,
+        {"op": "pin", "round_id": lunch_id, "attendee": pin_who},
+        first["version"],
+    )
+    assert pinned.status_code == 200
+    assert admin.post(f"{base}/plans/{pid}/publish").status_code == 200
+    before = {name: where(tables_of(admin, base, pid, rid)) for name, rid in rounds.items()}
+
+    for gone in ("P004", "P011"):
+        patched = admin.patch(f"{base}/attendees/{gone}", json={"status": "cancelled"})
+        assert patched.status_code == 200, patched.text
+    late = people(2, start=24)
+    assert admin.post(f"{base}/attendees:batch", json={"attendees": late}).status_code == 200
+
+    again = run_plan(admin, base, replan=True, seed=3)
+    assert again["status"] == "ready", again["error"]
+    after = {name: where(tables_of(admin, base, again["id"], rid)) for name, rid in rounds.items()}
+    for name in rounds:
+        assert "P004" not in after[name] and "P011" not in after[name]
+    assert {"P024", "P025"} <= set(after["Lunch 1"])
+    changed = sum(
+        1
+        for name in rounds
+        for person, table in before[name].items()
+        if person in after[name] and after[name][person] != table
+    )
+    assert again["moved"] == changed
+    seats = sum(len(after[name]) for name in rounds)
+    assert changed <= seats // 5, (changed, seats)
+    assert after["Lunch 1"][pin_who] == before["Lunch 1"][pin_who]
+    assert again["summary"]["hard_violations"] == 0
+    # The live plan is untouched until the re-plan is published.
+    assert export_seats(admin, base)[("Lunch 1", "P004")] == before["Lunch 1"]["P004"]
+
+
+def test_map_points_follow_the_tables(admin: TestClient, conf: dict[str, Any]) -> None:
+    base, rounds = conf["base"], conf["rounds"]
+    plan = run_plan(admin, base)
+    response = admin.get(f"{base}/plans/{plan['id']}/map", params={"round_id": rounds["Lunch 1"]})
+    assert response.status_code == 200, response.text
+    points = response.json()["points"]
+    seats = where(tables_of(admin, base, plan["id"], rounds["Lunch 1"]))
+    assert {p["external_id"]: p["table"] for p in points} == seats
+    xs = [p["x"] for p in points]
+    assert max(xs) > min(xs) and all(isinstance(p["y"], float) for p in points)
+    unknown = admin.get(f"{base}/plans/{plan['id']}/map", params={"round_id": str(uuid.uuid4())})
+    assert unknown.status_code == 404
+
+
+def test_another_conferences_key_sees_nothing(
+    admin: TestClient, conf: dict[str, Any], key_factory: Any
+) -> None:
+    base, rounds = conf["base"], conf["rounds"]
+    plan = run_plan(admin, base)
+    other = admin.post("/v1/conferences", json={"slug": "other-conf", "name": "Other"}).json()
+    key = key_factory(conference_id=uuid.UUID(other["id"]), scopes=["read", "write"])
+    headers = {"Authorization": f"Bearer {key}", "If-Match": f'"{plan["version"]}"'}
+    pid, rid = plan["id"], rounds["Lunch 1"]
+    calls = [
+        ("POST", f"{base}/plans", {}),
+        ("GET", f"{base}/plans", None),
+        ("GET", f"{base}/plans/{pid}", None),
+        ("GET", f"{base}/plans/{pid}/rounds/{rid}/tables", None),
+        ("POST", f"{base}/plans/{pid}/edits", {"op": "pin", "round_id": rid, "attendee": "P000"}),
+        ("POST", f"{base}/plans/{pid}/publish", None),
+        ("GET", f"{base}/plans/{pid}/map?round_id={rid}", None),
+    ]
+    for method, url, body in calls:
+        response = admin.request(method, url, json=body, headers=headers)
+        assert response.status_code == 404, (method, url, response.text)
+    assert admin.get(f"{base}/plans/{pid}").json()["status"] == "ready"
