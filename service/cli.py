@@ -35,11 +35,15 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the web application and API (and a plan worker)."""
+    import signal
+
     import uvicorn
 
     if migrate_first:
         migrate()
     worker_process = None
+    # A stop before uvicorn takes over the signals must still end the worker (finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if with_worker:
         # Plans run in their own process, never in the web server's event loop.
         worker_process = subprocess.Popen([sys.executable, "-m", "service.plans.worker"])
