@@ -645,3 +645,227 @@ def table_pairs(flat, offsets):  # type: ignore[no-untyped-def]
                 dst[n] = b
                 n += 1
     return src, dst
+
+
+@njit(cache=True, inline="always")
+def _joint_delta(r, i, j, assign, members, size, M, comp, party_pen, solo, solo_cnt, apart, w):  # type: ignore[no-untyped-def]
+    a_t = assign[r, i]
+    b_t = assign[r, j]
+    d = 0.0
+    for s in range(size[r, a_t]):
+        k = members[r, a_t, s]
+        if k == i:
+            continue
+        d += w[W_REPEAT] * ((1 if M[j, k] >= 1 else 0) - (1 if M[i, k] >= 2 else 0))
+        if comp[k] >= 0:
+            d += w[W_COWORKER] * (
+                (1 if comp[j] == comp[k] else 0) - (1 if comp[i] == comp[k] else 0)
+            )
+        if party_pen[r, k] >= 0:
+            pk = party_pen[r, k]
+            d += w[W_PARTY] * (
+                (1 if party_pen[r, j] == pk else 0) - (1 if party_pen[r, i] == pk else 0)
+            )
+        d += w[W_APART] * (apart[j, k] - apart[i, k])
+    for s in range(size[r, b_t]):
+        k = members[r, b_t, s]
+        if k == j:
+            continue
+        d += w[W_REPEAT] * ((1 if M[i, k] >= 1 else 0) - (1 if M[j, k] >= 2 else 0))
+        if comp[k] >= 0:
+            d += w[W_COWORKER] * (
+                (1 if comp[i] == comp[k] else 0) - (1 if comp[j] == comp[k] else 0)
+            )
+        if party_pen[r, k] >= 0:
+            pk = party_pen[r, k]
+            d += w[W_PARTY] * (
+                (1 if party_pen[r, i] == pk else 0) - (1 if party_pen[r, j] == pk else 0)
+            )
+        d += w[W_APART] * (apart[i, k] - apart[j, k])
+    ds = solo[i] - solo[j]
+    if ds != 0:
+        sa = solo_cnt[r, a_t]
+        sb = solo_cnt[r, b_t]
+        d += w[W_SOLO] * ((sa - ds) ** 2 - sa**2 + (sb + ds) ** 2 - sb**2)
+    return d
+
+
+@njit(cache=True, inline="always")
+def _joint_apply(r, i, j, assign, members, size, pos, M, solo, solo_cnt):  # type: ignore[no-untyped-def]
+    a_t = assign[r, i]
+    b_t = assign[r, j]
+    for s in range(size[r, a_t]):
+        k = members[r, a_t, s]
+        if k == i:
+            continue
+        M[i, k] -= 1
+        M[k, i] -= 1
+        M[j, k] += 1
+        M[k, j] += 1
+    for s in range(size[r, b_t]):
+        k = members[r, b_t, s]
+        if k == j:
+            continue
+        M[j, k] -= 1
+        M[k, j] -= 1
+        M[i, k] += 1
+        M[k, i] += 1
+    ds = solo[i] - solo[j]
+    solo_cnt[r, a_t] -= ds
+    solo_cnt[r, b_t] += ds
+    pi = pos[r, i]
+    pj = pos[r, j]
+    members[r, a_t, pi] = j
+    members[r, b_t, pj] = i
+    pos[r, i] = pj
+    pos[r, j] = pi
+    assign[r, i] = b_t
+    assign[r, j] = a_t
+
+
+@njit(cache=True)
+def joint_tabu(  # type: ignore[no-untyped-def]
+    n_iter, seed, w, assign, fixed, n_tables, max_cap, M, comp, party_pen, solo, apart
+):
+    """Tabu search over all rounds at once against repeated pairs (small conferences).
+
+    ``M`` counts, per pair, the meals they share (history included). Each step takes an
+    attendee who meets someone again, tries every swap in that round and makes the best one
+    that is not tabu (conflict-directed tabu search, as for the social golfer problem).
+    Co-worker, party, keep-apart and solo-balance terms ride along so they do not degrade.
+    ``assign`` is left at the best plan found; returns its repeated-pair count.
+    """
+    np.random.seed(seed)
+    n_rounds, n = assign.shape
+    members = np.full((n_rounds, n_tables, max_cap), -1, dtype=np.int64)
+    size = np.zeros((n_rounds, n_tables), dtype=np.int64)
+    pos = np.zeros((n_rounds, n), dtype=np.int64)
+    solo_cnt = np.zeros((n_rounds, n_tables), dtype=np.int64)
+    for r in range(n_rounds):
+        for i in range(n):
+            t = assign[r, i]
+            if t >= 0:
+                pos[r, i] = size[r, t]
+                members[r, t, size[r, t]] = i
+                size[r, t] += 1
+                solo_cnt[r, t] += solo[i]
+    repeats = 0
+    for a in range(n):
+        for b in range(a + 1, n):
+            if M[a, b] > 1:
+                repeats += M[a, b] - 1
+    best_repeats = repeats
+    cost = 0.0
+    best_cost = 0.0
+    best = assign.copy()
+    tabu = np.zeros((n_rounds, n), dtype=np.int64)
+    since_best = 0
+    for it in range(n_iter):
+        if repeats == 0:
+            break
+        # Look at up to 64 attendees who meet someone again and take the best swap of any.
+        best_d = 1e300
+        best_r = -1
+        best_i = -1
+        best_j = -1
+        ties = 0
+        looked = 0
+        for _ in range(400):
+            if looked >= 64:
+                break
+            rr = np.random.randint(n_rounds)
+            ii = np.random.randint(n)
+            t = assign[rr, ii]
+            if t < 0 or fixed[rr, ii]:
+                continue
+            conflicted = False
+            for s in range(size[rr, t]):
+                k = members[rr, t, s]
+                if k != ii and M[ii, k] > 1:
+                    conflicted = True
+                    break
+            if not conflicted:
+                continue
+            looked += 1
+            for j in range(n):
+                if assign[rr, j] < 0 or assign[rr, j] == t or fixed[rr, j]:
+                    continue
+                d = _joint_delta(
+                    rr, ii, j, assign, members, size, M, comp, party_pen, solo, solo_cnt, apart, w
+                )
+                if (tabu[rr, ii] > it or tabu[rr, j] > it) and cost + d >= best_cost - 1e-9:
+                    continue
+                if d < best_d - 1e-9:
+                    best_d = d
+                    best_r = rr
+                    best_i = ii
+                    best_j = j
+                    ties = 1
+                elif d <= best_d + 1e-9:
+                    ties += 1
+                    if np.random.randint(ties) == 0:
+                        best_r = rr
+                        best_i = ii
+                        best_j = j
+        if best_j < 0:
+            continue
+        r = best_r
+        i = best_i
+        j = best_j
+        a_t = assign[r, i]
+        b_t = assign[r, j]
+        # Repeated-pair count change, kept exactly so the search knows when it is done.
+        dr = 0
+        for s in range(size[r, a_t]):
+            k = members[r, a_t, s]
+            if k != i:
+                dr += (1 if M[j, k] >= 1 else 0) - (1 if M[i, k] >= 2 else 0)
+        for s in range(size[r, b_t]):
+            k = members[r, b_t, s]
+            if k != j:
+                dr += (1 if M[i, k] >= 1 else 0) - (1 if M[j, k] >= 2 else 0)
+        _joint_apply(r, i, j, assign, members, size, pos, M, solo, solo_cnt)
+        repeats += dr
+        cost += best_d
+        tenure = 4 + np.random.randint(12)
+        tabu[r, i] = it + tenure
+        tabu[r, j] = it + tenure
+        if cost < best_cost - 1e-9:
+            best_cost = cost
+            best_repeats = repeats
+            best[:, :] = assign
+            since_best = 0
+        else:
+            since_best += 1
+        if since_best > 2000:
+            # Stuck: a few random swaps in random rounds, then carry on from there.
+            for _ in range(3):
+                r = np.random.randint(n_rounds)
+                i = np.random.randint(n)
+                j = np.random.randint(n)
+                if assign[r, i] < 0 or assign[r, j] < 0 or assign[r, i] == assign[r, j]:
+                    continue
+                if fixed[r, i] or fixed[r, j]:
+                    continue
+                d = _joint_delta(
+                    r, i, j, assign, members, size, M, comp, party_pen, solo, solo_cnt, apart, w
+                )
+                a_t = assign[r, i]
+                b_t = assign[r, j]
+                dr = 0
+                for s in range(size[r, a_t]):
+                    k = members[r, a_t, s]
+                    if k != i:
+                        dr += (1 if M[j, k] >= 1 else 0) - (1 if M[i, k] >= 2 else 0)
+                for s in range(size[r, b_t]):
+                    k = members[r, b_t, s]
+                    if k != j:
+                        dr += (1 if M[i, k] >= 1 else 0) - (1 if M[j, k] >= 2 else 0)
+                _joint_apply(r, i, j, assign, members, size, pos, M, solo, solo_cnt)
+                repeats += dr
+                cost += d
+            since_best = 0
+    if repeats == 0 and cost <= best_cost + 1e-9:
+        return 0
+    assign[:, :] = best
+    return best_repeats

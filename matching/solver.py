@@ -35,6 +35,8 @@ _PHASE_ONE_SHARE = 0.7
 #: weight may double to reach it.
 _DIVERSITY_TARGET = 0.965
 _DIVERSITY_BOOSTS = 5
+#: Up to this many attendees the joint phase keeps a dense pair-meeting count matrix.
+DENSE_JOINT_MAX = 3000
 
 
 @dataclass(slots=True)
@@ -509,27 +511,28 @@ def solve(
         fixed_of[r] = fixed
         tables[r] = _tables_global(spec, state.table_of)
 
-    # Phase two: each round against all others, while pairs still meet twice.
+    # Phase two: the rounds together, while pairs still meet twice.
     repeats = _count_repeats(problem, tables)
-    passes = 0
-    temp_hi = max(w[k.W_REPEAT] * 0.3, _TEMP_START)
-    while repeats > 0 and n_rounds > 1 and passes < max_iter and not out_of_time():
-        passes += 1
+    if repeats > 0 and n_rounds > 1 and not out_of_time():
         report(n_rounds / (n_rounds + 1), f"Removing repeated pairs ({repeats} left)")
+        if len(problem.ids) <= DENSE_JOINT_MAX:
+            _joint_dense(problem, table_of, fixed_of, w, rng, max_iter, deadline, plan)
+        else:
+            _joint_sparse(problem, table_of, fixed_of, anchors, w_round, rng, deadline, plan)
         for r, spec in enumerate(problem.rounds):
-            if out_of_time():
-                plan.timed_out = True
-                break
-            met = met_for(r)
-            state = _RoundState(
-                problem, spec, table_of[r], met, anchors[r], fixed_of[r], w_round[r]
-            )
-            if state.repeats() == 0:
-                continue
-            temp = temp_hi * (1.0 - passes / max_iter) + _TEMP_END
-            run(state, 2, temp, _TEMP_END, deadline)
-            table_of[r] = state.table_of
-            tables[r] = _tables_global(spec, state.table_of)
+            tables[r] = _tables_global(spec, table_of[r])
+        # Polish the other rules without undoing the new faces: repeats now cost their weight.
+        if w[k.W_KINDRED] > 0 or w[k.W_DIVERSITY] > 0:
+            for r, spec in enumerate(problem.rounds):
+                if out_of_time():
+                    break
+                met = met_for(r)
+                state = _RoundState(
+                    problem, spec, table_of[r], met, anchors[r], fixed_of[r], w_round[r]
+                )
+                run(state, max(max_iter // 4, 1), _TEMP_END, _TEMP_END, deadline)
+                table_of[r] = state.table_of
+                tables[r] = _tables_global(spec, state.table_of)
         repeats = _count_repeats(problem, tables)
     plan.repeats = repeats
     _check_hard_rules(problem, table_of)
@@ -572,3 +575,105 @@ def _check_hard_rules(problem: Problem, table_of: list[np.ndarray]) -> None:
                     f"'{problem.ids[int(a)]}' and '{problem.ids[int(b)]}' apart "
                     f"({spec.capacities.shape[0]} tables for the keep-apart pairs given).",
                 )
+
+
+def _joint_dense(
+    problem: Problem,
+    table_of: list[np.ndarray],
+    fixed_of: list[np.ndarray],
+    w: np.ndarray,
+    rng: np.random.Generator,
+    max_iter: int,
+    deadline: float | None,
+    plan: Plan,
+) -> None:
+    """Conflict-directed tabu search over all rounds with a dense meeting-count matrix."""
+    n = len(problem.ids)
+    n_rounds = len(problem.rounds)
+    assign = np.full((n_rounds, n), -1, dtype=np.int64)
+    fixed = np.zeros((n_rounds, n), dtype=np.bool_)
+    party_pen = np.full((n_rounds, n), -1, dtype=np.int64)
+    n_tables = 1
+    max_cap = 1
+    for r, spec in enumerate(problem.rounds):
+        assign[r, spec.members] = table_of[r]
+        fixed[r, spec.members] = fixed_of[r] | (spec.anchor >= 0)
+        party = problem.party[spec.members]
+        codes, counts = np.unique(party[party >= 0], return_counts=True)
+        size_of = dict(zip(codes.tolist(), counts.tolist(), strict=True))
+        sizes = np.array([size_of.get(int(p), 0) for p in party], dtype=np.int64)
+        keep = (sizes >= 3) | ((sizes == 2) & (spec.round.kind == "lunch"))
+        party_pen[r, spec.members] = np.where(keep, party, -1)
+        n_tables = max(n_tables, spec.capacities.shape[0])
+        max_cap = max(max_cap, int(spec.sizes.max(initial=1)))
+    M = np.zeros((n, n), dtype=np.int32)
+    for table in problem.history:
+        M[np.ix_(table, table)] += 1
+    for r in range(n_rounds):
+        for t in range(int(assign[r].max(initial=-1)) + 1):
+            people = np.flatnonzero(assign[r] == t)
+            M[np.ix_(people, people)] += 1
+    np.fill_diagonal(M, 0)
+    apart = np.zeros((n, n), dtype=np.int64)
+    if problem.keep_apart.size:
+        apart[problem.keep_apart[:, 0], problem.keep_apart[:, 1]] = 1
+        apart[problem.keep_apart[:, 1], problem.keep_apart[:, 0]] = 1
+    comp = problem.company.astype(np.int64)
+    solo = problem.solo.astype(np.int64)
+    budget = max_iter * 10_000
+    done = 0
+    while done < budget:
+        chunk = min(2_000, budget - done)
+        left = k.joint_tabu(
+            chunk, _seed(rng), w, assign, fixed, n_tables, max_cap, M, comp, party_pen, solo, apart
+        )
+        # The kernel restored its best plan; rebuild the counts from it for the next chunk.
+        M[:] = 0
+        for table in problem.history:
+            M[np.ix_(table, table)] += 1
+        for r in range(n_rounds):
+            for t in range(int(assign[r].max(initial=-1)) + 1):
+                people = np.flatnonzero(assign[r] == t)
+                M[np.ix_(people, people)] += 1
+        np.fill_diagonal(M, 0)
+        done += chunk
+        plan.iterations += chunk
+        if left == 0:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            plan.timed_out = True
+            break
+    for r, spec in enumerate(problem.rounds):
+        table_of[r] = assign[r, spec.members].copy()
+
+
+def _joint_sparse(
+    problem: Problem,
+    table_of: list[np.ndarray],
+    fixed_of: list[np.ndarray],
+    anchors: list[np.ndarray],
+    w_round: list[np.ndarray],
+    rng: np.random.Generator,
+    deadline: float | None,
+    plan: Plan,
+) -> None:
+    """Large conferences: each round re-searched against all the others, a few passes."""
+    n_rounds = len(problem.rounds)
+    for _ in range(3):
+        for r, spec in enumerate(problem.rounds):
+            if deadline is not None and time.perf_counter() > deadline:
+                plan.timed_out = True
+                return
+            met = list(problem.history)
+            for other in range(n_rounds):
+                if other != r:
+                    met.extend(t for t in _tables_global(problem.rounds[other], table_of[other]))
+            state = _RoundState(
+                problem, spec, table_of[r], met, anchors[r], fixed_of[r], w_round[r]
+            )
+            if state.repeats() == 0:
+                continue
+            m = max(state.table_of.shape[0], 1)
+            state.search(20 * m, _TEMP_END, _TEMP_END, _seed(rng))
+            plan.iterations += 20 * m
+            table_of[r] = state.table_of
