@@ -214,7 +214,7 @@ class Matcher:
         )
 
         def scaled(fraction: float, message: str) -> None:
-            report(0.05 + 0.9 * fraction, message)
+            report(0.05 + 0.89 * fraction, message)
 
         plan: Plan = solve(
             problem,

@@ -218,7 +218,7 @@ def test_infeasible_inputs_name_the_rule(
 
 
 def test_bad_table_size_gets_an_estimator_style_message() -> None:
-    with pytest.raises(ValueError, match="The 'table_size' parameter must be an int >= 2. Got 1"):
+    with pytest.raises(ValueError, match=r"The .table_size. parameter must be an int >= 2\. Got 1"):
         _solve([Attendee(id="a")], [Round(name="L", table_size=1)], _noise(1))
 
 
