@@ -19,6 +19,7 @@ from service.config import get_settings
 from service.models import Attendee
 
 HASHING = "hashing"
+BUNDLED = "all-MiniLM-L6-v2"
 
 
 class Encoder(Protocol):
@@ -31,7 +32,8 @@ def _encoder(model: str, cache_dir: str | None) -> Encoder:
     embeddings = importlib.import_module("matching.embeddings")
     if model == HASHING:
         return embeddings.HashingEncoder()
-    inner = embeddings.SentenceTransformerEncoder(model)
+    bundled = model in (BUNDLED, embeddings.DEFAULT_MODEL_NAME)
+    inner = embeddings.SentenceTransformerEncoder(None if bundled else model)
     return embeddings.CachedEncoder(inner, cache_dir=cache_dir)
 
 
