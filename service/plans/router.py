@@ -16,7 +16,7 @@ from service.plans import service as plan_service
 from service.plans.schemas import Edit, MapOut, PlanDetail, PlanIn, PlanOut, TableOut
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/plans", tags=["plans"])
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _fields(plan: Plan) -> dict[str, Any]:
