@@ -31,7 +31,7 @@ def solve_instance(
     matcher = Matcher(
         random_state=seed,
         time_budget=budget,
-        max_iter=100_000,
+        max_iter=5_000,
         weights=Weights(kindred=0.0, diversity=0.0, hometown=0.0, first_time=0.0, language=0.0),
     )
     start = time.perf_counter()

@@ -620,7 +620,7 @@ def _joint_dense(
         apart[problem.keep_apart[:, 1], problem.keep_apart[:, 0]] = 1
     comp = problem.company.astype(np.int64)
     solo = problem.solo.astype(np.int64)
-    budget = max_iter * 10_000
+    budget = max_iter * 50
     done = 0
     while done < budget:
         chunk = min(2_000, budget - done)
