@@ -218,7 +218,13 @@ def kindred_threshold(
         a = rng.integers(0, n, size=_PAIR_SAMPLE)
         b = rng.integers(0, n - 1, size=_PAIR_SAMPLE)
         b = b + (b >= a)
-        sims = np.einsum("ij,ij->i", X[a], X[b])
+        # In slices: gathering a million rows at once would cost gigabytes at d = 384.
+        sims = np.concatenate(
+            [
+                np.einsum("ij,ij->i", X[a[s : s + 65536]], X[b[s : s + 65536]])
+                for s in range(0, _PAIR_SAMPLE, 65536)
+            ]
+        )
     return float(np.quantile(sims, quantile))
 
 

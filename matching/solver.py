@@ -505,7 +505,7 @@ def solve(
                 break
             state.w = state.w.copy()
             state.w[k.W_DIVERSITY] = max(state.w[k.W_DIVERSITY] * 1.5, 0.25)
-            run(state, max(max_iter // 2, 1), _TEMP_START / 4, _TEMP_END, until)
+            run(state, max(max_iter // 4, 1), _TEMP_START / 4, _TEMP_END, until)
         w_round[r] = state.w
         table_of[r] = state.table_of
         fixed_of[r] = fixed
