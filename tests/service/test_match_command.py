@@ -1,0 +1,119 @@
+"""``hallway match`` on attendee files, with the cheap hashing encoder."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+
+runner = CliRunner()
+
+
+def _attendee_file(path: Path, n: int) -> Path:
+    topics = ["testing pytest", "django web", "numpy science", "packaging wheels", "async io"]
+    lines = ["id,name,affiliation,interests,solo,dinner,party"]
+    for i in range(n):
+        company = f"Company {i % 7}" if i % 3 else ""
+        party = f"team{i // 4}" if i % 9 == 0 else ""
+        lines.append(
+            f"p{i:03d},Person {i},{company},{topics[i % 5]} etc,{i % 4 == 0},{i % 2 == 0},{party}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def hashing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from service.config import get_settings
+
+    monkeypatch.setenv("HALLWAY_EMBEDDING_MODEL", "hashing")
+    monkeypatch.setenv("HALLWAY_CACHE_DIR", str(tmp_path / "cache"))
+    get_settings.cache_clear()
+
+
+def test_match_writes_seating_and_report(tmp_path: Path, hashing: None) -> None:
+    source = _attendee_file(tmp_path / "people.csv", 60)
+    out, report = tmp_path / "assignments.csv", tmp_path / "report.json"
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            str(source),
+            "--lunches",
+            "2",
+            "--table-size",
+            "6",
+            "--dinners",
+            "1",
+            "--group-size",
+            "5",
+            "--seed",
+            "7",
+            "--time-budget",
+            "20",
+            "--out",
+            str(out),
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert {"round", "kind", "table", "attendee_id", "name"} <= set(rows[0])
+    by_round: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_round.setdefault(row["round"], []).append(row)
+    assert sorted(by_round) == ["Dinner 1", "Lunch 1", "Lunch 2"]
+    for name in ("Lunch 1", "Lunch 2"):
+        ids = [r["attendee_id"] for r in by_round[name]]
+        assert sorted(ids) == [f"p{i:03d}" for i in range(60)]
+        sizes = {
+            t: sum(r["table"] == t for r in by_round[name])
+            for t in {r["table"] for r in by_round[name]}
+        }
+        assert set(sizes.values()) == {6}
+    assert sorted(r["attendee_id"] for r in by_round["Dinner 1"]) == [
+        f"p{i:03d}" for i in range(0, 60, 2)
+    ]
+    figures = json.loads(report.read_text())
+    assert figures["summary"]["hard_violations"] == 0
+    assert figures["summary"]["attendees"] == 60
+
+
+def test_match_plan_file_and_errors(tmp_path: Path, hashing: None) -> None:
+    source = _attendee_file(tmp_path / "people.csv", 20)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[round]]\nname = "Opening lunch"\nkind = "lunch"\ncapacities = [8, 6, 6]\n'
+        '[[round]]\nname = "Speakers dinner"\nkind = "dinner"\ntable_size = 5\n'
+    )
+    out = tmp_path / "out.csv"
+    ok = runner.invoke(
+        app, ["match", str(source), "--plan", str(plan), "--out", str(out), "--time-budget", "10"]
+    )
+    assert ok.exit_code == 0, ok.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    lunch = [r for r in rows if r["round"] == "Opening lunch"]
+    assert sorted(sum(r["table"] == t for r in lunch) for t in {"1", "2", "3"}) == [6, 6, 8]
+
+    too_small = tmp_path / "small.toml"
+    too_small.write_text('[[round]]\nname = "L"\nkind = "lunch"\ncapacities = [5, 5]\n')
+    failed = runner.invoke(app, ["match", str(source), "--plan", str(too_small), "--out", str(out)])
+    assert failed.exit_code == 1
+    assert "capacit" in failed.stderr.lower()
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[round]]\nkind = "brunch"\n')
+    bad_plan = runner.invoke(app, ["match", str(source), "--plan", str(broken), "--out", str(out)])
+    assert bad_plan.exit_code == 2 and "name" in bad_plan.stderr
+
+    bad_rows = tmp_path / "bad.csv"
+    bad_rows.write_text("id,name,solo\n1,Ann,maybe\n2,Bo,yes\n")
+    refused = runner.invoke(app, ["match", str(bad_rows), "--out", str(out)])
+    assert refused.exit_code == 1 and "row 2" in refused.stderr
