@@ -326,9 +326,9 @@ _UNIVERSITIES = (
 )  # fmt: skip
 _SUFFIX_BY_LANGUAGE = {
     "German": ("GmbH", "AG", "SE"), "English": ("Ltd", "Inc.", "LLC", "plc"),
-    "French": ("SAS", "SA", "SARL"), "Spanish": ("SL", "S.A."), "Portuguese": ("Lda", "S.A."),
-    "Italian": ("S.r.l.", "S.p.A."), "Dutch": ("B.V.", "N.V."), "Polish": ("Sp. z o.o.",),
-    "Swedish": ("AB",), "Danish": ("ApS", "A/S"), "Finnish": ("Oy",), "Norwegian": ("AS",),
+    "French": ("SAS", "SA", "SARL"), "Spanish": ("SL", "S.A."), "Portuguese": ("S.A.",),
+    "Italian": ("S.r.l.", "S.p.A."), "Dutch": ("B.V.", "N.V."), "Polish": ("S.A.",),
+    "Swedish": ("AB",), "Danish": ("ApS",), "Finnish": ("Oy",), "Norwegian": ("AS",),
     "Japanese": ("K.K.",),
 }  # fmt: skip
 _TLD_BY_LANGUAGE = {
@@ -428,7 +428,7 @@ def _affiliation_variant(company: _Company, py: random.Random) -> str:
     if r < 0.81:
         return name.upper() if len(name) <= 8 else name.lower()
     if r < 0.88:
-        return f"{name.lower()}, {suffix.lower().rstrip('.')}"
+        return f"{name.lower()}, {suffix.lower()}"
     if r < 0.94:
         return f"{name.upper()} {suffix.upper()}"
     return f" {name} "
