@@ -9,16 +9,17 @@ import pytest
 
 from matching.affiliation import affiliation_key
 from matching.datasets import TOPICS, make_conference, make_embeddings_like, profile_topics
+from matching.types import Attendee
 
 N = 3000
 
 
 @pytest.fixture(scope="module")
-def conference() -> list:
+def conference() -> list[Attendee]:
     return make_conference(N, random_state=7)
 
 
-def test_ids_counts_and_fractions(conference: list) -> None:
+def test_ids_counts_and_fractions(conference: list[Attendee]) -> None:
     assert len(conference) == N
     assert conference[0].id == "A00001" and conference[-1].id == f"A{N:05d}"
     assert len({a.id for a in conference}) == N
@@ -34,7 +35,7 @@ def test_fraction_parameters_are_honoured() -> None:
     assert abs(np.mean([a.dinner for a in people]) - 0.2) < 0.04
 
 
-def test_solo_people_have_no_party_and_parties_are_groups(conference: list) -> None:
+def test_solo_people_have_no_party_and_parties_are_groups(conference: list[Attendee]) -> None:
     assert all(a.party is None for a in conference if a.solo)
     sizes = Counter(a.party for a in conference if a.party is not None)
     assert sizes, "some attendees come in parties"
@@ -44,7 +45,7 @@ def test_solo_people_have_no_party_and_parties_are_groups(conference: list) -> N
     assert in_party > 0.5 * (N - sum(a.solo for a in conference))
 
 
-def test_team_parties_share_an_employer(conference: list) -> None:
+def test_team_parties_share_an_employer(conference: list[Attendee]) -> None:
     teams: dict[str, set[str | None]] = {}
     for a in conference:
         if a.party is not None and a.party.startswith("team-"):
@@ -69,7 +70,7 @@ def test_company_sizes_are_heavy_tailed() -> None:
     assert counts[0] <= 0.05 * len(people)
 
 
-def test_affiliation_variants_normalise_to_one_key(conference: list) -> None:
+def test_affiliation_variants_normalise_to_one_key(conference: list[Attendee]) -> None:
     by_domain: dict[str, set[str]] = {}
     keys_by_domain: dict[str, set[str | None]] = {}
     for a in conference:
@@ -83,7 +84,7 @@ def test_affiliation_variants_normalise_to_one_key(conference: list) -> None:
         assert len(keys_by_domain[domain]) == 1, (domain, by_domain[domain])
 
 
-def test_empty_affiliations_and_freelancers(conference: list) -> None:
+def test_empty_affiliations_and_freelancers(conference: list[Attendee]) -> None:
     empty_with_company_mail = [
         a for a in conference if not a.affiliation and affiliation_key("", a.email) is not None
     ]
@@ -93,7 +94,7 @@ def test_empty_affiliations_and_freelancers(conference: list) -> None:
     assert all("@" in a.email and " " not in a.email for a in conference)
 
 
-def test_profiles_are_varied(conference: list) -> None:
+def test_profiles_are_varied(conference: list[Attendee]) -> None:
     texts = [a.interests for a in conference if a.interests]
     assert len(set(texts)) > 0.9 * len(texts)
     lengths = [len(t) for t in texts]
@@ -110,7 +111,7 @@ def test_profiles_are_varied(conference: list) -> None:
     )
 
 
-def test_languages_and_hometowns(conference: list) -> None:
+def test_languages_and_hometowns(conference: list[Attendee]) -> None:
     towns = Counter(a.hometown for a in conference)
     top = towns.most_common()
     assert len(towns) > 30
@@ -136,13 +137,14 @@ def test_profile_topics_finds_keywords() -> None:
     assert profile_topics("") == []
 
 
-def test_synthetic_embeddings_have_topic_structure(conference: list) -> None:
+def test_synthetic_embeddings_have_topic_structure(conference: list[Attendee]) -> None:
     x = make_embeddings_like(conference, dimension=64, random_state=0)
     assert x.shape == (N, 64) and x.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
     topics = [set(profile_topics(a.interests)) for a in conference]
     sims = x @ x.T
-    same, disjoint = [], []
+    same: list[float] = []
+    disjoint: list[float] = []
     for i in range(300):
         for j in range(i + 1, 300):
             if topics[i] and topics[j]:
