@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.attendees import service as attendee_service
@@ -12,7 +11,7 @@ from service.attendees.parsing import ImportFileError, TooManyRows, parse_attend
 from service.attendees.schemas import ImportOut, ImportProblem
 from service.config import get_settings
 from service.errors import Invalid, PayloadTooLarge
-from service.models import Attendee, Conference
+from service.models import Conference
 
 
 def import_file(
@@ -47,17 +46,9 @@ def import_file(
     problems = [
         ImportProblem(row=p.row, column=p.column, message=p.message) for p in parsed.problems
     ]
-    ids = [row.fields.external_id for row in parsed.rows]
-    existing = {
-        a.external_id: a
-        for a in session.scalars(
-            select(Attendee).where(
-                Attendee.conference_id == conference.id,
-                Attendee.external_id.in_(ids),
-                Attendee.erased_at.is_(None),
-            )
-        )
-    }
+    existing = attendee_service.attendees_by_external_id(
+        session, conference=conference, external_ids=[row.fields.external_id for row in parsed.rows]
+    )
     items: list[tuple[str, dict[str, Any]]] = []
     outcomes = {"created": 0, "updated": 0, "unchanged": 0}
     for row in parsed.rows:

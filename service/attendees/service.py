@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,23 @@ def find_attendee(session: Session, *, conference: Conference, external_id: str)
         Attendee.erased_at.is_(None),
     )
     return session.scalar(stmt)
+
+
+def attendees_by_external_id(
+    session: Session, *, conference: Conference, external_ids: Sequence[str]
+) -> dict[str, Attendee]:
+    """The conference's live attendees among these ids, looked up a chunk at a time."""
+    found: dict[str, Attendee] = {}
+    unique = list(dict.fromkeys(external_ids))
+    # Chunks keep every query under the databases' bound-parameter limits.
+    for start in range(0, len(unique), 1000):
+        stmt = select(Attendee).where(
+            Attendee.conference_id == conference.id,
+            Attendee.external_id.in_(unique[start : start + 1000]),
+            Attendee.erased_at.is_(None),
+        )
+        found.update((a.external_id, a) for a in session.scalars(stmt))
+    return found
 
 
 def get_attendee(session: Session, *, conference: Conference, external_id: str) -> Attendee:
@@ -172,17 +189,9 @@ def upsert_many(
         FieldErrors: if an item does not validate (callers check items first).
     """
     pending = list(items)
-    ids = [external_id for external_id, _ in pending]
-    existing = {
-        a.external_id: a
-        for a in session.scalars(
-            select(Attendee).where(
-                Attendee.conference_id == conference.id,
-                Attendee.external_id.in_(ids),
-                Attendee.erased_at.is_(None),
-            )
-        )
-    }
+    existing = attendees_by_external_id(
+        session, conference=conference, external_ids=[external_id for external_id, _ in pending]
+    )
     results = []
     for external_id, given in pending:
         current = existing.get(external_id)
