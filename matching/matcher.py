@@ -39,7 +39,7 @@ class Matcher:
     Attributes:
         seating_: Round name -> tables -> attendee ids.
         report_: The plan report from `matching.report.build_report`.
-        kindred_threshold_: Similarity at the kindred quantile (estimated from a million
+        kindred_threshold_: Similarity at the kindred quantile (estimated from four million
             sampled pairs when there are more than 3,000 attendees).
         repeats_: Pairs that share a table more than once, counting ``history``.
         moved_: After `replan`: already-seated attendee-rounds whose table changed.
@@ -62,7 +62,7 @@ class Matcher:
         *,
         random_state: int | np.random.Generator | None = None,
         time_budget: float | None = 30.0,
-        max_iter: int = 100,
+        max_iter: int = 50,
         weights: Weights | None = None,
         kindred_quantile: float = 0.9,
         n_neighbours: int = 24,

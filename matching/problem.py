@@ -33,7 +33,10 @@ __all__ = [
 EXACT_THRESHOLD_MAX = 3000
 #: Above this many attendees nearest neighbours come from an inverted-file search.
 BRUTE_FORCE_MAX = 30000
-_PAIR_SAMPLE = 1_000_000
+_PAIR_SAMPLE = 4_000_000
+#: Kindred candidates at least this far above the threshold are preferred (see
+#: `kindred_neighbours`): a sampled threshold is off by far less.
+KINDRED_MARGIN = 0.02
 
 
 class Infeasible(ValueError):
@@ -170,12 +173,7 @@ def table_sizes(
     sizes = demand.copy()
     if prefer is not None:
         sizes = np.clip(prefer.astype(np.int64), demand, limit)
-    while sizes.sum() > n:
-        room = np.where(sizes > demand, sizes, -1)
-        sizes[int(np.argmax(room))] -= 1
-    while sizes.sum() < n:
-        room = np.where(sizes < limit, sizes, np.iinfo(np.int64).max)
-        sizes[int(np.argmin(room))] += 1
+    sizes = _level(sizes, demand, limit, n)
     if round_.capacities is None:
         # A wished-for layout may leave sizes two apart; even them out where claims allow.
         while n_tables and sizes.max() - sizes.min() > 1:
@@ -188,6 +186,48 @@ def table_sizes(
     return caps, sizes
 
 
+def _level(sizes: np.ndarray, lower: np.ndarray, upper: np.ndarray, n: int) -> np.ndarray:
+    """Sizes summing to ``n``: the largest cut down (or the smallest filled up) first.
+
+    Water-filling in O(tables * log n): the same layout as moving one seat at a time from the
+    fullest table (or to the emptiest, lowest index first), without the quadratic loop.
+    """
+    total = int(sizes.sum())
+    if total == n or sizes.size == 0:
+        return sizes
+    if total < n:
+
+        def fill(level: int) -> np.ndarray:
+            return np.minimum(np.maximum(sizes, level), np.maximum(upper, sizes))
+
+        lo, hi = 0, int(max(upper.max(), sizes.max()))
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if int(fill(mid).sum()) <= n:
+                lo = mid
+            else:
+                hi = mid - 1
+        out = fill(lo)
+        grow = np.flatnonzero((out == lo) & (upper > lo))[: n - int(out.sum())]
+        out[grow] += 1
+        return out
+
+    def cut(level: int) -> np.ndarray:
+        return np.maximum(np.minimum(sizes, level), np.minimum(lower, sizes))
+
+    lo, hi = 0, int(sizes.max())
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if int(cut(mid).sum()) >= n:
+            hi = mid
+        else:
+            lo = mid + 1
+    out = cut(lo)
+    shrink = np.flatnonzero((out == lo) & (lower < lo))[: int(out.sum()) - n]
+    out[shrink] -= 1
+    return out
+
+
 def kindred_threshold(
     X: np.ndarray,
     quantile: float,
@@ -197,7 +237,8 @@ def kindred_threshold(
 ) -> float:
     """Similarity above which a pair counts as kindred: the ``quantile`` of all pairs.
 
-    Exact for small ``n``; otherwise estimated from a million random distinct pairs.
+    Exact for small ``n``; otherwise estimated from four million random pairs of distinct people
+    (two thousand random rows against two thousand random columns).
 
     Example:
         >>> X = np.eye(3, dtype=np.float32)
@@ -215,24 +256,45 @@ def kindred_threshold(
             parts.append(block[np.arange(n)[None, :] > rows])
         sims = np.concatenate(parts)
     else:
-        a = rng.integers(0, n, size=_PAIR_SAMPLE)
-        b = rng.integers(0, n - 1, size=_PAIR_SAMPLE)
-        b = b + (b >= a)
-        # In slices: gathering a million rows at once would cost gigabytes at d = 384.
-        sims = np.concatenate(
-            [
-                np.einsum("ij,ij->i", X[a[s : s + 65536]], X[b[s : s + 65536]])
-                for s in range(0, _PAIR_SAMPLE, 65536)
-            ]
-        )
+        # A grid of random rows against random columns: one matrix product instead of
+        # gathering millions of pairs of rows (gigabytes of traffic at d = 384).
+        side = math.isqrt(_PAIR_SAMPLE)
+        a = rng.integers(0, n, size=side)
+        b = rng.integers(0, n, size=side)
+        grid = X[a] @ X[b].T
+        sims = grid[a[:, None] != b[None, :]]
     return float(np.quantile(sims, quantile))
 
 
-def _topk_rows(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _pick_kindred(
+    sims: np.ndarray, threshold: float, k: int, margin: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, up to ``k`` columns at or above ``threshold``, those just above it first.
+
+    Any kindred tablemate satisfies the rule, and the least similar ones cost the table the
+    least diversity: nearest neighbours would fill every table with near-duplicates. Columns
+    within ``margin`` of the threshold come last, so an estimated threshold that is slightly
+    off does not turn the chosen pairs into non-kindred ones.
+
+    Returns:
+        ``(idx, ok)``: column indices per row, preferred first, and which of them qualify.
+    """
+    hi = np.float32(threshold + margin)
+    key = np.where(sims >= hi, sims, np.float32(2.0) + (hi - sims))
+    key[sims < threshold] = np.inf
     kk = min(k, sims.shape[1])
-    idx = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-    vals = np.take_along_axis(sims, idx, axis=1)
-    return idx, vals
+    idx = np.argpartition(key, kk - 1, axis=1)[:, :kk]
+    vals = np.take_along_axis(key, idx, axis=1)
+    order = np.argsort(vals, axis=1, kind="stable")
+    return np.take_along_axis(idx, order, axis=1), np.isfinite(
+        np.take_along_axis(vals, order, axis=1)
+    )
+
+
+def _csr(idx: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    indptr = np.zeros(idx.shape[0] + 1, dtype=np.int64)
+    np.cumsum(ok.sum(axis=1), out=indptr[1:])
+    return indptr, idx[ok].astype(np.int32)
 
 
 def kindred_neighbours(
@@ -242,14 +304,18 @@ def kindred_neighbours(
     k: int = 24,
     rng: np.random.Generator,
     brute_force_max: int = BRUTE_FORCE_MAX,
+    margin: float = KINDRED_MARGIN,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each attendee's up to ``k`` most similar others whose similarity reaches ``threshold``.
+    """Up to ``k`` others per attendee whose similarity reaches ``threshold``.
 
-    Brute force in row blocks (memory O(block * n)) up to ``brute_force_max`` attendees, then an
-    inverted-file search: k-means cells, each searched against its nearest cells only.
+    The candidates kept are the least similar of the qualifying ones (those at least
+    ``margin`` above the threshold first): seating someone next to a kindred tablemate should
+    cost the table as little of its mix of interests as possible. Brute force in row blocks
+    (memory O(block * n)) up to ``brute_force_max`` attendees, then an inverted-file search:
+    k-means cells, each searched against its nearest cells only.
 
     Returns:
-        ``(indptr, indices)``: a CSR adjacency, not necessarily symmetric, rows best first.
+        ``(indptr, indices)``: a CSR adjacency, not necessarily symmetric, rows preferred first.
 
     Example:
         >>> X = np.array([[1, 0], [0.9, 0.436], [0, 1]], dtype=np.float32)
@@ -258,32 +324,32 @@ def kindred_neighbours(
         [1]
     """
     n = X.shape[0]
-    rows: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
     if n < 2:
         return np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.int32)
-    if n <= brute_force_max:
-        block = max(1, min(n, 2**25 // n))
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            sims = X[start:stop] @ X.T
-            sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-            idx, vals = _topk_rows(sims, k)
-            for r in range(stop - start):
-                order = np.argsort(-vals[r])
-                keep = order[vals[r][order] >= threshold]
-                rows[start + r] = idx[r][keep]
-    else:
-        rows = _ivf_neighbours(X, threshold, k=k, rng=rng)
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    indices = np.concatenate(rows).astype(np.int32) if n else np.empty(0, dtype=np.int32)
-    return indptr, indices
+    if n > brute_force_max:
+        return _ivf_neighbours(X, threshold, k=k, rng=rng, margin=margin)
+    block = max(1, min(n, 2**24 // n))
+    parts_idx = []
+    parts_ok = []
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        sims = X[start:stop] @ X.T
+        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        idx, ok = _pick_kindred(sims, threshold, k, margin)
+        parts_idx.append(idx)
+        parts_ok.append(ok)
+    return _csr(np.concatenate(parts_idx), np.concatenate(parts_ok))
 
 
 def _ivf_neighbours(
-    X: np.ndarray, threshold: float, *, k: int, rng: np.random.Generator, n_probe: int = 6
-) -> list[np.ndarray]:
+    X: np.ndarray,
+    threshold: float,
+    *,
+    k: int,
+    rng: np.random.Generator,
+    margin: float,
+    n_probe: int = 6,
+) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.cluster import MiniBatchKMeans
 
     n = X.shape[0]
@@ -299,7 +365,9 @@ def _ivf_neighbours(
     order = np.argsort(cell, kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
     near = np.argsort(-(centres @ centres.T), axis=1)[:, :n_probe]
-    rows: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n
+    kk = min(k, n - 1)
+    idx_all = np.zeros((n, kk), dtype=np.int64)
+    ok_all = np.zeros((n, kk), dtype=bool)
     for c in range(n_cells):
         mine = order[bounds[c] : bounds[c + 1]]
         if mine.size == 0:
@@ -307,12 +375,11 @@ def _ivf_neighbours(
         cand = np.concatenate([order[bounds[o] : bounds[o + 1]] for o in near[c]])
         sims = X[mine] @ X[cand].T
         sims[cand[None, :] == mine[:, None]] = -np.inf
-        idx, vals = _topk_rows(sims, k)
-        for r, person in enumerate(mine):
-            o = np.argsort(-vals[r])
-            keep = o[vals[r][o] >= threshold]
-            rows[person] = cand[idx[r][keep]]
-    return rows
+        idx, ok = _pick_kindred(sims, threshold, kk, margin)
+        width = idx.shape[1]
+        idx_all[mine, :width] = cand[idx]
+        ok_all[mine, :width] = ok
+    return _csr(idx_all, ok_all)
 
 
 @dataclass(slots=True)

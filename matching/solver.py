@@ -35,6 +35,8 @@ _PHASE_ONE_SHARE = 0.7
 #: weight may double to reach it.
 _DIVERSITY_TARGET = 0.965
 _DIVERSITY_BOOSTS = 5
+#: A boost that raises the ratio by less than this ends the boosting for the round.
+_BOOST_MIN_GAIN = 0.003
 #: Up to this many attendees the joint phase keeps a dense pair-meeting count matrix.
 DENSE_JOINT_MAX = 3000
 
@@ -399,7 +401,7 @@ def solve(
     *,
     weights: Weights,
     rng: np.random.Generator,
-    max_iter: int = 100,
+    max_iter: int = 50,
     time_budget: float | None = None,
     progress: ProgressCallback | None = None,
 ) -> Plan:
@@ -500,12 +502,17 @@ def solve(
         run(state, max_iter, _TEMP_START, _TEMP_END, until)
         # The diversity weight that keeps tables as mixed as random ones depends on the data;
         # raise it by half for this round until the target holds (or the boosts are spent).
+        ratio = state.diversity_ratio()
         for _ in range(_DIVERSITY_BOOSTS):
-            if state.diversity_ratio() >= _DIVERSITY_TARGET or plan.timed_out:
+            if ratio >= _DIVERSITY_TARGET or plan.timed_out:
                 break
             state.w = state.w.copy()
             state.w[k.W_DIVERSITY] = max(state.w[k.W_DIVERSITY] * 1.5, 0.25)
             run(state, max(max_iter // 4, 1), _TEMP_START / 4, _TEMP_END, until)
+            before, ratio = ratio, state.diversity_ratio()
+            if ratio - before < _BOOST_MIN_GAIN:
+                # The other rules hold the tables where they are: more weight buys nothing.
+                break
         w_round[r] = state.w
         table_of[r] = state.table_of
         fixed_of[r] = fixed

@@ -241,13 +241,42 @@ def test_inverted_file_neighbours_agree_with_brute_force() -> None:
     thr = kindred_threshold(X, 0.9, rng=np.random.default_rng(0))
     exact = kindred_neighbours(X, thr, k=10, rng=np.random.default_rng(0))
     approx = kindred_neighbours(X, thr, k=10, rng=np.random.default_rng(0), brute_force_max=100)
-    hits = total = 0
-    for i in range(3000):
-        truth = set(exact[1][exact[0][i] : exact[0][i + 1]].tolist())
-        found = set(approx[1][approx[0][i] : approx[0][i + 1]].tolist())
-        hits += len(truth & found)
-        total += len(truth)
-    assert hits / total > 0.9
+    for indptr, idx in (exact, approx):
+        rows = np.repeat(np.arange(3000), np.diff(indptr))
+        assert (np.einsum("ij,ij->i", X[rows], X[idx]) >= thr).all()
+        assert (rows != idx).all()
+    found_exact = np.diff(exact[0]) > 0
+    found_approx = np.diff(approx[0]) > 0
+    assert (found_approx & found_exact).sum() / found_exact.sum() > 0.95
+    assert np.diff(approx[0]).sum() / np.diff(exact[0]).sum() > 0.9
+
+
+def test_kindred_neighbours_are_the_least_similar_qualifying_ones() -> None:
+    X = _noise(400, seed=3)
+    thr = kindred_threshold(X, 0.9, rng=np.random.default_rng(0))
+    indptr, idx = kindred_neighbours(X, thr, k=5, rng=np.random.default_rng(0), margin=0.02)
+    sims = X @ X.T
+    for i in range(400):
+        row = sims[i, idx[indptr[i] : indptr[i + 1]]]
+        qualifying = np.delete(sims[i], i)
+        preferred = np.sort(qualifying[qualifying >= thr + 0.02])[:5]
+        if preferred.size == 5:
+            np.testing.assert_allclose(row, preferred, rtol=1e-5)
+        assert (row >= thr).all()
+
+
+def test_table_sizes_at_scale_are_even_and_fast() -> None:
+    import time
+
+    from matching.problem import table_sizes
+
+    start = time.perf_counter()
+    caps, sizes = table_sizes(100_003, Round(name="L", table_size=10))
+    assert time.perf_counter() - start < 1.0
+    assert caps.shape[0] == 10_001 and sizes.sum() == 100_003
+    assert sizes.max() - sizes.min() <= 1
+    _, sizes = table_sizes(7, Round(name="L", capacities=[5, 1, 5]), prefer=np.array([5, 0, 0]))
+    assert sizes.tolist() == [5, 1, 1]
 
 
 @pytest.mark.slow
