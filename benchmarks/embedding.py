@@ -101,11 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         calls[name] = lambda encoder=encoder: encoder.encode(texts)
     runs: dict[str, list[float]] = {name: [] for name in calls}
     vectors: dict[str, np.ndarray] = {}
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
         for name, call in calls.items():
             timing = median_time(call, repeats=1)
             runs[name].extend(timing.runs)
             vectors[name] = np.asarray(timing.result, dtype=np.float32)
+            print(
+                f"run {repeat + 1}/{args.repeats} {name}: {len(texts) / timing.median:.0f} "
+                "profiles/s",
+                flush=True,
+            )
 
     rate = {name: len(texts) / float(np.median(r)) for name, r in runs.items()}
     non_blank = np.flatnonzero(~blank)
