@@ -1,0 +1,531 @@
+"""Compiled kernels of the joint multi-round tabu search (see `matching.joint`).
+
+Global attendee indices throughout; a round's non-seated attendees have table -1. The search
+state lives in arrays the caller allocates once (`init_state`), so the search can run in chunks
+(the caller checks the clock between them) without losing its tabu memory.
+
+``M[a, b]`` counts the meals ``a`` and ``b`` share, history included, and ``conf[r, i]`` how many
+of ``i``'s tablemates in round ``r`` they meet more than once. Keeping ``conf`` exact makes the
+conflicted attendees (the only ones worth moving) a scan of one small array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from matching._kernels import (
+    W_APART,
+    W_COWORKER,
+    W_LONE,
+    W_PARTY,
+    W_PARTY_SOLO,
+    W_REPEAT,
+    W_SOLO,
+)
+
+# Slots of the scalar state vector ``stats``.
+S_IT = 0  # iterations done
+S_COST = 1  # weighted cost of the current plan (relative to the start)
+S_BEST_COST = 2
+S_REPEATS = 3  # repeated pairs of the current plan
+S_BEST_REPEATS = 4
+S_SINCE_BEST = 5  # iterations since the best plan improved
+S_KICKS = 6  # perturbations since the best plan improved
+N_STATS = 7
+
+
+@njit(cache=True)
+def add_meetings(M, assign, members, size, sign):  # type: ignore[no-untyped-def]
+    """Add (sign=1) or remove (sign=-1) every round's table pairs to the counts ``M``."""
+    n_rounds, n_tables = size.shape
+    for r in range(n_rounds):
+        for t in range(n_tables):
+            for s in range(size[r, t]):
+                a = members[r, t, s]
+                for u in range(s + 1, size[r, t]):
+                    b = members[r, t, u]
+                    M[a, b] += sign
+                    M[b, a] += sign
+
+
+@njit(cache=True)
+def load(  # type: ignore[no-untyped-def]
+    assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party
+):
+    """Rebuild the per-table arrays and conflict counts from ``assign`` (``M`` already set)."""
+    n_rounds, n = assign.shape
+    members[:, :, :] = -1
+    size[:, :] = 0
+    solo_cnt[:, :] = 0
+    party_cnt[:, :] = 0
+    conf[:, :] = 0
+    for r in range(n_rounds):
+        for i in range(n):
+            t = assign[r, i]
+            if t < 0:
+                continue
+            pos[r, i] = size[r, t]
+            members[r, t, size[r, t]] = i
+            size[r, t] += 1
+            solo_cnt[r, t] += solo[i]
+            if party[r, i] >= 0:
+                party_cnt[r, t] += 1
+
+
+@njit(cache=True)
+def count_conflicts(M, assign, members, size, conf):  # type: ignore[no-untyped-def]
+    """Fill ``conf`` from ``M``; return the repeated pairs (sum of max(0, meetings - 1))."""
+    n_rounds, n_tables = size.shape
+    n = M.shape[0]
+    conf[:, :] = 0
+    for r in range(n_rounds):
+        for t in range(n_tables):
+            for s in range(size[r, t]):
+                a = members[r, t, s]
+                for u in range(s + 1, size[r, t]):
+                    b = members[r, t, u]
+                    if M[a, b] >= 2:
+                        conf[r, a] += 1
+                        conf[r, b] += 1
+    repeats = 0
+    for a in range(n):
+        for b in range(a + 1, n):
+            if M[a, b] > 1:
+                repeats += M[a, b] - 1
+    return repeats
+
+
+@njit(cache=True)
+def _lone(members_t, sz, out, inn, party_r, solo):  # type: ignore[no-untyped-def]
+    """1 if the table (``out`` replaced by ``inn``) is one party plus one solo outsider."""
+    if sz < 3:
+        return 0
+    for s in range(sz):
+        a = members_t[s]
+        if a == out:
+            a = inn
+        p = party_r[a]
+        if p < 0:
+            continue
+        same = 0
+        outsider = -1
+        for u in range(sz):
+            b = members_t[u]
+            if b == out:
+                b = inn
+            if party_r[b] == p:
+                same += 1
+            else:
+                outsider = b
+        if same == sz - 1 and outsider >= 0:
+            return 1 if solo[outsider] else 0
+        # Only one party can hold sz - 1 seats, so the first party seen decides.
+        return 0
+    return 0
+
+
+@njit(cache=True)
+def total_cost(  # type: ignore[no-untyped-def]
+    w, dinner, assign, members, size, solo_cnt, party_cnt, M, comp, party_pen, party, solo, apart
+):
+    """The weighted objective the search minimises, from scratch (for checks and tests)."""
+    n_rounds, n_tables = size.shape
+    n = M.shape[0]
+    c = 0.0
+    for a in range(n):
+        for b in range(a + 1, n):
+            if M[a, b] > 1:
+                c += w[W_REPEAT] * (M[a, b] - 1)
+    for r in range(n_rounds):
+        for t in range(n_tables):
+            sz = size[r, t]
+            for s in range(sz):
+                a = members[r, t, s]
+                for u in range(s + 1, sz):
+                    b = members[r, t, u]
+                    if comp[a] >= 0 and comp[a] == comp[b]:
+                        c += w[W_COWORKER]
+                    if party_pen[r, a] >= 0 and party_pen[r, a] == party_pen[r, b]:
+                        c += w[W_PARTY]
+                    if apart.shape[0] > 1 and apart[a, b]:
+                        c += w[W_APART]
+            c += w[W_SOLO] * solo_cnt[r, t] * solo_cnt[r, t]
+            if dinner[r] and sz > 0:
+                if party_cnt[r, t] > 0 and solo_cnt[r, t] == 0:
+                    c += w[W_PARTY_SOLO]
+                c += w[W_LONE] * _lone(members[r, t], sz, -1, -1, party[r], solo)
+    return c
+
+
+@njit(cache=True, inline="always")
+def _party_at(party_cnt, r, a_t, b_t):  # type: ignore[no-untyped-def]
+    return party_cnt[r, a_t] > 0 or party_cnt[r, b_t] > 0
+
+
+@njit(cache=True, inline="always")
+def swap_delta(  # type: ignore[no-untyped-def]
+    r, i, j, w, dinner, busy, assign, members, size, conf, knows, solo_cnt, party_cnt, M, comp,
+    party_pen, party, solo, apart,
+):  # fmt: skip
+    """(weighted cost change, repeated-pair change, keep-apart change) of swapping i and j.
+
+    The repeat term is O(1) from ``knows`` and ``conf``; co-worker, party and keep-apart terms
+    cost a pass over both tables, made only in rounds where they can arise (``busy``).
+    """
+    a_t = assign[r, i]
+    b_t = assign[r, j]
+    met_ij = 1 if M[i, j] >= 1 else 0
+    rep = knows[r, j, a_t] - met_ij - conf[r, i] + knows[r, i, b_t] - met_ij - conf[r, j]
+    cw = 0
+    pp = 0
+    ap = 0
+    if busy[r]:
+        has_apart = apart.shape[0] > 1
+        ci = comp[i]
+        cj = comp[j]
+        pi = party_pen[r, i]
+        pj = party_pen[r, j]
+        for s in range(size[r, a_t]):
+            k = members[r, a_t, s]
+            if k == i:
+                continue
+            ck = comp[k]
+            if ck >= 0:
+                cw += (1 if cj == ck else 0) - (1 if ci == ck else 0)
+            pk = party_pen[r, k]
+            if pk >= 0:
+                pp += (1 if pj == pk else 0) - (1 if pi == pk else 0)
+            if has_apart:
+                ap += apart[j, k] - apart[i, k]
+        for s in range(size[r, b_t]):
+            k = members[r, b_t, s]
+            if k == j:
+                continue
+            ck = comp[k]
+            if ck >= 0:
+                cw += (1 if ci == ck else 0) - (1 if cj == ck else 0)
+            pk = party_pen[r, k]
+            if pk >= 0:
+                pp += (1 if pi == pk else 0) - (1 if pj == pk else 0)
+            if has_apart:
+                ap += apart[i, k] - apart[j, k]
+    d = w[W_REPEAT] * rep + w[W_COWORKER] * cw + w[W_PARTY] * pp + w[W_APART] * ap
+    ds = solo[i] - solo[j]
+    if ds != 0:
+        sa = solo_cnt[r, a_t]
+        sb = solo_cnt[r, b_t]
+        d += w[W_SOLO] * ((sa - ds) ** 2 - sa**2 + (sb + ds) ** 2 - sb**2)
+    if dinner[r]:
+        hi = 1 if party[r, i] >= 0 else 0
+        hj = 1 if party[r, j] >= 0 else 0
+        dp = hi - hj
+        if dp != 0 or ds != 0:
+            sa = solo_cnt[r, a_t]
+            sb = solo_cnt[r, b_t]
+            pa = party_cnt[r, a_t]
+            pb = party_cnt[r, b_t]
+            before = (1 if pa > 0 and sa == 0 else 0) + (1 if pb > 0 and sb == 0 else 0)
+            after = (1 if pa - dp > 0 and sa - ds == 0 else 0) + (
+                1 if pb + dp > 0 and sb + ds == 0 else 0
+            )
+            d += w[W_PARTY_SOLO] * (after - before)
+        if w[W_LONE] > 0 and (hi + hj > 0 or _party_at(party_cnt, r, a_t, b_t)):
+            lo = (
+                _lone(members[r, a_t], size[r, a_t], i, j, party[r], solo)
+                + _lone(members[r, b_t], size[r, b_t], j, i, party[r], solo)
+                - _lone(members[r, a_t], size[r, a_t], -1, -1, party[r], solo)
+                - _lone(members[r, b_t], size[r, b_t], -1, -1, party[r], solo)
+            )
+            d += w[W_LONE] * lo
+    return d, rep, ap
+
+
+@njit(cache=True)
+def _meet(M, conf, knows, assign, r, x, y, step):  # type: ignore[no-untyped-def]
+    """Change the count of pair (x, y) by ``step``; fix ``knows`` everywhere and ``conf`` in
+    rounds other than ``r`` (the caller handles round ``r``'s conflicts)."""
+    before = M[x, y]
+    M[x, y] += step
+    M[y, x] += step
+    after = M[x, y]
+    if (before >= 1) != (after >= 1):
+        dk = 1 if after >= 1 else -1
+        for q in range(assign.shape[0]):
+            tx = assign[q, x]
+            ty = assign[q, y]
+            if tx >= 0 and ty >= 0:
+                knows[q, x, ty] += dk
+                knows[q, y, tx] += dk
+    if (before >= 2) == (after >= 2):
+        return
+    dc = 1 if after >= 2 else -1
+    for q in range(assign.shape[0]):
+        if q != r and assign[q, x] >= 0 and assign[q, x] == assign[q, y]:
+            conf[q, x] += dc
+            conf[q, y] += dc
+
+
+@njit(cache=True)
+def count_knows(M, assign, knows):  # type: ignore[no-untyped-def]
+    """Fill ``knows[r, x, t]``: people at table t of round r whom x has met at least once."""
+    n_rounds, n = assign.shape
+    knows[:, :, :] = 0
+    for r in range(n_rounds):
+        for x in range(n):
+            if assign[r, x] < 0:
+                continue
+            for y in range(n):
+                t = assign[r, y]
+                if t >= 0 and y != x and M[x, y] >= 1:
+                    knows[r, x, t] += 1
+
+
+@njit(cache=True)
+def apply_swap(  # type: ignore[no-untyped-def]
+    r, i, j, assign, members, size, pos, conf, knows, solo_cnt, party_cnt, M, solo, party
+):
+    a_t = assign[r, i]
+    b_t = assign[r, j]
+    # Leave: i from a_t, j from b_t.
+    for s in range(size[r, a_t]):
+        k = members[r, a_t, s]
+        if k != i:
+            if M[i, k] >= 2:
+                conf[r, i] -= 1
+                conf[r, k] -= 1
+            _meet(M, conf, knows, assign, r, i, k, -1)
+    for s in range(size[r, b_t]):
+        k = members[r, b_t, s]
+        if k != j:
+            if M[j, k] >= 2:
+                conf[r, j] -= 1
+                conf[r, k] -= 1
+            _meet(M, conf, knows, assign, r, j, k, -1)
+    n = assign.shape[1]
+    for x in range(n):
+        if assign[r, x] < 0:
+            continue
+        ki = 1 if M[x, i] >= 1 else 0
+        kj = 1 if M[x, j] >= 1 else 0
+        knows[r, x, a_t] += kj - ki
+        knows[r, x, b_t] += ki - kj
+    pi = pos[r, i]
+    pj = pos[r, j]
+    members[r, a_t, pi] = j
+    members[r, b_t, pj] = i
+    pos[r, i] = pj
+    pos[r, j] = pi
+    assign[r, i] = b_t
+    assign[r, j] = a_t
+    ds = solo[i] - solo[j]
+    solo_cnt[r, a_t] -= ds
+    solo_cnt[r, b_t] += ds
+    dp = (1 if party[r, i] >= 0 else 0) - (1 if party[r, j] >= 0 else 0)
+    party_cnt[r, a_t] -= dp
+    party_cnt[r, b_t] += dp
+    # Join: j at a_t, i at b_t.
+    for s in range(size[r, a_t]):
+        k = members[r, a_t, s]
+        if k != j:
+            _meet(M, conf, knows, assign, r, j, k, 1)
+            if M[j, k] >= 2:
+                conf[r, j] += 1
+                conf[r, k] += 1
+    for s in range(size[r, b_t]):
+        k = members[r, b_t, s]
+        if k != i:
+            _meet(M, conf, knows, assign, r, i, k, 1)
+            if M[i, k] >= 2:
+                conf[r, i] += 1
+                conf[r, k] += 1
+
+
+@njit(cache=True)
+def search(  # type: ignore[no-untyped-def]
+    n_iter, seed, w, dinner, busy, fixed, assign, members, size, pos, conf, knows, solo_cnt,
+    party_cnt, M, comp, party_pen, party, solo, apart, tabu_until, tabu_table, best, stats,
+    tenure_min, tenure_span, max_stable, max_evals, pair_tabu, mode,
+):  # fmt: skip
+    """Run ``n_iter`` tabu steps (fewer if no repeated pair is left); state carries over.
+
+    Each step looks at the attendees who meet a tablemate again (all of them, or a random
+    share when that would mean more than ``max_evals`` swap evaluations), tries swapping each
+    with everyone at another table of that round, and makes the best swap that is not tabu
+    (a tabu swap only when it beats the best plan: aspiration). An attendee may not return to
+    the table they just left for a random tenure. After ``max_stable`` steps without a new
+    best plan the search goes back to the best plan and kicks it with a few random swaps,
+    more the longer it stays stuck.
+    """
+    np.random.seed(seed)
+    n_rounds, n = assign.shape
+    n_tables = size.shape[1]
+    cand_r = np.empty(n_rounds * n, dtype=np.int64)
+    cand_i = np.empty(n_rounds * n, dtype=np.int64)
+    seated = np.zeros(n_rounds, dtype=np.int64)
+    for r in range(n_rounds):
+        for t in range(n_tables):
+            seated[r] += size[r, t]
+    it = int(stats[S_IT])
+    cost = stats[S_COST]
+    best_cost = stats[S_BEST_COST]
+    repeats = int(stats[S_REPEATS])
+    since_best = int(stats[S_SINCE_BEST])
+    kicks = int(stats[S_KICKS])
+    for _ in range(n_iter):
+        if repeats == 0:
+            break
+        it += 1
+        n_cand = 0
+        work = 0
+        for r in range(n_rounds):
+            for i in range(n):
+                if conf[r, i] > 0 and not fixed[r, i]:
+                    cand_r[n_cand] = r
+                    cand_i[n_cand] = i
+                    n_cand += 1
+                    work += seated[r]
+        if n_cand == 0:
+            break
+        # Too many candidates for one step: look at a random share of them.
+        keep = n_cand
+        if work > max_evals:
+            keep = max(1, n_cand * max_evals // work)
+            for c in range(keep):
+                e = c + np.random.randint(n_cand - c)
+                cand_r[c], cand_r[e] = cand_r[e], cand_r[c]
+                cand_i[c], cand_i[e] = cand_i[e], cand_i[c]
+        best_d = 1e300
+        best_rep = 0
+        best_r = -1
+        best_i = -1
+        best_j = -1
+        ties = 0
+        for c in range(keep):
+            r = cand_r[c]
+            i = cand_i[c]
+            a_t = assign[r, i]
+            tabu_i = tabu_until[r, i] > it
+            for t in range(n_tables):
+                if t == a_t:
+                    continue
+                for s in range(size[r, t]):
+                    j = members[r, t, s]
+                    if fixed[r, j]:
+                        continue
+                    d, rep, ap = swap_delta(
+                        r, i, j, w, dinner, busy, assign, members, size, conf, knows, solo_cnt,
+                        party_cnt, M, comp, party_pen, party, solo, apart,
+                    )  # fmt: skip
+                    if ap > 0:
+                        continue
+                    if mode == 1:
+                        lo = min(i, j)
+                        hi = max(i, j)
+                        key = ((r * n + lo) * n + hi) % pair_tabu.shape[0]
+                        is_tabu = pair_tabu[key] > it
+                    else:
+                        is_tabu = (tabu_i and tabu_table[r, i] == t) or (
+                            tabu_until[r, j] > it and tabu_table[r, j] == a_t
+                        )
+                    if is_tabu and cost + d >= best_cost - 1e-9:
+                        continue
+                    if d < best_d - 1e-9:
+                        best_d = d
+                        best_rep = rep
+                        best_r = r
+                        best_i = i
+                        best_j = j
+                        ties = 1
+                    elif d <= best_d + 1e-9:
+                        ties += 1
+                        if np.random.randint(ties) == 0:
+                            best_rep = rep
+                            best_r = r
+                            best_i = i
+                            best_j = j
+        if best_j >= 0:
+            r = best_r
+            a_t = assign[r, best_i]
+            b_t = assign[r, best_j]
+            apply_swap(
+                r, best_i, best_j, assign, members, size, pos, conf, knows, solo_cnt, party_cnt,
+                M, solo, party,
+            )  # fmt: skip
+            cost += best_d
+            repeats += best_rep
+            tabu_until[r, best_i] = it + tenure_min + np.random.randint(tenure_span)
+            tabu_table[r, best_i] = a_t
+            tabu_until[r, best_j] = it + tenure_min + np.random.randint(tenure_span)
+            tabu_table[r, best_j] = b_t
+            lo = min(best_i, best_j)
+            hi = max(best_i, best_j)
+            pair_tabu[((r * n + lo) * n + hi) % pair_tabu.shape[0]] = (
+                it + tenure_min + np.random.randint(tenure_span)
+            )
+        if cost < best_cost - 1e-9:
+            best_cost = cost
+            stats[S_BEST_REPEATS] = repeats
+            best[:, :] = assign
+            since_best = 0
+            kicks = 0
+            continue
+        since_best += 1
+        if since_best < max_stable:
+            continue
+        # Stuck: back to the best plan, then a kick that grows while the search stays stuck.
+        add_meetings(M, assign, members, size, -1)
+        assign[:, :] = best
+        load(assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party)
+        add_meetings(M, assign, members, size, 1)
+        repeats = count_conflicts(M, assign, members, size, conf)
+        count_knows(M, assign, knows)
+        cost = best_cost
+        kicks += 1
+        n_kick = 1 + min(kicks, 8) + np.random.randint(3)
+        done = 0
+        for _ in range(50 * n_kick):
+            if done >= n_kick:
+                break
+            r = np.random.randint(n_rounds)
+            i = np.random.randint(n)
+            j = np.random.randint(n)
+            if assign[r, i] < 0 or assign[r, j] < 0 or assign[r, i] == assign[r, j]:
+                continue
+            if fixed[r, i] or fixed[r, j]:
+                continue
+            d, rep, ap = swap_delta(
+                r, i, j, w, dinner, busy, assign, members, size, conf, knows, solo_cnt,
+                party_cnt, M, comp, party_pen, party, solo, apart,
+            )  # fmt: skip
+            if ap > 0:
+                continue
+            apply_swap(
+                r,
+                i,
+                j,
+                assign,
+                members,
+                size,
+                pos,
+                conf,
+                knows,
+                solo_cnt,
+                party_cnt,
+                M,
+                solo,
+                party,
+            )
+            cost += d
+            repeats += rep
+            done += 1
+        tabu_until[:, :] = 0
+        pair_tabu[:] = 0
+        since_best = 0
+    stats[S_IT] = it
+    stats[S_COST] = cost
+    stats[S_BEST_COST] = best_cost
+    stats[S_REPEATS] = repeats
+    stats[S_SINCE_BEST] = since_best
+    stats[S_KICKS] = kicks
+    return repeats

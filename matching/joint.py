@@ -1,0 +1,217 @@
+"""Joint multi-round search against repeated pairs: tabu search over all rounds at once.
+
+"New faces every day" is a property of the whole conference, so once the rounds are planned
+one by one this phase revisits them together. It follows Dotú and Van Hentenryck's tabu search
+for the social golfer problem ("Scheduling social golfers locally", CPAIOR 2005): the state is
+every round's tables, the conflict is the sum over pairs of ``max(0, meetings - 1)``, a move
+swaps two attendees at different tables of one round where at least one of them meets a
+tablemate again, a dense pair-meeting count matrix prices a move in O(table size), the tabu
+tenure is random, a tabu move is allowed when it beats the best plan (aspiration), and the
+search goes back to its best plan and perturbs it when it stops improving.
+
+Hard rules cannot break: swaps keep table sizes (capacities), only the round's seated attendees
+take part (dinner opt-in), pinned attendees, keep-together sets and already-seated attendees
+(re-planning) never move, and a swap that would seat a keep-apart pair together is never made.
+Co-worker and party separation, solo balance and the dinner rules on parties and solos are
+priced with their weights next to repeats, so removing repeats does not undo them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matching import _joint_kernels as jk
+
+if TYPE_CHECKING:
+    from matching.problem import Problem
+    from matching.solver import Plan
+
+__all__ = ["joint_tabu"]
+
+#: Tabu steps per ``max_iter`` unit (the joint phase's share of the iteration bound).
+STEPS_PER_ITER = 200
+#: Random tabu tenure: this many steps at least, plus up to ``_TENURE_SPAN - 1`` more.
+_TENURE_MIN = 4
+_TENURE_SPAN = 12
+#: Steps without a new best plan before going back to it with a kick.
+_MAX_STABLE = 1500
+_MODE = 1
+#: Swap evaluations per step at most (large conferences look at a random share of conflicts).
+_MAX_EVALS = 20_000
+#: Rough operations per chunk between clock checks.
+_CHUNK_WORK = 4_000_000
+
+
+def joint_tabu(
+    problem: Problem,
+    table_of: list[np.ndarray],
+    fixed_of: list[np.ndarray],
+    w: np.ndarray,
+    rng: np.random.Generator,
+    max_iter: int,
+    deadline: float | None,
+    plan: Plan,
+) -> None:
+    """Remove repeated pairs by a tabu search over all rounds; ``table_of`` is updated in place.
+
+    A drop-in replacement for the solver's dense joint phase, with the same arguments.
+
+    Args:
+        problem: The compiled problem.
+        table_of: Per round (aligned with ``problem.rounds``): table of each member; replaced
+            by the best plan found.
+        fixed_of: Per round: members who may not move (pins, keep-together sets).
+        w: Soft-rule weights in the kernels' order (`Weights.as_array`).
+        rng: The only source of randomness.
+        max_iter: Bounds the work: at most ``max_iter * STEPS_PER_ITER`` tabu steps. With no
+            ``deadline`` cut the result depends only on ``rng``.
+        deadline: ``time.perf_counter()`` value to stop at, or None.
+        plan: Its ``iterations`` grow by the steps made; ``timed_out`` is set on a cut.
+
+    Example:
+        >>> from matching.problem import Problem, Weights
+        >>> from matching.solver import Plan
+        >>> from matching.types import Attendee, Round
+        >>> people = [Attendee(id=str(i)) for i in range(9)]
+        >>> rounds = [Round(name=f"L{r}", table_size=3) for r in range(4)]
+        >>> p = Problem.build(people, rounds, np.ones((9, 2)), rng=np.random.default_rng(0))
+        >>> seats = [np.arange(9) % 3 for _ in rounds]  # the same tables every day
+        >>> fixed = [np.zeros(9, dtype=bool) for _ in rounds]
+        >>> plan = Plan(table_of=seats)
+        >>> joint_tabu(p, seats, fixed, Weights().as_array(), np.random.default_rng(0), 100,
+        ...            None, plan)
+        >>> seen = set()
+        >>> for r in range(4):
+        ...     for t in range(3):
+        ...         group = np.flatnonzero(seats[r] == t).tolist()
+        ...         seen |= {(a, b) for a in group for b in group if a < b}
+        >>> len(seen)  # 4 rounds x 3 tables x 3 pairs, all different: a resolvable design
+        36
+    """
+    state = _State(problem, table_of, fixed_of, w)
+    if state.stats[jk.S_REPEATS] > 0:
+        state.run(max_iter * STEPS_PER_ITER, rng, deadline, plan)
+    for r, spec in enumerate(problem.rounds):
+        table_of[r] = state.result[r, spec.members].copy()
+
+
+class _State:
+    """All rounds' seating as dense arrays plus the tabu search's memory."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        table_of: list[np.ndarray],
+        fixed_of: list[np.ndarray],
+        w: np.ndarray,
+    ) -> None:
+        n = len(problem.ids)
+        n_rounds = len(problem.rounds)
+        self.w = np.ascontiguousarray(w, dtype=np.float64)
+        self.assign = np.full((n_rounds, n), -1, dtype=np.int64)
+        self.fixed = np.zeros((n_rounds, n), dtype=np.bool_)
+        self.party_pen = np.full((n_rounds, n), -1, dtype=np.int64)
+        self.party = np.full((n_rounds, n), -1, dtype=np.int64)
+        self.dinner = np.zeros(n_rounds, dtype=np.bool_)
+        n_tables = 1
+        max_cap = 1
+        for r, spec in enumerate(problem.rounds):
+            members = spec.members
+            self.assign[r, members] = table_of[r]
+            # Already-seated attendees stay put when re-planning, as in the round search.
+            self.fixed[r, members] = fixed_of[r] | (spec.anchor >= 0)
+            dinner = spec.round.kind == "dinner"
+            self.dinner[r] = dinner
+            party = problem.party[members].astype(np.int64)
+            codes, counts = np.unique(party[party >= 0], return_counts=True)
+            size_of = dict(zip(codes.tolist(), counts.tolist(), strict=True))
+            sizes = np.array([size_of.get(int(p), 0) for p in party], dtype=np.int64)
+            # A party label only one seated person carries is no party in this round; at
+            # dinner a party of exactly two may stay together.
+            self.party[r, members] = np.where(sizes >= 2, party, -1)
+            penalised = (sizes >= 3) | ((sizes == 2) & (not dinner))
+            self.party_pen[r, members] = np.where(penalised, party, -1)
+            n_tables = max(n_tables, spec.capacities.shape[0])
+            if members.size:
+                max_cap = max(max_cap, int(np.bincount(table_of[r]).max(initial=1)))
+        self.comp = problem.company.astype(np.int64)
+        self.solo = problem.solo.astype(np.int64)
+        # Rounds where a swap can change co-worker, party or keep-apart pairs.
+        self.busy = np.zeros(n_rounds, dtype=np.bool_)
+        for r, spec in enumerate(problem.rounds):
+            comp = self.comp[spec.members]
+            shared = np.unique(comp[comp >= 0]).size < int((comp >= 0).sum())
+            self.busy[r] = shared or bool((self.party_pen[r] >= 0).any()) or spec.apart.size > 0
+        if problem.keep_apart.size:
+            self.apart = np.zeros((n, n), dtype=np.int8)
+            self.apart[problem.keep_apart[:, 0], problem.keep_apart[:, 1]] = 1
+            self.apart[problem.keep_apart[:, 1], problem.keep_apart[:, 0]] = 1
+        else:
+            self.apart = np.zeros((1, 1), dtype=np.int8)
+        self.M = np.zeros((n, n), dtype=np.int32)
+        for table in problem.history:
+            self.M[np.ix_(table, table)] += 1
+        np.fill_diagonal(self.M, 0)
+        self.members = np.full((n_rounds, n_tables, max_cap), -1, dtype=np.int64)
+        self.size = np.zeros((n_rounds, n_tables), dtype=np.int64)
+        self.pos = np.zeros((n_rounds, n), dtype=np.int64)
+        self.conf = np.zeros((n_rounds, n), dtype=np.int32)
+        self.solo_cnt = np.zeros((n_rounds, n_tables), dtype=np.int64)
+        self.party_cnt = np.zeros((n_rounds, n_tables), dtype=np.int64)
+        jk.load(
+            self.assign, self.members, self.size, self.pos, self.conf, self.solo_cnt,
+            self.party_cnt, self.solo, self.party,
+        )  # fmt: skip
+        jk.add_meetings(self.M, self.assign, self.members, self.size, 1)
+        repeats = jk.count_conflicts(self.M, self.assign, self.members, self.size, self.conf)
+        self.knows = np.zeros((n_rounds, n, n_tables), dtype=np.int32)
+        jk.count_knows(self.M, self.assign, self.knows)
+        self.tabu_until = np.zeros((n_rounds, n), dtype=np.int64)
+        self.tabu_table = np.full((n_rounds, n), -1, dtype=np.int64)
+        self.best = self.assign.copy()
+        self.pair_tabu = np.zeros(min(n_rounds * n * n, 1 << 22), dtype=np.int64)
+        self.stats = np.zeros(jk.N_STATS, dtype=np.float64)
+        self.stats[jk.S_REPEATS] = repeats
+        self.stats[jk.S_BEST_REPEATS] = repeats
+        self.result = self.assign
+        seated = max(int(self.size.sum(axis=1).max(initial=1)), 1)
+        per_step = min(seated * seated, _MAX_EVALS) * max(int(self.size.max(initial=1)), 1)
+        self.chunk = int(np.clip(_CHUNK_WORK // max(per_step, 1), 20, 5_000))
+
+    def cost(self) -> float:
+        """The weighted objective of the current plan, from scratch."""
+        return float(
+            jk.total_cost(
+                self.w, self.dinner, self.assign, self.members, self.size, self.solo_cnt,
+                self.party_cnt, self.M, self.comp, self.party_pen, self.party, self.solo,
+                self.apart,
+            )
+        )  # fmt: skip
+
+    def run(self, steps: int, rng: np.random.Generator, deadline: float | None, plan: Plan) -> None:
+        done = 0
+        left = int(self.stats[jk.S_REPEATS])
+        while done < steps and left > 0:
+            n_iter = min(self.chunk, steps - done)
+            before = int(self.stats[jk.S_IT])
+            left = jk.search(
+                n_iter, int(rng.integers(2**31 - 1)), self.w, self.dinner, self.busy, self.fixed,
+                self.assign, self.members, self.size, self.pos, self.conf, self.knows,
+                self.solo_cnt, self.party_cnt, self.M, self.comp, self.party_pen, self.party,
+                self.solo, self.apart, self.tabu_until, self.tabu_table, self.best, self.stats,
+                _TENURE_MIN, _TENURE_SPAN, _MAX_STABLE, _MAX_EVALS, self.pair_tabu, _MODE,
+            )  # fmt: skip
+            made = int(self.stats[jk.S_IT]) - before
+            done += n_iter
+            plan.iterations += made
+            if made < n_iter:
+                break  # no repeated pair left, or none that a swap may touch
+            if deadline is not None and time.perf_counter() > deadline:
+                plan.timed_out = True
+                break
+        # The kernel tracks costs relative to the start; the best plan may not be the last.
+        if self.stats[jk.S_BEST_COST] < self.stats[jk.S_COST] - 1e-9:
+            self.result = self.best
