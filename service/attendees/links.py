@@ -25,12 +25,18 @@ def link_secret(session: Session) -> bytes:
     configured = get_settings().secret_key
     if configured:
         return configured.encode()
+    # Kept on the session: an import issues thousands of links in one transaction.
+    cached = session.info.get(_SECRET_SETTING)
+    if cached is not None:
+        return bytes(cached)
     row = session.get(Setting, _SECRET_SETTING)
     if row is None:
         row = Setting(name=_SECRET_SETTING, value=secrets.token_hex(32))
         session.add(row)
         session.flush()
-    return row.value.encode()
+    secret = row.value.encode()
+    session.info[_SECRET_SETTING] = secret
+    return secret
 
 
 def token_for(attendee: Attendee, secret: bytes) -> str:

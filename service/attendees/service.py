@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -115,10 +116,19 @@ def apply_fields(
     """
     values = fields.model_dump(exclude={"external_id"})
     if existing is None:
-        attendee = Attendee(conference_id=conference.id, external_id=fields.external_id, **values)
-        session.add(attendee)
-        session.flush()
+        # Defaults set here rather than at flush: no flush per attendee in a large import.
+        now = utcnow()
+        attendee = Attendee(
+            id=uuid.uuid4(),
+            conference_id=conference.id,
+            external_id=fields.external_id,
+            link_version=1,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
         links.issue_link(session, attendee)
+        session.add(attendee)
         if record_audit:
             audit.record(
                 session,
