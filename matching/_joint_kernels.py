@@ -345,7 +345,8 @@ def apply_swap(  # type: ignore[no-untyped-def]
 def search(  # type: ignore[no-untyped-def]
     n_iter, seed, w, dinner, busy, fixed, assign, members, size, pos, conf, knows, solo_cnt,
     party_cnt, M, comp, party_pen, party, solo, apart, tabu_until, tabu_table, best, stats,
-    tenure_min, tenure_span, max_stable, max_evals, pair_tabu, mode,
+    tenure_min, tenure_span, max_stable, max_evals, pair_tabu, mode, pen, pen_step, pen_cap,
+    bump_odds,
 ):  # fmt: skip
     """Run ``n_iter`` tabu steps (fewer if no repeated pair is left); state carries over.
 
@@ -366,6 +367,7 @@ def search(  # type: ignore[no-untyped-def]
     for r in range(n_rounds):
         for t in range(n_tables):
             seated[r] += size[r, t]
+    w_pen = w[W_REPEAT] * pen_step
     it = int(stats[S_IT])
     cost = stats[S_COST]
     best_cost = stats[S_BEST_COST]
@@ -396,6 +398,7 @@ def search(  # type: ignore[no-untyped-def]
                 cand_r[c], cand_r[e] = cand_r[e], cand_r[c]
                 cand_i[c], cand_i[e] = cand_i[e], cand_i[c]
         best_d = 1e300
+        best_g = 1e300
         best_rep = 0
         best_r = -1
         best_i = -1
@@ -419,6 +422,25 @@ def search(  # type: ignore[no-untyped-def]
                     )  # fmt: skip
                     if ap > 0:
                         continue
+                    g = d
+                    if pen_step > 0.0:
+                        b_t = assign[r, j]
+                        extra = 0
+                        for u in range(size[r, a_t]):
+                            k = members[r, a_t, u]
+                            if k != i:
+                                if M[j, k] >= 1:
+                                    extra += pen[j, k]
+                                if M[i, k] >= 2:
+                                    extra -= pen[i, k]
+                        for u in range(size[r, b_t]):
+                            k = members[r, b_t, u]
+                            if k != j:
+                                if M[i, k] >= 1:
+                                    extra += pen[i, k]
+                                if M[j, k] >= 2:
+                                    extra -= pen[j, k]
+                        g += w_pen * extra
                     if mode == 1:
                         lo = min(i, j)
                         hi = max(i, j)
@@ -430,16 +452,18 @@ def search(  # type: ignore[no-untyped-def]
                         )
                     if is_tabu and cost + d >= best_cost - 1e-9:
                         continue
-                    if d < best_d - 1e-9:
+                    if g < best_g - 1e-9:
+                        best_g = g
                         best_d = d
                         best_rep = rep
                         best_r = r
                         best_i = i
                         best_j = j
                         ties = 1
-                    elif d <= best_d + 1e-9:
+                    elif g <= best_g + 1e-9:
                         ties += 1
                         if np.random.randint(ties) == 0:
+                            best_d = d
                             best_rep = rep
                             best_r = r
                             best_i = i
@@ -463,6 +487,19 @@ def search(  # type: ignore[no-untyped-def]
             pair_tabu[((r * n + lo) * n + hi) % pair_tabu.shape[0]] = (
                 it + tenure_min + np.random.randint(tenure_span)
             )
+        if pen_step > 0.0 and (best_g > 1e-9 or np.random.random() < bump_odds):
+            # A local minimum: pairs that still meet again weigh more from now on.
+            for r in range(n_rounds):
+                for t in range(n_tables):
+                    for u in range(size[r, t]):
+                        x = members[r, t, u]
+                        if conf[r, x] == 0:
+                            continue
+                        for v in range(u + 1, size[r, t]):
+                            y = members[r, t, v]
+                            if M[x, y] >= 2 and pen[x, y] < pen_cap:
+                                pen[x, y] += 1
+                                pen[y, x] += 1
         if cost < best_cost - 1e-9:
             best_cost = cost
             stats[S_BEST_REPEATS] = repeats
@@ -521,6 +558,10 @@ def search(  # type: ignore[no-untyped-def]
             done += 1
         tabu_until[:, :] = 0
         pair_tabu[:] = 0
+        if pen_step > 0.0:
+            for x in range(n):
+                for y in range(n):
+                    pen[x, y] //= 2
         since_best = 0
     stats[S_IT] = it
     stats[S_COST] = cost

@@ -39,6 +39,9 @@ _TENURE_SPAN = 12
 #: Steps without a new best plan before going back to it with a kick.
 _MAX_STABLE = 1500
 _MODE = 1
+_PEN_STEP = 0.25
+_PEN_CAP = 12
+_BUMP_ODDS = 0.03
 #: Swap evaluations per step at most (large conferences look at a random share of conflicts).
 _MAX_EVALS = 20_000
 #: Rough operations per chunk between clock checks.
@@ -172,6 +175,7 @@ class _State:
         self.tabu_until = np.zeros((n_rounds, n), dtype=np.int64)
         self.tabu_table = np.full((n_rounds, n), -1, dtype=np.int64)
         self.best = self.assign.copy()
+        self.pen = np.zeros((n, n), dtype=np.int32)
         self.pair_tabu = np.zeros(min(n_rounds * n * n, 1 << 22), dtype=np.int64)
         self.stats = np.zeros(jk.N_STATS, dtype=np.float64)
         self.stats[jk.S_REPEATS] = repeats
@@ -203,6 +207,7 @@ class _State:
                 self.solo_cnt, self.party_cnt, self.M, self.comp, self.party_pen, self.party,
                 self.solo, self.apart, self.tabu_until, self.tabu_table, self.best, self.stats,
                 _TENURE_MIN, _TENURE_SPAN, _MAX_STABLE, _MAX_EVALS, self.pair_tabu, _MODE,
+                self.pen, _PEN_STEP, _PEN_CAP, _BUMP_ODDS,
             )  # fmt: skip
             made = int(self.stats[jk.S_IT]) - before
             done += n_iter
