@@ -11,14 +11,18 @@ profiles costs one vectorizer fit plus linear work.
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+import wordfreq
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from stop_words import get_stop_words
 
 __all__ = ["NO_PROFILE", "STOP_WORDS", "CommonGround", "join_words", "why"]
 
@@ -27,52 +31,198 @@ Rows = Sequence[int] | NDArray[np.integer]
 
 NO_PROFILE = "No profile yet — add one on your page so we can introduce you."
 
-# Frequent words of the other languages attendees write profiles in, and profile filler that
-# names no topic ("I'm interested in ..., love working on ...").
-_MULTILINGUAL = """
-aber alle als am an auch auf aus bei bin bis das dass dem den der des die ein eine einem einen
-einer es für hat ich im in ist mit nach nicht noch oder sich sie sind so über um und uns von vor
-was wie wir zu zum zur
-au aux avec ce ces dans de des du elle en est et il je la le les leur mais me mon ne nous on ou
-par pas pour qu que qui sa se ses son sur ta te un une vous
-al como con del el ella en es esta este los las lo mi muy para pero por que se sin su sus un una
-y yo
-che chi con da dei della di due gli ha il io la le lo ma mi nel non per più si sono su una
-da das de dos em na no os para por se um uma
-een het is van voor op met zijn niet ook maar bij aan ik je
-""".split()  # noqa: SIM905 - a word block reads better than 150 quoted strings
-_FILLER = """
-interested interest interests interesting like likes love loves enjoy enjoying working work
-works really also things thing stuff etc lot lots using use used especially currently mostly
-mainly recently new want wanting learn learning looking talk talking chat chatting meet meeting
-people im ive
-""".split()  # noqa: SIM905
-STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS) | frozenset(_MULTILINGUAL + _FILLER)
+# Stop words of the languages attendees write profiles in: scikit-learn's English list (the
+# stop-words package's English list is long enough to drop "research", "open" and "web") and the
+# stop-words package's lists for the others.
+_STOP_LANGUAGES = ("german", "dutch", "french", "spanish", "portuguese", "italian")
+# Contractions split at the apostrophe ("I'm", "don't") and filler nobody means as a topic.
+_EXTRA_STOP = "im ive m s t d ll re ve don didn doesn isn etc ok".split()  # noqa: SIM905
+STOP_WORDS: frozenset[str] = frozenset(ENGLISH_STOP_WORDS).union(
+    _EXTRA_STOP, *(get_stop_words(language) for language in _STOP_LANGUAGES)
+)
+
+# Words that say who someone is, not what they talk about: never part of a topic.
+_ROLES = frozenset(
+    """
+    engineer engineers developer developers dev devs scientist scientists analyst analysts
+    manager managers lead leads student students phd postdoc researcher researchers maintainer
+    maintainers advocate architect consultant freelancer freelance founder cofounder co-founder
+    cto ceo intern lecturer professor teacher trainer hobbyist programmer programmers sysadmin
+    dba organiser organizer volunteer member person people team head director specialist expert
+    enthusiast fan beginner junior senior staff principal contributor coder writer
+    bioinformatician pentester entwickler entwicklerin développeur développeuse desarrollador
+    desarrolladora sviluppatore ontwikkelaar desenvolvedor
+    """.split()  # noqa: SIM905 - a word block reads better than quoted strings
+)
+# Profile filler that names no topic and ends any phrase: verbs, adverbs, adjectives, greetings.
+_FILLER = frozenset(
+    """
+    interested interest interests interesting like likes love loves loving enjoy enjoying
+    really also things thing stuff lot lots using use used uses especially currently mostly
+    mainly recently lately new want wanting wants learn learned learnt looking look talk
+    talking chat chatting meet meeting know knowing trying try tried convince convincing adopt
+    adopting happy keen curious excited passionate big small good great best little anytime
+    always often sometimes day days year years week weeks weekend weekends today tomorrow soon
+    please hi hello hey thanks ask asking swap sharing share help helping send approach
+    approaches doing make making build spend spending bring bringing migrating migrate dabble
+    dabbling struggling care caring gave give giving write blog right way here company companies
+    job jobs role field area areas space industry world background experience fun hobby happily
+    anything else free mean hiring hire hired badly bite say shop dive dives got getting get
+    going thinking think found find started start starting turned former recent focus focused
+    focusing day-to-day daily plus side maintain maintaining rabbit hole production meets
+    current
+    """.split()  # noqa: SIM905 - a word block reads better than quoted strings
+)
+# Nouns that name no topic alone but may end one: "machine learning", "remote work".
+_TAIL = frozenset("learning work working building writing setup projects project stories".split())  # noqa: SIM905
+# Words that name a topic only with a partner: "data pipelines", "open source", "deep learning".
+_WEAK = frozenset(
+    """
+    data open source code software research scientific systems system tools tool type types
+    management development engineering analysis processing app apps language languages series
+    model models real high large computer machine remote deep tech full-stack
+    """.split()  # noqa: SIM905 - a word block reads better than quoted strings
+)
+#: Languages whose general vocabulary decides which words are too common to name a topic.
+LANGUAGES = ("en", "de", "nl", "fr", "es", "pt", "it")
+# Zipf frequency (log10 of uses per billion words) from which a word of any of these languages
+# is too common to name a topic on its own: "time", "work", "open", Dutch "ben", German "war".
+_COMMON_ZIPF = 5.5
+# A word this common in another language but rare in English is that language's vocabulary
+# ("Austausch", "benieuwd", "interesa"), not a technical term (those stay in English).
+_FOREIGN_ZIPF = 3.4
+_FOREIGN_GAP = 1.5
+_ENGLISH_RARE_ZIPF = 3.0
+
+
+@functools.cache
+def _general_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The words too common to name a topic, and the general words of the other languages.
+
+    Built once per process from wordfreq's lists (about a second), which ship in its wheel.
+    """
+    english = wordfreq.get_frequency_dict("en", wordlist="best")
+    common = {w for w, f in english.items() if _zipf(f) >= _COMMON_ZIPF}
+    foreign: set[str] = set()
+    for language in LANGUAGES[1:]:
+        for word, freq in wordfreq.get_frequency_dict(language, wordlist="small").items():
+            zipf = _zipf(freq)
+            if zipf >= _COMMON_ZIPF:
+                common.add(word)
+            if zipf >= _FOREIGN_ZIPF:
+                in_english = _zipf(english.get(word, 0.0))
+                if in_english < _ENGLISH_RARE_ZIPF and zipf - in_english >= _FOREIGN_GAP:
+                    foreign.add(word)
+    return frozenset(common), frozenset(foreign)
+
+
+def _zipf(freq: float) -> float:
+    return math.log10(freq) + 9.0 if freq > 0 else 0.0
+
+
+# Token kinds. A bigram needs a topic or weak word, and never starts with a tail word.
+_TOPIC, _WEAK_KIND, _COMMON, _TAIL_KIND, _BREAK = 0, 1, 2, 3, 4
 
 # Keeps "c++", "c#", "node.js" and "machine-learning" whole.
 _TOKEN = re.compile(r"(?u)\b\w[\w+#]*(?:[.\-]\w[\w+#]*)*")
 # Punctuation that ends a phrase: "testing, packaging" is two topics, not one bigram.
-_PHRASE_BREAK = re.compile(r"[,;:!?()\[\]{}/|\n\r\t\"]+|\.(?=\s|$)")
+_PHRASE_BREAK = re.compile(r"(?:[,;:!?()\[\]{}/|\n\r\t\"&*]|\s\+\s|\.(?=\s|$))+")
 
 
-def _terms(text: str) -> list[str]:
-    """Unigrams and bigrams of a profile; a bigram never spans a stop word or punctuation.
+class _Analyzer:
+    """Splits profiles into topic terms and remembers how people write each word."""
 
-    Example:
-        >>> _terms("Pytest fixtures and packaging, wheels")
-        ['pytest', 'fixtures', 'pytest fixtures', 'packaging', 'wheels']
-    """
-    out: list[str] = []
-    for phrase in _PHRASE_BREAK.split(text.casefold()):
-        previous: str | None = None
-        for token in _TOKEN.findall(phrase):
-            if token in STOP_WORDS or token.isdigit():
-                previous = None
-                continue
-            out.append(token)
-            if previous is not None:
-                out.append(f"{previous} {token}")
-            previous = token
+    def __init__(self) -> None:
+        self.common, self.foreign = _general_words()
+        self.kinds: dict[str, int] = {}
+        # For each word, how often it was written in each form, sentence starts left out.
+        self.forms: dict[str, Counter[str]] = {}
+
+    def kind(self, token: str, lower: str) -> int:
+        if token.isupper() and not token.isdigit():
+            # An acronym ("AI", "CI", "DEI") is no function word of French or Italian.
+            return _BREAK if lower in ENGLISH_STOP_WORDS or lower in _ROLES else _TOPIC
+        known = self.kinds.get(lower)
+        if known is not None:
+            return known
+        if lower in STOP_WORDS or lower in _ROLES or lower in _FILLER or lower.isdigit():
+            kind = _BREAK
+        elif lower in _TAIL:
+            kind = _TAIL_KIND
+        elif lower in _WEAK:
+            kind = _WEAK_KIND
+        elif not lower.isalpha() or _has_inner_capital(token):
+            kind = _TOPIC  # "scikit-learn", "pyproject.toml", "PyTorch": technical by shape
+        elif lower in self.foreign:
+            kind = _BREAK
+        elif lower in self.common:
+            kind = _COMMON
+        else:
+            kind = _TOPIC
+        if not _has_inner_capital(token):
+            self.kinds[lower] = kind
+        return kind
+
+    def __call__(self, text: str) -> list[str]:
+        """Unigrams and bigrams of a profile; a bigram never spans a stop word or punctuation.
+
+        Example:
+            >>> _Analyzer()("Pytest fixtures and packaging, wheels")
+            ['pytest', 'fixtures', 'pytest fixtures', 'packaging', 'wheels']
+        """
+        out: list[str] = []
+        for sentence_start, phrase in _phrases(text):
+            previous: str | None = None
+            previous_kind = _BREAK
+            for position, token in enumerate(_TOKEN.findall(phrase)):
+                lower = token.casefold()
+                kind = self.kind(token, lower)
+                if kind == _BREAK:
+                    previous, previous_kind = None, _BREAK
+                    continue
+                if (
+                    not (sentence_start and position == 0)
+                    or token.isupper()
+                    or (kind == _TOPIC and _has_inner_capital(token))
+                ):
+                    self.forms.setdefault(lower, Counter())[token] += 1
+                if kind == _TOPIC:
+                    out.append(lower)
+                if (
+                    previous is not None
+                    and previous_kind != _TAIL_KIND
+                    and min(kind, previous_kind) <= _WEAK_KIND
+                ):
+                    out.append(f"{previous} {lower}")
+                previous, previous_kind = lower, kind
+        return out
+
+    def display(self, word: str) -> str:
+        """The way most people write ``word``: "Django", "FastAPI", "pytest"."""
+        forms = self.forms.get(word)
+        if not forms:
+            return word
+        # People who type everything in lower case say nothing about a name; one in three
+        # writing "GitHub" does.
+        best, count = max(forms.items(), key=lambda fc: (fc[0] != word, fc[1], fc[0]))
+        return best if best != word and 2 * count >= forms.get(word, 0) else word
+
+
+def _has_inner_capital(token: str) -> bool:
+    return any(c.isupper() for c in token[1:]) and not token.isupper()
+
+
+def _phrases(text: str) -> list[tuple[bool, str]]:
+    """Split at punctuation; say which pieces start a sentence (their first word's capital
+    says nothing about the word)."""
+    out: list[tuple[bool, str]] = []
+    start = 0
+    sentence_start = True
+    for match in _PHRASE_BREAK.finditer(text):
+        out.append((sentence_start, text[start : match.start()]))
+        sentence_start = bool(re.search(r"[.!?\n]", match.group()))
+        start = match.end()
+    out.append((sentence_start, text[start:]))
     return out
 
 
@@ -97,7 +247,7 @@ def why(
     has_profile: bool,
     mate: str | None,
     shared: Sequence[str] = (),
-    only: Sequence[str] = (),
+    mate_topics: Sequence[str] = (),
 ) -> str:
     """Return an attendee's one-line reason for their table.
 
@@ -105,7 +255,7 @@ def why(
         has_profile: Whether the attendee wrote a profile.
         mate: Display name of their closest tablemate; None when they sit alone.
         shared: Topic words both profiles use, best first.
-        only: The attendee's words nobody else at the table uses, best first.
+        mate_topics: The closest tablemate's own topics, said when nothing is shared.
 
     Returns:
         One sentence addressed to the attendee.
@@ -113,6 +263,8 @@ def why(
     Example:
         >>> why(has_profile=True, mate="Ada Lovelace", shared=["testing", "packaging"])
         'You and Ada Lovelace both talk about testing and packaging.'
+        >>> why(has_profile=True, mate="Ada", mate_topics=["data engineering"])
+        'Your closest match here is Ada (data engineering).'
         >>> why(has_profile=False, mate="Ada Lovelace")
         'No profile yet — add one on your page so we can introduce you.'
     """
@@ -122,25 +274,80 @@ def why(
         return "You have this table to yourself this time."
     if shared:
         return f"You and {mate} both talk about {join_words(list(shared))}."
-    if only:
-        return (
-            f"You are the only one here who talks about {join_words(list(only))}; "
-            f"{mate} is the closest to your interests."
-        )
-    return f"{mate} is the closest to your interests at this table."
+    if mate_topics:
+        return f"Your closest match here is {mate} ({join_words(list(mate_topics))})."
+    return f"Your closest match here is {mate}."
+
+
+def _part_columns(terms: NDArray[np.str_]) -> NDArray[np.int64]:
+    """For each column, the columns of a bigram's two words (-1 for unigrams or unknown words)."""
+    column = {str(t): i for i, t in enumerate(terms)}
+    parts = np.full((len(terms), 2), -1, dtype=np.int64)
+    for i, term in enumerate(terms):
+        words = str(term).split()
+        if len(words) == 2:
+            parts[i] = [column.get(words[0], -1), column.get(words[1], -1)]
+    return parts
+
+
+def _prefer_bigrams(
+    score: sp.csr_matrix, users: sp.csr_matrix | None, parts: NDArray[np.int64]
+) -> sp.csr_matrix:
+    """Fold a word into the bigram it comes in when the bigram is what those people share.
+
+    "machine" at a table where everyone who says it says "machine learning" is that bigram:
+    the bigram takes the word's score and the word drops out. Where more people use the word
+    than the bigram ("testing" against one "mutation testing") the word stays. Without
+    ``users`` (one person, or words two people both use) a present bigram always wins.
+    Vectorised over all rows: one sorted lookup of (row, column) keys.
+    """
+    score = sp.csr_matrix(score, copy=True)
+    score.sort_indices()
+    n_cols = score.shape[1]
+    if score.nnz == 0 or n_cols == 0:
+        return score
+    rows = np.repeat(np.arange(score.shape[0], dtype=np.int64), np.diff(score.indptr))
+    cols = score.indices.astype(np.int64)
+    keys = rows * n_cols + cols
+    count = np.ones_like(score.data)
+    if users is not None:
+        users = sp.csr_matrix(users, copy=True)
+        users.sort_indices()
+        count = users.data
+    data = score.data.copy()
+    drop = np.zeros(len(data), dtype=bool)
+    bigram = np.flatnonzero(parts[cols, 0] >= 0) if len(cols) else np.array([], dtype=np.int64)
+    for side in (0, 1):
+        part = parts[cols[bigram], side]
+        has_part = part >= 0
+        where = bigram[has_part]
+        query = rows[where] * n_cols + part[has_part]
+        found = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+        present = keys[found] == query
+        where, found = where[present], found[present]
+        folded = count[found] <= count[where]
+        where, found = where[folded], found[folded]
+        np.maximum.at(data, where, score.data[found])
+        drop[found] = True
+    data[drop] = 0.0
+    score.data = data
+    score.eliminate_zeros()
+    return score
 
 
 def _pick(
     terms: NDArray[np.str_],
-    indices: NDArray[np.int64],
+    indices: NDArray[np.int32],
     scores: NDArray[np.floating],
     top: int,
-) -> list[str]:
-    # A bigram and its own words say the same thing; keep whichever scores higher.
-    chosen: list[str] = []
+) -> list[int]:
+    # A bigram and its own words say the same thing; keep whichever scores higher. Two bigrams
+    # may share a word ("machine learning", "deep learning").
+    chosen: list[int] = []
     if not len(indices):
         return chosen
-    words: set[str] = set()
+    unigrams: set[str] = set()
+    bigram_words: set[str] = set()
     # Only the best few can win even after dropping overlaps; rows of a table hold hundreds.
     shortlist = 4 * top
     if len(indices) > shortlist:
@@ -148,12 +355,14 @@ def _pick(
         indices, scores = indices[best], scores[best]
     # Rows are short now: sorting Python lists beats numpy's per-call overhead.
     for _, column in sorted(zip((-scores).tolist(), indices.tolist(), strict=True)):
-        term = str(terms[column])
-        parts = set(term.split())
-        if parts & words:
+        parts = str(terms[column]).split()
+        if (len(parts) == 1 and parts[0] in bigram_words) or unigrams.intersection(parts):
             continue
-        chosen.append(term)
-        words |= parts
+        chosen.append(column)
+        if len(parts) == 1:
+            unigrams.add(parts[0])
+        else:
+            bigram_words.update(parts)
         if len(chosen) == top:
             break
     return chosen
@@ -207,7 +416,8 @@ class CommonGround:
             raise ValueError(
                 f"The 'max_df' parameter must be in (0, 1]. Got {self.max_df!r} instead."
             )
-        analyzed = [_terms(text or "") for text in texts]
+        analyzer = _Analyzer()
+        analyzed = [analyzer(text or "") for text in texts]
         vocabulary = self._vocabulary(analyzed, min_df=min_df)
         if vocabulary:
             vectorizer = TfidfVectorizer(
@@ -225,6 +435,8 @@ class CommonGround:
             np.asarray([" " not in str(t) for t in self.terms_], dtype=np.float32).reshape(1, -1)
         )
         self._profiles = np.asarray([bool(t and t.strip()) for t in texts], dtype=bool)
+        self._display = [" ".join(analyzer.display(w) for w in str(t).split()) for t in self.terms_]
+        self._parts = _part_columns(self.terms_)
         return self
 
     def _vocabulary(self, analyzed: list[list[str]], *, min_df: int) -> dict[str, int]:
@@ -259,11 +471,9 @@ class CommonGround:
         """
         membership = self._membership(tables)
         summed = sp.csr_matrix(membership @ self.matrix_)
-        score = sp.csr_matrix(summed.multiply(self._users(membership)))
-        return [
-            _pick(self.terms_, score.indices[lo:hi], score.data[lo:hi], top)
-            for lo, hi in zip(score.indptr[:-1], score.indptr[1:], strict=True)
-        ]
+        users = self._users(membership)
+        score = sp.csr_matrix(summed.multiply(users))
+        return self._picked(score, users, top)
 
     def shared_topics(self, a: Rows, b: Rows, *, top: int = 3) -> list[list[str]]:
         """Return, for each pair ``(a[k], b[k])``, the words both profiles use.
@@ -280,10 +490,7 @@ class CommonGround:
         left = self.matrix_[np.asarray(a, dtype=np.int64)]
         right = self.matrix_[np.asarray(b, dtype=np.int64)]
         both = sp.csr_matrix(left.multiply(right))
-        return [
-            _pick(self.terms_, both.indices[lo:hi], both.data[lo:hi], top)
-            for lo, hi in zip(both.indptr[:-1], both.indptr[1:], strict=True)
-        ]
+        return self._picked(both, None, top)
 
     def only_topics(
         self,
@@ -314,9 +521,28 @@ class CommonGround:
         # "gardening".
         only = sp.csr_matrix(mine.multiply(alone).multiply(self._unigram))
         only.eliminate_zeros()
+        return self._picked(only, None, top)
+
+    def own_topics(self, rows: Rows, *, top: int = 2) -> list[list[str]]:
+        """Return, for each of ``rows``, the strongest words of that attendee's profile.
+
+        Example:
+            >>> ground = CommonGround().fit(["machine learning and chess", "rust", "go"])
+            >>> ground.own_topics([0])
+            [['chess', 'machine learning']]
+        """
+        return self._picked(
+            sp.csr_matrix(self.matrix_[np.asarray(rows, dtype=np.int64)]), None, top
+        )
+
+    def _picked(
+        self, score: sp.csr_matrix, users: sp.csr_matrix | None, top: int
+    ) -> list[list[str]]:
+        score = _prefer_bigrams(score, users, self._parts)
+        display = self._display
         return [
-            _pick(self.terms_, only.indices[lo:hi], only.data[lo:hi], top)
-            for lo, hi in zip(only.indptr[:-1], only.indptr[1:], strict=True)
+            [display[c] for c in _pick(self.terms_, score.indices[lo:hi], score.data[lo:hi], top)]
+            for lo, hi in zip(score.indptr[:-1], score.indptr[1:], strict=True)
         ]
 
     def _users(self, membership: sp.csr_matrix) -> sp.csr_matrix:

@@ -182,16 +182,10 @@ def _explain_round(
     shared_of: dict[int, list[str]] = dict(
         zip(paired.tolist(), ground.shared_topics(seats[paired], mates[paired]), strict=True)
     )
-    # Only attendees with a profile and nothing in common with their closest mate need the
-    # "only one here" words.
+    # Attendees with a profile and nothing in common with their closest mate hear what that
+    # mate talks about instead.
     lonely = [s for s in paired.tolist() if not shared_of[s] and ground.has_profile(int(seats[s]))]
-    only_of = dict(
-        zip(
-            lonely,
-            ground.only_topics(seats[lonely], tables, rc.seat_table[lonely]),
-            strict=True,
-        )
-    )
+    mate_topics_of = dict(zip(lonely, ground.own_topics(mates[lonely]), strict=True))
     # Plain lists: this loop runs once per seat, so numpy scalar access would dominate.
     sims = np.round(rc.seat_similarity, 4).tolist()
     table_no = (rc.seat_table + 1).tolist()
@@ -209,7 +203,7 @@ def _explain_round(
                 has_profile=ground.has_profile(i),
                 mate=None if alone else (attendees[mate].name or attendees[mate].id),
                 shared=shared,
-                only=only_of.get(s, ()),
+                mate_topics=mate_topics_of.get(s, ()),
             ),
         }
     return topics
