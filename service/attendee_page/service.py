@@ -216,6 +216,8 @@ def private_why(line: str, *, hidden: Sequence[str]) -> str:
     for name in hidden:
         if line.startswith(f"You and {name} both talk about "):
             return f"You and {name} have interests in common."
+        if line.startswith(f"Your closest match here is {name} ("):
+            return f"Your closest match here is {name}."
     return line
 
 

@@ -478,3 +478,13 @@ def test_cancelled_tablemates_and_untimed_meals(
     assert summaries == ["Lunch 1 — table 1", "Dinner 1 — table 1"]
     descriptions = " ".join(str(e["DESCRIPTION"]) for e in calendar.walk("VEVENT"))
     assert "Dennis Ritchie" in descriptions and "Grace Hopper" not in descriptions
+
+
+def test_why_lines_quote_nothing_of_a_hidden_profile() -> None:
+    from service.attendee_page.service import private_why
+
+    shared = "You and Ruth Ng both talk about packaging and wheels."
+    closest = "Your closest match here is Ruth Ng (data engineering)."
+    assert private_why(shared, hidden=["Ruth Ng"]) == "You and Ruth Ng have interests in common."
+    assert private_why(closest, hidden=["Ruth Ng"]) == "Your closest match here is Ruth Ng."
+    assert private_why(closest, hidden=["Someone Else"]) == closest
