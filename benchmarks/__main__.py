@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ("quality", "scale", "mdgplib", "golfer", "embedding")
+MODULES = ("quality", "scale", "mdgplib", "golfer", "embedding", "importing")
 HERE = Path(__file__).resolve().parent
 
 

@@ -20,6 +20,7 @@ HEADERS: dict[str, str | None] = {
     "mdgplib": None,
     "golfer": None,
     "embedding": None,
+    "importing": "| rows | runs |",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from pathlib import Path
 
@@ -13,7 +14,10 @@ from hypothesis import strategies as st
 
 from matching.precomputed import DiversityGrouping, load_mdgplib
 
-MDGPLIB = Path("/work/shared/benchmarks/mdgplib")
+MDGPLIB = Path(
+    os.environ.get("HALLWAY_MDGPLIB_DIR")
+    or Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "mdgplib"
+)
 
 
 def random_matrix(n: int, seed: int, low: float = 0.0, high: float = 100.0) -> np.ndarray:
