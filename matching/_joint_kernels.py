@@ -354,7 +354,11 @@ def search(  # type: ignore[no-untyped-def]
     share when that would mean more than ``max_evals`` swap evaluations), tries swapping each
     with everyone at another table of that round, and makes the best swap that is not tabu
     (a tabu swap only when it beats the best plan: aspiration). An attendee may not return to
-    the table they just left for a random tenure. After ``max_stable`` steps without a new
+    the table they just left for a random tenure (``mode`` 0), or the same two attendees may
+    not be swapped again in that round (``mode`` 1, hashed into ``pair_tabu``). With
+    ``pen_step`` > 0, pairs still meeting again at a local minimum (and, with odds
+    ``bump_odds``, on a plateau) gain a penalty (up to ``pen_cap``) that steers the choice of
+    move, not the cost kept for the best plan. After ``max_stable`` steps without a new
     best plan the search goes back to the best plan and kicks it with a few random swaps,
     more the longer it stays stuck.
     """

@@ -34,11 +34,13 @@ __all__ = ["joint_tabu"]
 #: Tabu steps per ``max_iter`` unit (the joint phase's share of the iteration bound).
 STEPS_PER_ITER = 200
 #: Random tabu tenure: this many steps at least, plus up to ``_TENURE_SPAN - 1`` more.
-_TENURE_MIN = 4
-_TENURE_SPAN = 12
+_TENURE_MIN = 10
+_TENURE_SPAN = 40
 #: Steps without a new best plan before going back to it with a kick.
 _MAX_STABLE = 1500
+#: Tabu attribute: 1 = the swapped pair in that round, 0 = the table an attendee just left.
 _MODE = 1
+#: Pair penalties at local minima: weight step (in repeat weights), cap, plateau bump odds.
 _PEN_STEP = 0.25
 _PEN_CAP = 12
 _BUMP_ODDS = 0.03
