@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from matching import _kernels as k
+from matching.joint import joint_tabu
 from matching.problem import Infeasible, Problem, RoundSpec, Weights
 
 __all__ = ["Plan", "ProgressCallback", "solve"]
@@ -523,7 +524,7 @@ def solve(
     if repeats > 0 and n_rounds > 1 and not out_of_time():
         report(n_rounds / (n_rounds + 1), f"Removing repeated pairs ({repeats} left)")
         if len(problem.ids) <= DENSE_JOINT_MAX:
-            _joint_dense(problem, table_of, fixed_of, w, rng, max_iter, deadline, plan)
+            joint_tabu(problem, table_of, fixed_of, w, rng, max_iter, deadline, plan)
         else:
             _joint_sparse(problem, table_of, fixed_of, anchors, w_round, rng, deadline, plan)
         for r, spec in enumerate(problem.rounds):
