@@ -55,7 +55,21 @@ def create_plan(
     access: WriteAccess,
     session: SessionDep,
     response: Response,
-    data: Annotated[PlanIn | None, Body()] = None,
+    data: Annotated[
+        PlanIn | None,
+        Body(
+            openapi_examples={
+                "all rounds": {
+                    "summary": "Plan every round",
+                    "value": {"seed": 7, "time_budget": 60},
+                },
+                "re-plan": {
+                    "summary": "Re-plan the published plan after late changes",
+                    "value": {"replan": True},
+                },
+            }
+        ),
+    ] = None,
 ) -> PlanOut:
     """Queue a plan for the worker; poll it until it is ready (or failed)."""
     data = data or PlanIn()
@@ -110,7 +124,35 @@ def round_tables(
 @router.post("/{plan_id}/edits", status_code=status.HTTP_200_OK, summary="Edit a plan")
 def edit_plan(
     plan_id: uuid.UUID,
-    edit: Annotated[Edit, Body()],
+    edit: Annotated[
+        Edit,
+        Body(
+            openapi_examples={
+                "move": {
+                    "summary": "Move someone to table 3",
+                    "value": {
+                        "op": "move",
+                        "round_id": "<round id>",
+                        "attendee": "T-1001",
+                        "table": 3,
+                    },
+                },
+                "swap": {
+                    "summary": "Swap two people",
+                    "value": {"op": "swap", "round_id": "<round id>", "a": "T-1001", "b": "T-2002"},
+                },
+                "pin": {
+                    "summary": "Pin someone to their table",
+                    "value": {
+                        "op": "pin",
+                        "round_id": "<round id>",
+                        "attendee": "T-1001",
+                        "pinned": True,
+                    },
+                },
+            }
+        ),
+    ],
     access: WriteAccess,
     session: SessionDep,
     response: Response,

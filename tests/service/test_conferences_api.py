@@ -84,7 +84,19 @@ def test_changes_are_audited(
 
 def test_openapi_documents_every_route(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def has_example(media: dict[str, Any]) -> bool:
+        if media.get("example") or media.get("examples"):
+            return True
+        options = media["schema"].get("anyOf", [media["schema"]])
+        names = [o["$ref"].rsplit("/", 1)[1] for o in options if "$ref" in o]
+        return any(schemas[name].get("examples") for name in names)
+
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
             assert operation.get("description"), f"{method.upper()} {path} has no description"
+            body = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in body:
+                assert has_example(body["application/json"]), f"{method.upper()} {path}: no example"
