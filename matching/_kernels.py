@@ -453,6 +453,46 @@ def apply_swap(  # type: ignore[no-untyped-def]
     table_of[j] = a_t
 
 
+@njit(cache=True, inline="always")
+def band_gap(count, lo, hi):  # type: ignore[no-untyped-def]
+    """How far a table's solo count lies outside the band [lo, hi] (0 inside it)."""
+    if count < lo:
+        return lo - count
+    if count > hi:
+        return count - hi
+    return 0
+
+
+@njit(cache=True, inline="always")
+def solo_band(solo_cnt, size):  # type: ignore[no-untyped-def]
+    """The band [floor(mean), ceil(mean)] of solos per occupied table: inside it, spread <= 1."""
+    total = 0
+    n_tables = 0
+    for t in range(solo_cnt.shape[0]):
+        if size[t] > 0:
+            total += solo_cnt[t]
+            n_tables += 1
+    n_tables = max(n_tables, 1)
+    lo = total // n_tables
+    return lo, lo + (1 if total % n_tables != 0 else 0)
+
+
+@njit(cache=True, inline="always")
+def leaves_band(ds, a_t, b_t, solo_cnt, lo, hi):  # type: ignore[no-untyped-def]
+    """Whether moving ``ds`` solos from table a_t to b_t takes either table further out of band.
+
+    Tables inside the band stay inside; tables outside may only come closer. Once every table
+    is in the band (the constructive start sees to that) solo spread stays at most one.
+    """
+    if ds == 0:
+        return False
+    sa = solo_cnt[a_t]
+    sb = solo_cnt[b_t]
+    return band_gap(sa - ds, lo, hi) > band_gap(sa, lo, hi) or band_gap(sb + ds, lo, hi) > band_gap(
+        sb, lo, hi
+    )
+
+
 @njit(cache=True)
 def troubled(  # type: ignore[no-untyped-def]
     w,
@@ -548,12 +588,19 @@ def search(  # type: ignore[no-untyped-def]
     """Swap search with an annealing temperature falling from temp0 to temp1.
 
     Half of the proposals start from an attendee with a broken rule; a kindred-less attendee is
-    proposed a seat next to one of their kindred neighbours. Returns the summed cost change.
+    proposed a seat next to one of their kindred neighbours. While solo balance has a weight,
+    no swap takes a table's solo count further out of the band [floor(mean), ceil(mean)].
+
+    Returns:
+        ``(cost change, accepted improving swaps)``.
     """
     np.random.seed(seed)
     n_mov = movable.shape[0]
     if n_mov < 2 or size.shape[0] < 2:
-        return 0.0
+        return 0.0, 0
+    keep_band = w[W_SOLO] > 0
+    band_lo, band_hi = solo_band(solo_cnt, size)
+    improved = 0
     refresh = max(1000, n_mov)
     buf = np.zeros((4, members.shape[1]), dtype=np.int64)
     bad = troubled(
@@ -599,6 +646,10 @@ def search(  # type: ignore[no-untyped-def]
             j = movable[np.random.randint(n_mov)]
         if fixed[j] or table_of[j] == a_t:
             continue
+        if keep_band and leaves_band(
+            solo[i] - solo[j], a_t, table_of[j], solo_cnt, band_lo, band_hi
+        ):
+            continue
         d = swap_delta(
             i, j, w, dinner, g, X, table_of, members, size, pos, buf, sums, solo_cnt, first_cnt,
             party_cnt,
@@ -611,12 +662,14 @@ def search(  # type: ignore[no-untyped-def]
                 kc, lc, solo, first, has_party, lang, indptr, nbr, flag,
             )  # fmt: skip
             total += d
+            if d < -1e-9:
+                improved += 1
         if (it + 1) % refresh == 0:
             bad = troubled(
                 w, table_of, members, size, kc, lc, comp, party_pen, lang, has_kin, anchor, fixed,
                 indptr, nbr, flag,
             )  # fmt: skip
-    return total
+    return total, improved
 
 
 @njit(cache=True)
@@ -749,6 +802,11 @@ def joint_tabu(  # type: ignore[no-untyped-def]
                 members[r, t, size[r, t]] = i
                 size[r, t] += 1
                 solo_cnt[r, t] += solo[i]
+    keep_band = w[W_SOLO] > 0
+    band_lo = np.zeros(n_rounds, dtype=np.int64)
+    band_hi = np.zeros(n_rounds, dtype=np.int64)
+    for r in range(n_rounds):
+        band_lo[r], band_hi[r] = solo_band(solo_cnt[r], size[r])
     repeats = 0
     for a in range(n):
         for b in range(a + 1, n):
@@ -789,6 +847,10 @@ def joint_tabu(  # type: ignore[no-untyped-def]
             looked += 1
             for j in range(n):
                 if assign[rr, j] < 0 or assign[rr, j] == t or fixed[rr, j]:
+                    continue
+                if keep_band and leaves_band(
+                    solo[ii] - solo[j], t, assign[rr, j], solo_cnt[rr], band_lo[rr], band_hi[rr]
+                ):
                     continue
                 d = _joint_delta(
                     rr, ii, j, assign, members, size, M, comp, party_pen, solo, solo_cnt, apart, w
@@ -846,6 +908,15 @@ def joint_tabu(  # type: ignore[no-untyped-def]
                 if assign[r, i] < 0 or assign[r, j] < 0 or assign[r, i] == assign[r, j]:
                     continue
                 if fixed[r, i] or fixed[r, j]:
+                    continue
+                if keep_band and leaves_band(
+                    solo[i] - solo[j],
+                    assign[r, i],
+                    assign[r, j],
+                    solo_cnt[r],
+                    band_lo[r],
+                    band_hi[r],
+                ):
                     continue
                 d = _joint_delta(
                     r, i, j, assign, members, size, M, comp, party_pen, solo, solo_cnt, apart, w

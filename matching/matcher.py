@@ -35,10 +35,13 @@ class Matcher:
         kindred_quantile: Pairs at or above this quantile of all pairwise similarities are
             kindred (0.9: the top decile).
         n_neighbours: Kindred candidates kept per attendee.
+        report: Whether `fit` and `replan` build ``report_`` (O(n) with a TF-IDF pass over the
+            profiles); callers that score the seating themselves can skip it.
 
     Attributes:
         seating_: Round name -> tables -> attendee ids.
-        report_: The plan report from `matching.report.build_report`.
+        report_: The plan report from `matching.report.build_report`; empty when
+            ``report`` is False.
         kindred_threshold_: Similarity at the kindred quantile (estimated from four million
             sampled pairs when there are more than 3,000 attendees).
         repeats_: Pairs that share a table more than once, counting ``history``.
@@ -66,6 +69,7 @@ class Matcher:
         weights: Weights | None = None,
         kindred_quantile: float = 0.9,
         n_neighbours: int = 24,
+        report: bool = True,
     ) -> None:
         self.random_state = random_state
         self.time_budget = time_budget
@@ -73,6 +77,7 @@ class Matcher:
         self.weights = weights
         self.kindred_quantile = kindred_quantile
         self.n_neighbours = n_neighbours
+        self.report = report
 
     def fit(
         self,
@@ -174,6 +179,8 @@ class Matcher:
                 raise ValueError(
                     f"The '{name}' parameter must be an int >= 1. Got {value!r} instead."
                 )
+        if not isinstance(self.report, bool):
+            raise ValueError(f"The 'report' parameter must be a bool. Got {self.report!r} instead.")
         q = self.kindred_quantile
         if not isinstance(q, numbers.Real) or isinstance(q, bool) or not 0.0 < q < 1.0:
             raise ValueError(
@@ -231,10 +238,12 @@ class Matcher:
         self.timed_out_: bool = plan.timed_out
         self.moved_by_round_: dict[str, int] = dict(plan.moved)
         self.moved_: int = sum(plan.moved.values())
-        report(0.95, "Writing the report")
-        self.report_: dict[str, Any] = self._report(
-            attendees, rounds, embeddings, history, constraints, problem.threshold
-        )
+        self.report_: dict[str, Any] = {}
+        if self.report:
+            report(0.95, "Writing the report")
+            self.report_ = self._report(
+                attendees, rounds, embeddings, history, constraints, problem.threshold
+            )
         report(1.0, "Done")
         return self
 

@@ -115,6 +115,7 @@ class _RoundState:
         self.has_kin = np.zeros(m, dtype=np.bool_)
         self.has_kin[kin_rows[(self.flag & k.KIN) != 0]] = True
         self.table_of = table_of.astype(np.int64).copy()
+        self.improved = 0
         self.n_tables = spec.capacities.shape[0]
         max_cap = int(max(spec.sizes.max(initial=0), 1))
         (
@@ -161,43 +162,44 @@ class _RoundState:
         )
 
     def search(self, n_iter: int, temp0: float, temp1: float, seed: int) -> float:
-        return float(
-            k.search(
-                n_iter,
-                temp0,
-                temp1,
-                seed,
-                self.w,
-                self.dinner,
-                self.g,
-                self.X,
-                self.table_of,
-                self.members,
-                self.size,
-                self.pos,
-                self.sums,
-                self.solo_cnt,
-                self.first_cnt,
-                self.party_cnt,
-                self.kc,
-                self.lc,
-                self.comp,
-                self.party_pen,
-                self.party,
-                self.home,
-                self.solo,
-                self.first,
-                self.has_party,
-                self.lang,
-                self.has_kin,
-                self.anchor,
-                self.fixed,
-                self.movable,
-                self.indptr,
-                self.nbr,
-                self.flag,
-            )
+        """Run ``n_iter`` swap proposals; the cost change (``improved``: improving swaps made)."""
+        change, improved = k.search(
+            n_iter,
+            temp0,
+            temp1,
+            seed,
+            self.w,
+            self.dinner,
+            self.g,
+            self.X,
+            self.table_of,
+            self.members,
+            self.size,
+            self.pos,
+            self.sums,
+            self.solo_cnt,
+            self.first_cnt,
+            self.party_cnt,
+            self.kc,
+            self.lc,
+            self.comp,
+            self.party_pen,
+            self.party,
+            self.home,
+            self.solo,
+            self.first,
+            self.has_party,
+            self.lang,
+            self.has_kin,
+            self.anchor,
+            self.fixed,
+            self.movable,
+            self.indptr,
+            self.nbr,
+            self.flag,
         )
+        self.improved = int(improved)
+        return float(change)
 
     def diversity_ratio(self) -> float:
         """Mean within-table cosine distance over the round's mean pairwise distance.
@@ -373,7 +375,51 @@ def _construct(
                 t = int(np.argmax(room))
                 table_of[p] = t
                 room[t] -= 1
+    solo = problem.solo[members].astype(np.int64)
+    _balance_solos(table_of, ~fixed & (anchor < 0), solo, n_tables, rng)
     return table_of, fixed
+
+
+def _balance_solos(
+    table_of: np.ndarray,
+    movable: np.ndarray,
+    solo: np.ndarray,
+    n_tables: int,
+    rng: np.random.Generator,
+) -> None:
+    """Swap solos from the fullest tables with others from the emptiest until spread <= 1.
+
+    Kindred pairs dealt as one unit can put two solos at one table; the search then keeps every
+    table inside the band this leaves (see `_kernels.leaves_band`), so balance is exact from
+    here on. Each swap lowers the sum of squared solo counts, so this ends; it stops early only
+    when pins or kept seats leave no movable solo or non-solo where one is needed.
+    """
+    occupied = np.bincount(table_of, minlength=n_tables) > 0
+    count = np.bincount(table_of, weights=solo, minlength=n_tables).astype(np.int64)
+    if not occupied.any() or int(np.ptp(count[occupied])) <= 1:
+        return
+    solos: list[list[int]] = [[] for _ in range(n_tables)]
+    others: list[list[int]] = [[] for _ in range(n_tables)]
+    for p in rng.permutation(np.flatnonzero(movable)).tolist():
+        (solos if solo[p] else others)[int(table_of[p])].append(p)
+    n_solos = np.array([len(x) for x in solos], dtype=np.int64)
+    n_others = np.array([len(x) for x in others], dtype=np.int64)
+    while True:
+        give = int(np.argmax(np.where(n_solos > 0, count, -1)))
+        take = int(np.argmin(np.where(n_others > 0, count, np.iinfo(np.int64).max)))
+        if n_solos[give] == 0 or n_others[take] == 0 or count[give] - count[take] <= 1:
+            return
+        p = solos[give].pop()
+        q = others[take].pop()
+        table_of[p], table_of[q] = take, give
+        solos[take].append(p)
+        others[give].append(q)
+        count[give] -= 1
+        count[take] += 1
+        n_solos[give] -= 1
+        n_solos[take] += 1
+        n_others[take] -= 1
+        n_others[give] += 1
 
 
 def _pair_set(met: list[np.ndarray], local: np.ndarray) -> set[tuple[int, int]]:
@@ -466,9 +512,11 @@ def solve(
     def run(
         state: _RoundState, sweeps: int, temp0: float, temp1: float, until: float | None
     ) -> None:
+        # One sweep per chunk: a sweep that makes no improving swap ends the run (the search has
+        # settled; at 100,000 attendees the idle sweeps were most of the time).
         m = state.table_of.shape[0]
-        chunk = max(m, 2000) * 5
-        total = sweeps * max(m, 1)
+        chunk = max(m, 1)
+        total = sweeps * chunk
         done = 0
         best = 0.0
         running = 0.0
@@ -486,6 +534,8 @@ def solve(
                 best_table = state.table_of.copy()
             if until is not None and time.perf_counter() > until:
                 plan.timed_out = True
+                break
+            if state.improved == 0:
                 break
         if running > best + 1e-9:
             state.table_of[:] = best_table

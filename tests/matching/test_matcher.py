@@ -73,7 +73,8 @@ def test_time_budget_returns_a_valid_plan_in_time(
     conference: tuple[list[Attendee], np.ndarray],
 ) -> None:
     people, X = conference
-    m = Matcher(random_state=0, max_iter=10**6, time_budget=1.0)
+    # Sweeps stop once one makes no improving swap, so only a budget this short cuts the search.
+    m = Matcher(random_state=0, max_iter=10**6, time_budget=0.01)
     m.fit(people, ROUNDS, embeddings=X)
     assert m.timed_out_
     assert sum(len(t) for t in m.seating_["Lunch 1"]) == len(people)
@@ -130,3 +131,12 @@ def test_replan_honours_a_new_pin_by_moving_only_what_it_forces(
     assert mover in again.seating_["Lunch 1"][3]
     # The pinned person moves and one person from table 3 swaps in to keep sizes equal.
     assert 1 <= again.moved_ <= 2
+
+
+def test_report_false_skips_the_report(conference: tuple[list[Attendee], np.ndarray]) -> None:
+    people, X = conference
+    m = Matcher(random_state=0, max_iter=5, report=False).fit(people, ROUNDS, embeddings=X)
+    assert m.report_ == {}
+    assert sum(len(t) for t in m.seating_["Lunch 1"]) == len(people)
+    with pytest.raises(ValueError, match="'report' parameter must be a bool"):
+        Matcher(report="yes").fit(people, ROUNDS, embeddings=X)  # type: ignore[arg-type]
