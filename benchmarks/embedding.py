@@ -100,10 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, encoder in encoders.items():
         calls[name] = lambda encoder=encoder: encoder.encode(texts)
     runs: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
     vectors: dict[str, np.ndarray] = {}
     for repeat in range(args.repeats):
         for name, call in calls.items():
+            # CPU seconds alongside wall time: on a shared machine other jobs' load inflates
+            # wall time of whichever run it hits, but barely moves the work a run does.
+            cpu_start = time.process_time()
             timing = median_time(call, repeats=1)
+            cpu[name].append(time.process_time() - cpu_start)
             runs[name].extend(timing.runs)
             vectors[name] = np.asarray(timing.result, dtype=np.float32)
             print(
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     rate = {name: len(texts) / float(np.median(r)) for name, r in runs.items()}
+    cpu_rate = {name: len(texts) / float(np.median(r)) for name, r in cpu.items()}
     non_blank = np.flatnonzero(~blank)
     everyone = np.arange(len(texts))
     agreement = {
@@ -150,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{rate[name]:.0f}",
                 spread,
                 f"{rate[name] / rate['plain']:.2f}x",
+                f"{cpu_rate[name]:.0f}",
+                f"{cpu_rate[name] / cpu_rate['plain']:.2f}x",
                 "-" if name == "plain" else f"{agreement[name][0]:.4f}",
                 "-" if name == "plain" else f"{agreement[name][1]:.4f}",
             ]
@@ -161,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 "profiles/s (median)",
                 "each run",
                 "vs plain",
+                "profiles/CPU-s (median)",
+                "vs plain (CPU)",
                 "Spearman, non-blank pairs",
                 "Spearman, all pairs",
             ],
@@ -168,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     speedup = rate["production"] / rate["plain"]
+    cpu_speedup = cpu_rate["production"] / cpu_rate["plain"]
     rho = agreement["production"][0]
     print()
     print(
@@ -175,10 +186,16 @@ def main(argv: list[str] | None = None) -> int:
             ["measure", "target", "measured", "met"],
             [
                 [
-                    "production speed vs plain",
+                    "production speed vs plain, wall time",
                     f">= {SPEEDUP_TARGET:.1f}x",
                     f"{speedup:.2f}x",
                     "yes" if speedup >= SPEEDUP_TARGET else "NO",
+                ],
+                [
+                    "production speed vs plain, CPU time",
+                    f">= {SPEEDUP_TARGET:.1f}x",
+                    f"{cpu_speedup:.2f}x",
+                    "yes" if cpu_speedup >= SPEEDUP_TARGET else "NO",
                 ],
                 [
                     "Spearman vs plain (non-blank pairs)",
