@@ -36,8 +36,19 @@ _PHASE_ONE_SHARE = 0.7
 #: weight may double to reach it.
 _DIVERSITY_TARGET = 0.965
 _DIVERSITY_BOOSTS = 5
+#: A boost may not take the kindred share below the lower of this and the share before it
+#: (less a little noise).
+_KINDRED_FLOOR = 0.95
+_KINDRED_SLACK = 0.005
+#: Factor by which one boost raises the diversity weight.
+_BOOST = 2.0
+#: Table size at which ``Weights.diversity`` applies unscaled (see `_round_weights`).
+_REFERENCE_TABLE = 10
 #: A boost that raises the ratio by less than this ends the boosting for the round.
 _BOOST_MIN_GAIN = 0.003
+#: Swap proposals per search chunk at least: on small rounds one sweep is too short a sample
+#: to conclude from its lack of improving swaps that the search has settled.
+_MIN_SWEEP = 5000
 #: Up to this many attendees the joint phase keeps a dense pair-meeting count matrix.
 DENSE_JOINT_MAX = 3000
 
@@ -216,6 +227,11 @@ class _RoundState:
         total = self.sums.sum(axis=0)
         mean = (float(total @ total) - m) / (m * (m - 1))
         return (1.0 - within) / max(1.0 - mean, 1e-12)
+
+    def kindred_share(self) -> float:
+        """Share of the round's attendees with a kindred tablemate."""
+        m = self.table_of.shape[0]
+        return float((self.kc > 0).sum()) / m if m else 1.0
 
     def repeats(self) -> int:
         """Pairs at this round's tables that met before (each earlier meeting counts)."""
@@ -439,6 +455,21 @@ def _tables_global(spec: RoundSpec, table_of: np.ndarray) -> list[np.ndarray]:
     return [people[bounds[t] : bounds[t + 1]] for t in range(spec.capacities.shape[0])]
 
 
+def _round_weights(w: np.ndarray, spec: RoundSpec) -> np.ndarray:
+    """The weights for one round: diversity scaled to the round's table size.
+
+    The diversity term sums the similarity of every pair at a table, about ``size - 1`` pairs
+    per person, while a missing kindred tablemate costs the same per person at any size. So
+    that small dinner groups trade diversity against kindred as tables of ten do, the diversity
+    weight is scaled by ``(10 - 1) / (mean size - 1)``.
+    """
+    sizes = spec.sizes[spec.sizes > 0]
+    mean = float(sizes.mean()) if sizes.size else float(_REFERENCE_TABLE)
+    out = w.copy()
+    out[k.W_DIVERSITY] *= (_REFERENCE_TABLE - 1) / max(mean - 1.0, 1.0)
+    return out
+
+
 def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
 
@@ -515,7 +546,7 @@ def solve(
         # One sweep per chunk: a sweep that makes no improving swap ends the run (the search has
         # settled; at 100,000 attendees the idle sweeps were most of the time).
         m = state.table_of.shape[0]
-        chunk = max(m, 1)
+        chunk = max(m, _MIN_SWEEP)
         total = sweeps * chunk
         done = 0
         best = 0.0
@@ -545,25 +576,33 @@ def solve(
         report(r / (n_rounds + 1), f"Seating round '{spec.round.name}'")
         met = met_for(r)
         first, fixed = _construct(problem, spec, met, anchors[r], rng)
-        state = _RoundState(problem, spec, first, met, anchors[r], fixed, w)
+        state = _RoundState(problem, spec, first, met, anchors[r], fixed, _round_weights(w, spec))
         until = None
         if phase_one_end is not None:
             share = (phase_one_end - time.perf_counter()) / (n_rounds - r)
             until = time.perf_counter() + max(share, 0.0)
         run(state, max_iter, _TEMP_START, _TEMP_END, until)
-        # The diversity weight that keeps tables as mixed as random ones depends on the data;
-        # raise it by half for this round until the target holds (or the boosts are spent).
+        # The diversity weight that keeps tables as mixed as random ones depends on the data.
+        # Raising it on a settled seating buys nothing (the search cannot climb out of it), so
+        # each boost searches the round again from the start with double the weight and keeps
+        # that seating if it is more mixed.
         ratio = state.diversity_ratio()
         for _ in range(_DIVERSITY_BOOSTS):
             if ratio >= _DIVERSITY_TARGET or plan.timed_out:
                 break
-            state.w = state.w.copy()
-            state.w[k.W_DIVERSITY] = max(state.w[k.W_DIVERSITY] * 1.5, 0.25)
-            run(state, max(max_iter // 4, 1), _TEMP_START / 4, _TEMP_END, until)
-            before, ratio = ratio, state.diversity_ratio()
-            if ratio - before < _BOOST_MIN_GAIN:
+            boosted_w = state.w.copy()
+            boosted_w[k.W_DIVERSITY] = max(boosted_w[k.W_DIVERSITY] * _BOOST, 0.25)
+            boosted = _RoundState(problem, spec, first, met, anchors[r], fixed, boosted_w)
+            run(boosted, max_iter, _TEMP_START, _TEMP_END, until)
+            gain = boosted.diversity_ratio() - ratio
+            kindred = state.kindred_share()
+            if gain < _BOOST_MIN_GAIN:
                 # The other rules hold the tables where they are: more weight buys nothing.
                 break
+            if boosted.kindred_share() < min(kindred, _KINDRED_FLOOR) - _KINDRED_SLACK:
+                # Common ground weighs more than many perspectives (product.md's order).
+                break
+            state, ratio = boosted, ratio + gain
         w_round[r] = state.w
         table_of[r] = state.table_of
         fixed_of[r] = fixed
