@@ -30,7 +30,8 @@ class Matcher:
             change the result for a given seed. For reproducible results bound the work with
             ``max_iter`` and give an ample budget.
         max_iter: Sweeps of swap proposals per round (one sweep proposes as many swaps as the
-            round seats people); also bounds the passes of the joint repeat-removal phase.
+            round seats people, at least 5,000); a round's search ends sooner once a sweep
+            makes no improving swap. Also bounds the passes of the joint repeat-removal phase.
         weights: Soft-rule weights; `Weights()` when None.
         kindred_quantile: Pairs at or above this quantile of all pairwise similarities are
             kindred (0.9: the top decile).

@@ -490,7 +490,8 @@ def solve(
         weights: Soft-rule weights.
         rng: The only source of randomness.
         max_iter: Sweeps per round and phase; one sweep proposes as many swaps as the round has
-            attendees. With an ample ``time_budget`` the result depends only on ``rng``.
+            attendees (at least 5,000), and a search ends early after a sweep with no
+            improving swap. With an ample ``time_budget`` the result depends only on ``rng``.
         time_budget: Seconds for the search (the best plan found so far is returned when it
             runs out, so a cut can change the result); None for no limit.
         progress: Called with (fraction done, message).
