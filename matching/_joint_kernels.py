@@ -31,8 +31,10 @@ S_BEST_COST = 2
 S_REPEATS = 3  # repeated pairs of the current plan
 S_BEST_REPEATS = 4
 S_SINCE_BEST = 5  # iterations since the best plan improved
-S_KICKS = 6  # perturbations since the best plan improved
-N_STATS = 7
+S_KICKS = 6  # perturbations since the current run's best plan improved
+S_RUN_COST = 7  # weighted cost of the current run's best plan (since the last restart)
+S_RESTARTS = 8  # greedy restarts made
+N_STATS = 9
 
 
 @njit(cache=True)
@@ -346,7 +348,7 @@ def search(  # type: ignore[no-untyped-def]
     n_iter, seed, w, dinner, busy, fixed, assign, members, size, pos, conf, knows, solo_cnt,
     party_cnt, M, comp, party_pen, party, solo, apart, tabu_until, tabu_table, best, stats,
     tenure_min, tenure_span, max_stable, max_evals, pair_tabu, mode, pen, pen_step, pen_cap,
-    bump_odds,
+    bump_odds, run_best, restart_kicks, greedy_sign, greedy_kick, greedy_rounds,
 ):  # fmt: skip
     """Run ``n_iter`` tabu steps (fewer if no repeated pair is left); state carries over.
 
@@ -360,7 +362,10 @@ def search(  # type: ignore[no-untyped-def]
     ``bump_odds``, on a plateau) gain a penalty (up to ``pen_cap``) that steers the choice of
     move, not the cost kept for the best plan. After ``max_stable`` steps without a new
     best plan the search goes back to the best plan and kicks it with a few random swaps,
-    more the longer it stays stuck.
+    more the longer it stays stuck. With ``restart_kicks`` > 0, after that many kicks without
+    a new best the search starts a new run from a fresh greedy plan (`greedy_restart`, every
+    round in random order) and kicks go back to that run's best (``run_best``) from then on;
+    ``best`` keeps the best plan of all runs. Costs are absolute (`total_cost`).
     """
     np.random.seed(seed)
     n_rounds, n = assign.shape
@@ -378,6 +383,7 @@ def search(  # type: ignore[no-untyped-def]
     repeats = int(stats[S_REPEATS])
     since_best = int(stats[S_SINCE_BEST])
     kicks = int(stats[S_KICKS])
+    run_cost = stats[S_RUN_COST]
     for _ in range(n_iter):
         if repeats == 0:
             break
@@ -508,22 +514,73 @@ def search(  # type: ignore[no-untyped-def]
             best_cost = cost
             stats[S_BEST_REPEATS] = repeats
             best[:, :] = assign
+        if cost < run_cost - 1e-9:
+            run_cost = cost
+            run_best[:, :] = assign
             since_best = 0
             kicks = 0
             continue
         since_best += 1
         if since_best < max_stable:
             continue
-        # Stuck: back to the best plan, then a kick that grows while the search stays stuck.
+        if restart_kicks > 0 and kicks >= restart_kicks:
+            # This run is spent: a new one from a fresh greedy plan.
+            greedy_restart(
+                np.random.permutation(n_rounds), M, assign, fixed, size, comp, party_pen, apart,
+                w, greedy_sign,
+            )  # fmt: skip
+            load(assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party)
+            repeats = count_conflicts(M, assign, members, size, conf)
+            count_knows(M, assign, knows)
+            cost = total_cost(
+                w, dinner, assign, members, size, solo_cnt, party_cnt, M, comp, party_pen, party,
+                solo, apart,
+            )  # fmt: skip
+            run_cost = cost
+            run_best[:, :] = assign
+            if cost < best_cost - 1e-9:
+                best_cost = cost
+                stats[S_BEST_REPEATS] = repeats
+                best[:, :] = assign
+            stats[S_RESTARTS] += 1
+            kicks = 0
+            since_best = 0
+            tabu_until[:, :] = 0
+            pair_tabu[:] = 0
+            pen[:, :] = 0
+            continue
+        # Stuck: back to the run's best plan, then a kick that grows while it stays stuck.
         add_meetings(M, assign, members, size, -1)
-        assign[:, :] = best
+        assign[:, :] = run_best
         load(assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party)
         add_meetings(M, assign, members, size, 1)
         repeats = count_conflicts(M, assign, members, size, conf)
         count_knows(M, assign, knows)
-        cost = best_cost
+        cost = run_cost
         kicks += 1
         n_kick = 1 + min(kicks, 8) + np.random.randint(3)
+        if restart_kicks > 0 and np.random.random() < greedy_kick:
+            # A large kick: reseat rounds where pairs meet again greedily against the others.
+            n_pick = 0
+            picked = np.empty(n_rounds, dtype=np.int64)
+            for r in np.random.permutation(n_rounds):
+                if n_pick < greedy_rounds:
+                    for x in range(n):
+                        if conf[r, x] > 0:
+                            picked[n_pick] = r
+                            n_pick += 1
+                            break
+            greedy_restart(
+                picked[:n_pick], M, assign, fixed, size, comp, party_pen, apart, w, greedy_sign
+            )
+            load(assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party)
+            repeats = count_conflicts(M, assign, members, size, conf)
+            count_knows(M, assign, knows)
+            cost = total_cost(
+                w, dinner, assign, members, size, solo_cnt, party_cnt, M, comp, party_pen, party,
+                solo, apart,
+            )  # fmt: skip
+            n_kick = 0
         done = 0
         for _ in range(50 * n_kick):
             if done >= n_kick:
@@ -573,4 +630,211 @@ def search(  # type: ignore[no-untyped-def]
     stats[S_REPEATS] = repeats
     stats[S_SINCE_BEST] = since_best
     stats[S_KICKS] = kicks
+    stats[S_RUN_COST] = run_cost
     return repeats
+
+
+@njit(cache=True)
+def _seat_cost(M, comp, party_pen, apart, w, r, x, grp, n_grp):  # type: ignore[no-untyped-def]
+    """(cost, blocked) of seating ``x`` with ``grp[:n_grp]``: repeats and priced pairs, and
+    whether a keep-apart pair would sit together."""
+    has_apart = apart.shape[0] > 1
+    c = 0.0
+    for u in range(n_grp):
+        k = grp[u]
+        if has_apart and apart[x, k]:
+            return 0.0, True
+        if M[x, k] >= 1:
+            c += w[W_REPEAT]
+        if comp[x] >= 0 and comp[x] == comp[k]:
+            c += w[W_COWORKER]
+        if party_pen[r, x] >= 0 and party_pen[r, x] == party_pen[r, k]:
+            c += w[W_PARTY]
+    return c, False
+
+
+@njit(cache=True)
+def greedy_round(  # type: ignore[no-untyped-def]
+    r, M, assign, fixed, size, comp, party_pen, apart, w, sign, new
+):
+    """Reseat round ``r``'s movable attendees two at a time (Triska and Musliu's greedy).
+
+    ``M`` holds the meetings of the other rounds only. Table by table (tables with fixed
+    attendees first, the rest in random order), the open seats are filled with the pair of
+    still unseated attendees that adds the least cost (new repeats, co-worker and party pairs)
+    and, among those, whose *freedom* is highest (``sign`` = 1) or lowest (-1): the number of
+    seated attendees neither of them has met, i.e. how many partners the pair keeps for later
+    rounds. A last odd seat takes one attendee the same way. Table sizes, fixed attendees and
+    keep-apart pairs hold. Writes the tables to ``new`` (movable attendees only) and returns
+    False, with ``assign`` untouched, when keep-apart pairs leave no way to fill a seat.
+    """
+    n = assign.shape[1]
+    n_tables = size.shape[1]
+    free = np.empty(n, dtype=np.int64)
+    seated = np.empty(n, dtype=np.int64)
+    n_free = 0
+    n_seated = 0
+    n_fix = np.zeros(n_tables, dtype=np.int64)
+    for i in range(n):
+        t = assign[r, i]
+        if t < 0:
+            continue
+        seated[n_seated] = i
+        n_seated += 1
+        if fixed[r, i]:
+            n_fix[t] += 1
+        else:
+            free[n_free] = i
+            n_free += 1
+    if n_free == 0:
+        return False
+    # Freedom of single attendees and of pairs, from the other rounds' meetings.
+    free1 = np.zeros(n_free, dtype=np.int64)
+    free2 = np.zeros((n_free, n_free), dtype=np.int64)
+    for a in range(n_free):
+        x = free[a]
+        for q in range(n_seated):
+            z = seated[q]
+            if z != x and M[x, z] == 0:
+                free1[a] += 1
+    for a in range(n_free):
+        x = free[a]
+        for b in range(a + 1, n_free):
+            y = free[b]
+            f = 0
+            for q in range(n_seated):
+                z = seated[q]
+                if z != x and z != y and M[x, z] == 0 and M[y, z] == 0:
+                    f += 1
+            free2[a, b] = f
+            free2[b, a] = f
+    order = np.empty(n_tables, dtype=np.int64)
+    key = np.empty(n_tables, dtype=np.float64)
+    for t in range(n_tables):
+        order[t] = t
+        key[t] = -float(n_fix[t]) * n_tables - np.random.random()
+    order = order[np.argsort(key)]
+    placed = np.zeros(n_free, dtype=np.bool_)
+    grp = np.empty(n, dtype=np.int64)
+    pc = np.zeros(n_free, dtype=np.float64)
+    ok = np.zeros(n_free, dtype=np.bool_)
+    for o in range(n_tables):
+        t = order[o]
+        open_seats = size[r, t] - n_fix[t]
+        if open_seats <= 0:
+            continue
+        n_grp = 0
+        for q in range(n_seated):
+            z = seated[q]
+            if fixed[r, z] and assign[r, z] == t:
+                grp[n_grp] = z
+                n_grp += 1
+        while open_seats > 0:
+            for a in range(n_free):
+                ok[a] = False
+                if not placed[a]:
+                    c, blocked = _seat_cost(M, comp, party_pen, apart, w, r, free[a], grp, n_grp)
+                    pc[a] = c
+                    ok[a] = not blocked
+            best_a = -1
+            best_b = -1
+            best_c = 1e300
+            best_f = 0
+            ties = 0
+            if open_seats >= 2:
+                for a in range(n_free):
+                    if not ok[a]:
+                        continue
+                    x = free[a]
+                    for b in range(a + 1, n_free):
+                        if not ok[b]:
+                            continue
+                        y = free[b]
+                        cxy, blocked = _seat_cost(M, comp, party_pen, apart, w, r, x, free[b:], 1)
+                        if blocked:
+                            continue
+                        c = pc[a] + pc[b] + cxy
+                        f = sign * free2[a, b]
+                        if c < best_c - 1e-9 or (c <= best_c + 1e-9 and f > best_f):
+                            best_c = c
+                            best_f = f
+                            best_a = a
+                            best_b = b
+                            ties = 1
+                        elif c <= best_c + 1e-9 and f == best_f:
+                            ties += 1
+                            if np.random.randint(ties) == 0:
+                                best_a = a
+                                best_b = b
+            if best_a < 0:
+                for a in range(n_free):
+                    if not ok[a]:
+                        continue
+                    c = pc[a]
+                    f = sign * free1[a]
+                    if c < best_c - 1e-9 or (c <= best_c + 1e-9 and f > best_f):
+                        best_c = c
+                        best_f = f
+                        best_a = a
+                        ties = 1
+                    elif c <= best_c + 1e-9 and f == best_f:
+                        ties += 1
+                        if np.random.randint(ties) == 0:
+                            best_a = a
+            if best_a < 0:
+                return False
+            for a in (best_a, best_b):
+                if a >= 0:
+                    placed[a] = True
+                    new[free[a]] = t
+                    grp[n_grp] = free[a]
+                    n_grp += 1
+                    open_seats -= 1
+    return True
+
+
+@njit(cache=True)
+def round_meetings(M, assign, r, sign):  # type: ignore[no-untyped-def]
+    """Add (sign=1) or remove (sign=-1) round ``r``'s table pairs to the counts ``M``."""
+    n = assign.shape[1]
+    for x in range(n):
+        t = assign[r, x]
+        if t < 0:
+            continue
+        for y in range(x + 1, n):
+            if assign[r, y] == t:
+                M[x, y] += sign
+                M[y, x] += sign
+
+
+@njit(cache=True)
+def greedy_restart(  # type: ignore[no-untyped-def]
+    rounds, M, assign, fixed, size, comp, party_pen, apart, w, sign
+):
+    """Reseat the rounds listed in ``rounds`` one after another with `greedy_round`, each
+    against the meetings of every round not listed and of those already reseated. ``M`` is
+    kept up to date; the caller rebuilds the per-table arrays."""
+    n = assign.shape[1]
+    for q in range(rounds.shape[0]):
+        round_meetings(M, assign, rounds[q], -1)
+    new = np.empty(n, dtype=np.int64)
+    for q in range(rounds.shape[0]):
+        r = rounds[q]
+        new[:] = -1
+        if greedy_round(r, M, assign, fixed, size, comp, party_pen, apart, w, sign, new):
+            for i in range(n):
+                if new[i] >= 0:
+                    assign[r, i] = new[i]
+        round_meetings(M, assign, r, 1)
+
+
+@njit(cache=True)
+def greedy_start(  # type: ignore[no-untyped-def]
+    seed, M, assign, fixed, size, comp, party_pen, apart, w, sign
+):
+    """`greedy_restart` of every round in random order, with numba's generator seeded."""
+    np.random.seed(seed)
+    greedy_restart(
+        np.random.permutation(assign.shape[0]), M, assign, fixed, size, comp, party_pen, apart,
+        w, sign,
+    )  # fmt: skip

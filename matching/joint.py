@@ -7,7 +7,12 @@ every round's tables, the conflict is the sum over pairs of ``max(0, meetings - 
 swaps two attendees at different tables of one round where at least one of them meets a
 tablemate again, a dense pair-meeting count matrix prices a move in O(table size), the tabu
 tenure is random, a tabu move is allowed when it beats the best plan (aspiration), and the
-search goes back to its best plan and perturbs it when it stops improving.
+search goes back to its best plan and perturbs it when it stops improving. On rounds of up to
+``_GREEDY_MAX`` seated attendees it starts from, and after a few fruitless kicks restarts from,
+a greedy plan in the manner of Triska and Musliu ("An effective greedy heuristic for the social
+golfer problem", 2012): each round seated pair by pair, least new cost first and, among equals,
+the pair that keeps the most partners in common for later rounds. The given plan remains the
+best one until a plan of strictly lower cost is found.
 
 Hard rules cannot break: swaps keep table sizes (capacities), only the round's seated attendees
 take part (dinner opt-in), pinned attendees, keep-together sets and already-seated attendees
@@ -44,6 +49,19 @@ _MODE = 1
 _PEN_STEP = 0.25
 _PEN_CAP = 12
 _BUMP_ODDS = 0.03
+#: Greedy plans (Triska and Musliu): kicks without a new best before a run is given up for a
+#: fresh greedy plan, whether the search starts from one, and which pairs the greedy seats
+#: first among equally good ones (1: most partners left in common, -1: fewest).
+_RESTART_KICKS = 3
+_GREEDY_START = True
+_GREEDY_SIGN = 1
+#: Odds that a kick reseats rounds with repeats greedily instead of swapping at random, and
+#: how many such rounds it reseats (off: on 8-4-9 it left 8-9 repeats where random kicks
+#: leave 6-8).
+_GREEDY_KICK = 0.0
+_GREEDY_ROUNDS = 2
+#: Greedy plans only up to this many seated attendees a round (their cost grows with the cube).
+_GREEDY_MAX = 400
 #: Swap evaluations per step at most (large conferences look at a random share of conflicts).
 _MAX_EVALS = 20_000
 #: Rough operations per chunk between clock checks.
@@ -182,6 +200,11 @@ class _State:
         self.stats = np.zeros(jk.N_STATS, dtype=np.float64)
         self.stats[jk.S_REPEATS] = repeats
         self.stats[jk.S_BEST_REPEATS] = repeats
+        cost = self.cost()
+        self.stats[jk.S_COST] = cost
+        self.stats[jk.S_BEST_COST] = cost
+        self.stats[jk.S_RUN_COST] = cost
+        self.run_best = self.assign.copy()
         self.result = self.assign
         seated = max(int(self.size.sum(axis=1).max(initial=1)), 1)
         per_step = min(seated * seated, _MAX_EVALS) * max(int(self.size.max(initial=1)), 1)
@@ -197,7 +220,37 @@ class _State:
             )
         )  # fmt: skip
 
+    def greedy(self) -> bool:
+        """Whether rounds are small enough for greedy plans."""
+        return int(self.size.sum(axis=1).max(initial=0)) <= _GREEDY_MAX
+
+    def greedy_start(self, rng: np.random.Generator) -> None:
+        """Continue from a fresh greedy plan; the given plan stays the best so far."""
+        jk.greedy_start(
+            int(rng.integers(2**31 - 1)), self.M, self.assign, self.fixed, self.size, self.comp,
+            self.party_pen, self.apart, self.w, _GREEDY_SIGN,
+        )  # fmt: skip
+        jk.load(
+            self.assign, self.members, self.size, self.pos, self.conf, self.solo_cnt,
+            self.party_cnt, self.solo, self.party,
+        )  # fmt: skip
+        repeats = jk.count_conflicts(self.M, self.assign, self.members, self.size, self.conf)
+        jk.count_knows(self.M, self.assign, self.knows)
+        cost = self.cost()
+        self.stats[jk.S_REPEATS] = repeats
+        self.stats[jk.S_COST] = cost
+        self.stats[jk.S_RUN_COST] = cost
+        self.run_best[:, :] = self.assign
+        if cost < self.stats[jk.S_BEST_COST] - 1e-9:
+            self.stats[jk.S_BEST_COST] = cost
+            self.stats[jk.S_BEST_REPEATS] = repeats
+            self.best[:, :] = self.assign
+
     def run(self, steps: int, rng: np.random.Generator, deadline: float | None, plan: Plan) -> None:
+        greedy = self.greedy()
+        if greedy and _GREEDY_START:
+            self.greedy_start(rng)
+        restart_kicks = _RESTART_KICKS if greedy else 0
         done = 0
         left = int(self.stats[jk.S_REPEATS])
         while done < steps and left > 0:
@@ -209,7 +262,8 @@ class _State:
                 self.solo_cnt, self.party_cnt, self.M, self.comp, self.party_pen, self.party,
                 self.solo, self.apart, self.tabu_until, self.tabu_table, self.best, self.stats,
                 _TENURE_MIN, _TENURE_SPAN, _MAX_STABLE, _MAX_EVALS, self.pair_tabu, _MODE,
-                self.pen, _PEN_STEP, _PEN_CAP, _BUMP_ODDS,
+                self.pen, _PEN_STEP, _PEN_CAP, _BUMP_ODDS, self.run_best, restart_kicks,
+                _GREEDY_SIGN, _GREEDY_KICK, _GREEDY_ROUNDS,
             )  # fmt: skip
             made = int(self.stats[jk.S_IT]) - before
             done += n_iter
@@ -219,6 +273,6 @@ class _State:
             if deadline is not None and time.perf_counter() > deadline:
                 plan.timed_out = True
                 break
-        # The kernel tracks costs relative to the start; the best plan may not be the last.
+        # The best plan may not be the last.
         if self.stats[jk.S_BEST_COST] < self.stats[jk.S_COST] - 1e-9:
             self.result = self.best
