@@ -17,7 +17,7 @@ LEGAL_SUFFIXES: frozenset[str] = frozenset(
         "inc", "incorporated", "corp", "corporation", "co", "company", "llc", "llp", "lp", "ltd",
         "limited", "plc", "gmbh", "mbh", "ag", "kg", "ug", "se", "sa", "sas", "sarl", "srl", "spa",
         "bv", "nv", "oy", "ab", "as", "aps", "kk", "pty", "pvt", "sl", "sro", "ohg", "eg", "ev",
-        "group", "holding", "holdings",
+        "group", "holding", "holdings", "lda", "spzoo", "bhd", "sdn", "oyj", "asa", "doo",
     }
 )  # fmt: skip
 
@@ -42,6 +42,11 @@ _NO_EMPLOYER = frozenset(
     }
 )  # fmt: skip
 _NON_WORD = re.compile(r"[^\w]+")
+_DOTTED = re.compile(r"\b(?:[^\W\d_]\.)+[^\W\d_]\b\.?")
+_SPLIT_FORMS = re.compile(r"\bsp\.?\s*z\.?\s*o\.?\s*o\b\.?|\ba/s\b")
+_DROP_MARKS = str.maketrans("", "", ". /")
+# Words that join two legal forms ("GmbH & Co. KG").
+_CONNECTORS = frozenset({"and", "und", "et", "y", "e"})
 # Second-level labels under which the organisation name sits one label further left.
 _SECOND_LEVEL = frozenset({"co", "com", "ac", "org", "net", "gov", "edu"})
 
@@ -49,9 +54,12 @@ _SECOND_LEVEL = frozenset({"co", "com", "ac", "org", "net", "gov", "edu"})
 def _fold(text: str) -> list[str]:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    # "G.m.b.H." and "S.A." must become one token before splitting on punctuation.
-    ascii_only = re.sub(r"\b(\w)\.(?=\w\.)", r"\1", ascii_only)
-    ascii_only = re.sub(r"\b(\w)\.(\w)\.?", r"\1\2", ascii_only)
+    # Multi-part legal forms first, so their pieces do not read as a name ("Sp. z o.o.", "A/S").
+    ascii_only = _SPLIT_FORMS.sub(
+        lambda m: " " + m.group(0).translate(_DROP_MARKS) + " ", ascii_only
+    )
+    # Dotted abbreviations ("G.m.b.H.", "s.r.l", "S.A.") become one token.
+    ascii_only = _DOTTED.sub(lambda m: m.group(0).replace(".", ""), ascii_only)
     ascii_only = ascii_only.replace("&", " and ")
     return [t for t in _NON_WORD.split(ascii_only) if t]
 
@@ -85,6 +93,8 @@ def affiliation_key(affiliation: str, email: str = "") -> str | None:
     Example:
         >>> affiliation_key("ACME, Inc.") == affiliation_key("acme")
         True
+        >>> affiliation_key("Polar Data GmbH & Co. KG") == affiliation_key("", "ann@polardata.io")
+        True
         >>> affiliation_key("", "bob@mail.acme.co.uk")
         'acme'
         >>> affiliation_key("", "bob@gmail.com") is None
@@ -93,7 +103,9 @@ def affiliation_key(affiliation: str, email: str = "") -> str | None:
     tokens = _fold(affiliation or "")
     while len(tokens) > 1 and tokens[-1] in LEGAL_SUFFIXES:
         tokens.pop()
-    key = " ".join(tokens)
-    if key and key not in _NO_EMPLOYER:
-        return key
+        if len(tokens) > 2 and tokens[-1] in _CONNECTORS and tokens[-2] in LEGAL_SUFFIXES:
+            tokens.pop()
+    if tokens and " ".join(tokens) not in _NO_EMPLOYER:
+        # Without spaces, "Polar Data" and the domain polardata.io give the same key.
+        return "".join(tokens)
     return _domain_key(email or "")
