@@ -4,7 +4,7 @@ On the same ``n`` generated profiles (:func:`matching.datasets.make_conference`)
 
 - profiles per second of plain ``SentenceTransformer(path).encode(texts)`` (the bundled
   all-MiniLM-L6-v2, its defaults) and of :class:`matching.embeddings.SentenceTransformerEncoder`
-  (the production default, and the int8 variant for reference); the runs are interleaved, so a
+  (the production default, and the float ONNX variant for reference); the runs are interleaved, so a
   change in machine load hits each alike, and each figure is the median of ``--repeats`` runs
   after one untimed warm-up (model load and the one-off ONNX build are reported apart);
 - Spearman rank agreement of the pairwise similarities of sampled pairs against plain, on pairs
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     encoders: dict[str, SentenceTransformerEncoder] = {
         "production": SentenceTransformerEncoder(),
-        "onnx-int8": SentenceTransformerEncoder(backend="onnx-int8"),
+        "onnx (float)": SentenceTransformerEncoder(backend="onnx"),
     }
     loads: dict[str, float] = {}
     for name, encoder in encoders.items():

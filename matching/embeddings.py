@@ -293,8 +293,8 @@ class SentenceTransformerEncoder:
       use into ``<cache_dir>/onnx/`` (never downloaded) and reused afterwards.
     - ``"onnx-int8"``: the ONNX graph with per-channel int8 weights (dynamic quantisation);
       faster still, at a small cost in agreement with ``"torch"``.
-    - ``"auto"`` (default): ``"onnx"`` when ``onnxruntime`` and ``onnx`` are installed, else
-      ``"torch"``.
+    - ``"auto"`` (default): ``"onnx-int8"`` when ``onnxruntime`` and ``onnx`` are installed,
+      else ``"torch"``.
 
     Identical texts in one call are embedded once; blank profiles (see
     :func:`is_blank_profile`) get the neutral vector of this model, built with
@@ -354,7 +354,9 @@ class SentenceTransformerEncoder:
             import onnxruntime  # noqa: F401
         except ImportError:
             return "torch"
-        return "onnx"
+        # int8 weights: about twice plain sentence-transformers' speed on a CPU, with pairwise
+        # similarities ranked as the float model ranks them (Spearman 0.993, benchmarks/embedding).
+        return "onnx-int8"
 
     def _validate(self) -> None:
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
