@@ -49,7 +49,7 @@ _BOOST_MIN_GAIN = 0.003
 #: Swap proposals per search chunk at least: on small rounds one sweep is too short a sample
 #: to conclude from its lack of improving swaps that the search has settled.
 _MIN_SWEEP = 5000
-#: Up to this many attendees the joint phase keeps a dense pair-meeting count matrix.
+#: Up to this many attendees the joint phase is the tabu search of matching.joint.
 DENSE_JOINT_MAX = 3000
 
 
@@ -673,76 +673,6 @@ def _check_hard_rules(problem: Problem, table_of: list[np.ndarray]) -> None:
                     f"'{problem.ids[int(a)]}' and '{problem.ids[int(b)]}' apart "
                     f"({spec.capacities.shape[0]} tables for the keep-apart pairs given).",
                 )
-
-
-def _joint_dense(
-    problem: Problem,
-    table_of: list[np.ndarray],
-    fixed_of: list[np.ndarray],
-    w: np.ndarray,
-    rng: np.random.Generator,
-    max_iter: int,
-    deadline: float | None,
-    plan: Plan,
-) -> None:
-    """Conflict-directed tabu search over all rounds with a dense meeting-count matrix."""
-    n = len(problem.ids)
-    n_rounds = len(problem.rounds)
-    assign = np.full((n_rounds, n), -1, dtype=np.int64)
-    fixed = np.zeros((n_rounds, n), dtype=np.bool_)
-    party_pen = np.full((n_rounds, n), -1, dtype=np.int64)
-    n_tables = 1
-    max_cap = 1
-    for r, spec in enumerate(problem.rounds):
-        assign[r, spec.members] = table_of[r]
-        fixed[r, spec.members] = fixed_of[r] | (spec.anchor >= 0)
-        party = problem.party[spec.members]
-        codes, counts = np.unique(party[party >= 0], return_counts=True)
-        size_of = dict(zip(codes.tolist(), counts.tolist(), strict=True))
-        sizes = np.array([size_of.get(int(p), 0) for p in party], dtype=np.int64)
-        keep = (sizes >= 3) | ((sizes == 2) & (spec.round.kind == "lunch"))
-        party_pen[r, spec.members] = np.where(keep, party, -1)
-        n_tables = max(n_tables, spec.capacities.shape[0])
-        max_cap = max(max_cap, int(spec.sizes.max(initial=1)))
-    M = np.zeros((n, n), dtype=np.int32)
-    for table in problem.history:
-        M[np.ix_(table, table)] += 1
-    for r in range(n_rounds):
-        for t in range(int(assign[r].max(initial=-1)) + 1):
-            people = np.flatnonzero(assign[r] == t)
-            M[np.ix_(people, people)] += 1
-    np.fill_diagonal(M, 0)
-    apart = np.zeros((n, n), dtype=np.int64)
-    if problem.keep_apart.size:
-        apart[problem.keep_apart[:, 0], problem.keep_apart[:, 1]] = 1
-        apart[problem.keep_apart[:, 1], problem.keep_apart[:, 0]] = 1
-    comp = problem.company.astype(np.int64)
-    solo = problem.solo.astype(np.int64)
-    budget = max_iter * 50
-    done = 0
-    while done < budget:
-        chunk = min(2_000, budget - done)
-        left = k.joint_tabu(
-            chunk, _seed(rng), w, assign, fixed, n_tables, max_cap, M, comp, party_pen, solo, apart
-        )
-        # The kernel restored its best plan; rebuild the counts from it for the next chunk.
-        M[:] = 0
-        for table in problem.history:
-            M[np.ix_(table, table)] += 1
-        for r in range(n_rounds):
-            for t in range(int(assign[r].max(initial=-1)) + 1):
-                people = np.flatnonzero(assign[r] == t)
-                M[np.ix_(people, people)] += 1
-        np.fill_diagonal(M, 0)
-        done += chunk
-        plan.iterations += chunk
-        if left == 0:
-            break
-        if deadline is not None and time.perf_counter() > deadline:
-            plan.timed_out = True
-            break
-    for r, spec in enumerate(problem.rounds):
-        table_of[r] = assign[r, spec.members].copy()
 
 
 def _joint_sparse(
