@@ -23,6 +23,7 @@ from matching._kernels import (
     W_REPEAT,
     W_SOLO,
 )
+from matching._kernels import lone_outsider as _lone
 
 # Slots of the scalar state vector ``stats``.
 S_IT = 0  # iterations done
@@ -96,35 +97,6 @@ def count_conflicts(M, assign, members, size, conf):  # type: ignore[no-untyped-
             if M[a, b] > 1:
                 repeats += M[a, b] - 1
     return repeats
-
-
-@njit(cache=True)
-def _lone(members_t, sz, out, inn, party_r, solo):  # type: ignore[no-untyped-def]
-    """1 if the table (``out`` replaced by ``inn``) is one party plus one solo outsider."""
-    if sz < 3:
-        return 0
-    for s in range(sz):
-        a = members_t[s]
-        if a == out:
-            a = inn
-        p = party_r[a]
-        if p < 0:
-            continue
-        same = 0
-        outsider = -1
-        for u in range(sz):
-            b = members_t[u]
-            if b == out:
-                b = inn
-            if party_r[b] == p:
-                same += 1
-            else:
-                outsider = b
-        if same == sz - 1 and outsider >= 0:
-            return 1 if solo[outsider] else 0
-        # Only one party can hold sz - 1 seats, so the first party seen decides.
-        return 0
-    return 0
 
 
 @njit(cache=True)
