@@ -58,9 +58,8 @@ def main() -> None:
     seeds, budget = args.seeds, args.budget
     if args.smoke:
         names, seeds, budget = ["5-3-7"], 1, 20.0
-    print(
-        f"{'instance':>9} {'people':>6} {'solved':>7} {'median s':>9} {'max repeats':>11}  target"
-    )
+    print("| instance | people | solved | median s | max repeats | target |")
+    print("|---|---|---|---|---|---|", flush=True)
     for name in names:
         g, s, w = (int(x) for x in name.split("-"))
         results = [solve_instance(g, s, w, seed=seed, budget=budget) for seed in range(seeds)]
@@ -70,8 +69,7 @@ def main() -> None:
         met = solved == len(results) and max(t for _, t in results) <= TARGET_SECONDS
         target = f"0 repeats <= {TARGET_SECONDS:.0f} s: {'met' if met else 'NOT met'}"
         print(
-            f"{name:>9} {g * s:>6} {solved:>4}/{len(results):<2} {median:>9.2f} "
-            f"{worst:>11}  {target}",
+            f"| {name} | {g * s} | {solved}/{len(results)} | {median:.2f} | {worst} | {target} |",
             flush=True,
         )
 

@@ -18,7 +18,7 @@ HEADERS: dict[str, str | None] = {
     "quality": "| method | hard |",
     "scale": "| n | run | seconds |",
     "mdgplib": None,
-    "golfer": None,
+    "golfer": "| instance | people |",
     "embedding": None,
     "importing": "| rows | runs |",
 }
