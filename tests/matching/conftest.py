@@ -7,6 +7,7 @@ against the product rules rather than against itself.
 from __future__ import annotations
 
 import itertools
+import os
 from collections import Counter
 from collections.abc import Sequence
 from types import SimpleNamespace
@@ -182,3 +183,14 @@ def kit() -> SimpleNamespace:
         plan_figures=plan_figures,
         mean_random_pair_distance=mean_random_pair_distance,
     )
+
+
+@pytest.fixture(scope="session")
+def real_encoder() -> Any:
+    """The production encoder with the bundled model: one instance for every test that needs it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from matching.embeddings import SentenceTransformerEncoder
+
+    # The ONNX export goes to the user cache unless HALLWAY_CACHE_DIR says otherwise, so it is
+    # built once per machine, not once per test run.
+    return SentenceTransformerEncoder()

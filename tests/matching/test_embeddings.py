@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -175,14 +174,6 @@ def test_sentence_transformer_encoder_validates_backend() -> None:
 
 
 # The real model: few tests, one shared instance per backend for the session.
-
-
-@pytest.fixture(scope="session")
-def real_encoder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEncoder:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    # The ONNX export goes to the user cache unless HALLWAY_CACHE_DIR says otherwise, so it is
-    # built once per machine, not once per test run.
-    return SentenceTransformerEncoder()
 
 
 @pytest.mark.slow
