@@ -72,6 +72,19 @@ class Infeasible(AppError):
     status, slug, title = 422, "infeasible", "The rules cannot all be met"
 
 
+def reject_nulls(changes: dict[str, Any], keys: Sequence[str]) -> None:
+    """Refuse a patch that sets one of ``keys`` to null (they may be changed, not cleared).
+
+    Raises:
+        Invalid: naming the first such field with its JSON pointer.
+    """
+    for key in keys:
+        if key in changes and changes[key] is None:
+            raise Invalid(
+                f"'{key}' cannot be null.", errors=[{"pointer": f"#/body/{key}", "detail": "null"}]
+            )
+
+
 def problem_response(
     *,
     status: int,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.conferences.schemas import ConferenceIn, ConferencePatch
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, Invalid, reject_nulls
 from service.models import Conference
 
 
@@ -51,11 +51,8 @@ def update_conference(
     session: Session, *, conference: Conference, patch: ConferencePatch, actor: str
 ) -> Conference:
     changes = _dates(patch.model_dump(exclude_unset=True))
+    reject_nulls(changes, ("name", "timezone", "location"))
     for key, value in changes.items():
-        if value is None and key in {"name", "timezone", "location"}:
-            raise Invalid(
-                f"'{key}' cannot be null.", errors=[{"pointer": f"#/body/{key}", "detail": "null"}]
-            )
         setattr(conference, key, value)
     _check_dates(conference)
     audit.record(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit import service as audit
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound, reject_nulls
 from service.models import Assignment, Conference, Plan, Round
 from service.rounds.schemas import RoundIn, RoundPatch, check_table_plan
 
@@ -71,11 +71,7 @@ def update_round(
     changes = patch.model_dump(exclude_unset=True)
     if changes.get("name") is not None:
         _check_unique_name(session, conference=conference, name=changes["name"], exclude=row.id)
-    for key in ("name", "kind", "location"):
-        if key in changes and changes[key] is None:
-            raise Invalid(
-                f"'{key}' cannot be null.", errors=[{"pointer": f"#/body/{key}", "detail": "null"}]
-            )
+    reject_nulls(changes, ("name", "kind", "location"))
     # Switching between a table size and explicit capacities clears the other one.
     if changes.get("table_size") is not None:
         changes.setdefault("capacities", None)

@@ -70,3 +70,13 @@ def test_unknown_round_is_404(admin: TestClient, conference: dict[str, Any]) -> 
     assert admin.get(url).status_code == 404
     assert admin.patch(url, json={"location": "x"}).status_code == 404
     assert admin.delete(url).status_code == 404
+
+
+def test_patch_cannot_clear_required_fields(admin: TestClient, conference: dict[str, Any]) -> None:
+    body = {"name": "Lunch 1", "kind": "lunch", "table_size": 8}
+    url = f"{_base(conference)}/{admin.post(_base(conference), json=body).json()['id']}"
+    refused = admin.patch(url, json={"name": None})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "#/body/name"
+    conf = admin.patch(f"/v1/conferences/{conference['id']}", json={"timezone": None})
+    assert conf.status_code == 422 and conf.json()["errors"][0]["pointer"] == "#/body/timezone"
+    assert admin.get(url).json()["name"] == "Lunch 1"
