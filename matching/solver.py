@@ -13,6 +13,7 @@ pair relations (kindred neighbours, keep-apart pairs, earlier meetings).
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,9 @@ _BOOST_MIN_GAIN = 0.003
 #: Swap proposals per search chunk at least: on small rounds one sweep is too short a sample
 #: to conclude from its lack of improving swaps that the search has settled.
 _MIN_SWEEP = 5000
+#: Tables looked at for a unit without co-workers or party members before the first that
+#: has room is taken.
+_DEAL_LOOKAHEAD = 64
 #: Up to this many attendees the joint phase is the tabu search of matching.joint.
 DENSE_JOINT_MAX = 3000
 
@@ -335,65 +339,203 @@ def _construct(
     free = np.flatnonzero(table_of < 0)
     if free.size == 0:
         return table_of, fixed
-    comp = problem.company[members]
-    party = problem.party[members]
-    met_set = _pair_set(met, local) if m <= 20000 else set()
-    partner = np.full(m, -1, dtype=np.int64)
-    is_free = table_of < 0
-    for person in rng.permutation(free):
-        if partner[person] >= 0:
-            continue
-        g = members[person]
-        for other_g in problem.kin_indices[problem.kin_indptr[g] : problem.kin_indptr[g + 1]]:
-            other = local[other_g]
-            if other < 0 or not is_free[other] or partner[other] >= 0 or other == person:
-                continue
-            if (comp[person] >= 0 and comp[person] == comp[other]) or (
-                party[person] >= 0 and party[person] == party[other]
-            ):
-                continue
-            if (min(person, other), max(person, other)) in met_set:
-                continue
-            partner[person] = other
-            partner[other] = person
-            break
-    units: list[list[int]] = []
-    for person in free:
-        mate = int(partner[person])
-        if mate < 0:
-            units.append([int(person)])
-        elif person < mate:
-            units.append([int(person), mate])
+    units = _kindred_units(problem, spec, free, met, local, rng)
     # Dealing co-workers (and solos) to consecutive tables spreads them evenly from the start.
+    comp = problem.company[members]
     company_size = np.bincount(comp[comp >= 0]) if (comp >= 0).any() else np.zeros(1, dtype=int)
     tiebreak = rng.random(len(units))
 
-    def key(u: int) -> tuple[int, int, int, float]:
+    def key(u: int) -> tuple[int, int, int, int, float]:
+        # Most solos first (the heap then balances them as in longest-processing-time
+        # scheduling), larger units before smaller ones (single people fill the last gaps),
+        # then the biggest companies' people in turn.
         unit = units[u]
-        solo = int(any(problem.solo[members[p]] for p in unit))
+        solos = sum(int(problem.solo[members[p]]) for p in unit)
         c = max((int(comp[p]) for p in unit), default=-1)
         size = int(company_size[c]) if c >= 0 else 0
-        return (-solo, -size, c, tiebreak[u])
+        return (-solos, -len(unit), -size, c, tiebreak[u])
 
+    solo = problem.solo[members].astype(np.int64)
+    order = sorted(range(len(units)), key=key)
+    _deal(
+        [units[u] for u in order], table_of, fixed, room, solo, comp, problem.party[members],
+        problem.X[members],
+    )  # fmt: skip
+    keep = np.zeros(m, dtype=np.int64)
+    for group in units:
+        keep[group] = {1: 0, 2: 2}.get(len(group), 1)
+    _balance_solos(table_of, ~fixed & (anchor < 0), solo, n_tables, rng, keep)
+    return table_of, fixed
+
+
+def _deal(
+    units: list[list[int]],
+    table_of: np.ndarray,
+    fixed: np.ndarray,
+    room: np.ndarray,
+    solo: np.ndarray,
+    comp: np.ndarray,
+    party: np.ndarray,
+    X: np.ndarray,
+) -> None:
+    """Seat ``units`` in the order given, each whole at one table where it can be.
+
+    Units with solo attendees go to a table with the fewest solos so far (a heap), so the solo
+    balancing after it seldom has to split a kindred unit; the others go to one of the next
+    tables in turn. Among the candidate tables (up to ``_DEAL_LOOKAHEAD``), those that already
+    seat a co-worker or party member of the unit are passed over and the one whose people are
+    least like the unit (smallest dot product of embedding sums, ``X`` rows of the members)
+    is taken, so tables start out mixed. ``table_of`` and ``room`` are updated in place.
+    """
+    n_tables = room.shape[0]
+    n_comp = int(comp.max(initial=-1)) + 1
+    tags_at: list[set[int]] = [set() for _ in range(n_tables)]
+    sums = np.zeros((n_tables, X.shape[1]), dtype=np.float32)
+    for p in np.flatnonzero(fixed).tolist():
+        tags_at[int(table_of[p])].update(_tags(p, comp, party, n_comp))
+        sums[table_of[p]] += X[p]
+    solo_at = np.bincount(table_of[fixed], weights=solo[fixed], minlength=n_tables).astype(int)
+    heap = [(int(solo_at[t]), t) for t in range(n_tables) if room[t] > 0]
+    heapq.heapify(heap)
     cursor = 0
-    for u in sorted(range(len(units)), key=key):
-        dealt = units[u]
-        for step in range(n_tables):
-            t = (cursor + step) % n_tables
-            if room[t] >= len(dealt):
-                for p in dealt:
-                    table_of[p] = t
-                room[t] -= len(dealt)
-                cursor = t + 1
-                break
+    for dealt in units:
+        tags = {tag for p in dealt for tag in _tags(p, comp, party, n_comp)}
+        solos = int(solo[dealt].sum())
+        looked: list[int] = []
+        fits: list[int] = []
+        if solos:
+            while heap and len(looked) < _DEAL_LOOKAHEAD:
+                count, t = heapq.heappop(heap)
+                if room[t] <= 0:
+                    continue
+                if count != solo_at[t]:  # seated by the fallback below since it was pushed
+                    heapq.heappush(heap, (int(solo_at[t]), t))
+                    continue
+                if fits and count > solo_at[fits[0]]:
+                    heapq.heappush(heap, (count, t))
+                    break
+                looked.append(t)
+                if room[t] >= len(dealt):
+                    fits.append(t)
+        else:
+            for step in range(min(n_tables, _DEAL_LOOKAHEAD)):
+                t = (cursor + step) % n_tables
+                if room[t] >= len(dealt):
+                    fits.append(t)
+        free_of_tags = [t for t in fits if not tags & tags_at[t]]
+        cands = np.array(free_of_tags or fits, dtype=np.int64)
+        if cands.size == 0:
+            # Nothing near had room for the whole unit: any table with the fewest solos that has.
+            cands = np.flatnonzero(room >= len(dealt))
+            if cands.size:
+                cands = cands[solo_at[cands] == solo_at[cands].min()]
+        if cands.size:
+            unit_sum = X[dealt].sum(axis=0)
+            target = int(cands[np.argmin(sums[cands] @ unit_sum)])
+            table_of[dealt] = target
+            room[target] -= len(dealt)
+            solo_at[target] += solos
+            tags_at[target] |= tags
+            sums[target] += unit_sum
+            if not solos:
+                cursor = target + 1
         else:
             for p in dealt:
                 t = int(np.argmax(room))
                 table_of[p] = t
                 room[t] -= 1
-    solo = problem.solo[members].astype(np.int64)
-    _balance_solos(table_of, ~fixed & (anchor < 0), solo, n_tables, rng)
-    return table_of, fixed
+                solo_at[t] += solo[p]
+                tags_at[t].update(_tags(p, comp, party, n_comp))
+                sums[t] += X[p]
+        for t in looked:
+            heapq.heappush(heap, (int(solo_at[t]), t))
+
+
+def _tags(person: int, comp: np.ndarray, party: np.ndarray, n_comp: int) -> list[int]:
+    """Codes of the groups that may not share ``person``'s table: company, then party."""
+    out = []
+    if comp[person] >= 0:
+        out.append(int(comp[person]))
+    if party[person] >= 0:
+        out.append(n_comp + int(party[person]))
+    return out
+
+
+def _kindred_units(
+    problem: Problem,
+    spec: RoundSpec,
+    free: np.ndarray,
+    met: list[np.ndarray],
+    local: np.ndarray,
+    rng: np.random.Generator,
+) -> list[list[int]]:
+    """The free members in units dealt to one table each: kindred pairs, some with a third.
+
+    Pairs come from each member's kindred neighbours, members with the fewest neighbours
+    first (they have the fewest chances left later). A member left without a partner joins a
+    pair one of their kindred neighbours is in, so that the first seating already gives
+    nearly everyone who has a kindred neighbour a kindred tablemate; the search then only has
+    to keep that while it mixes the tables. No unit holds co-workers, a party or a pair that
+    met before.
+    """
+    members = spec.members
+    m = members.shape[0]
+    comp = problem.company[members]
+    party = problem.party[members]
+    met_set = _pair_set(met, local, m)
+    # Kindred is mutual: someone who lists a member is a candidate for them too.
+    n = len(problem.ids)
+    src = np.repeat(np.arange(n), np.diff(problem.kin_indptr))
+    dst = problem.kin_indices.astype(np.int64)
+    rows = np.concatenate([src, dst])
+    cols = np.concatenate([dst, src])
+    by_row = np.argsort(rows, kind="stable")  # own list first, in its order of preference
+    rows, cols = rows[by_row], cols[by_row]
+    indptr = np.searchsorted(rows, np.arange(n + 1))
+    degree = np.diff(indptr)[members]
+    order = free[np.lexsort((rng.random(free.shape[0]), degree[free]))]
+    is_free = np.zeros(m, dtype=bool)
+    is_free[free] = True
+    unit_of = np.full(m, -1, dtype=np.int64)
+    units: list[list[int]] = []
+
+    def compatible(person: int, other: int) -> bool:
+        return not (
+            (comp[person] >= 0 and comp[person] == comp[other])
+            or (party[person] >= 0 and party[person] == party[other])
+            or min(person, other) * m + max(person, other) in met_set
+        )
+
+    def kindred(person: int) -> list[int]:
+        g = members[person]
+        out = local[cols[indptr[g] : indptr[g + 1]]]
+        return [int(o) for o in out if o >= 0 and o != person and is_free[o]]
+
+    for person in order.tolist():
+        if unit_of[person] >= 0:
+            continue
+        for other in kindred(person):
+            if unit_of[other] < 0 and compatible(person, other):
+                unit_of[person] = unit_of[other] = len(units)
+                units.append([person, other])
+                break
+    # Tables of ten take a unit of four; groups of six one of three.
+    largest = 3 if int(spec.sizes.max(initial=0)) < 8 else 4
+    for cap in range(3, largest + 1):
+        for person in order.tolist():
+            if unit_of[person] >= 0:
+                continue
+            for other in kindred(person):
+                u = int(unit_of[other])
+                if u >= 0 and len(units[u]) < cap and all(compatible(person, x) for x in units[u]):
+                    unit_of[person] = u
+                    units[u].append(person)
+                    break
+    for person in order.tolist():
+        if unit_of[person] < 0:
+            unit_of[person] = len(units)
+            units.append([person])
+    return units
 
 
 def _balance_solos(
@@ -402,8 +544,12 @@ def _balance_solos(
     solo: np.ndarray,
     n_tables: int,
     rng: np.random.Generator,
+    keep: np.ndarray | None = None,
 ) -> None:
     """Swap solos from the fullest tables with others from the emptiest until spread <= 1.
+
+    Members with a higher ``keep`` move last (the construction ranks a kindred pair's members
+    above a third member and above people seated alone).
 
     Kindred pairs dealt as one unit can put two solos at one table; the search then keeps every
     table inside the band this leaves (see `_kernels.leaves_band`), so balance is exact from
@@ -416,7 +562,11 @@ def _balance_solos(
         return
     solos: list[list[int]] = [[] for _ in range(n_tables)]
     others: list[list[int]] = [[] for _ in range(n_tables)]
-    for p in rng.permutation(np.flatnonzero(movable)).tolist():
+    people = rng.permutation(np.flatnonzero(movable))
+    if keep is not None:
+        # Lists are taken from the end: the least worth keeping in place go first.
+        people = people[np.argsort(-keep[people], kind="stable")]
+    for p in people.tolist():
         (solos if solo[p] else others)[int(table_of[p])].append(p)
     n_solos = np.array([len(x) for x in solos], dtype=np.int64)
     n_others = np.array([len(x) for x in others], dtype=np.int64)
@@ -438,14 +588,16 @@ def _balance_solos(
         n_others[give] += 1
 
 
-def _pair_set(met: list[np.ndarray], local: np.ndarray) -> set[tuple[int, int]]:
-    out: set[tuple[int, int]] = set()
-    for table in met:
-        people = sorted(int(p) for p in local[table] if p >= 0)
-        for x in range(len(people)):
-            for y in range(x + 1, len(people)):
-                out.add((people[x], people[y]))
-    return out
+def _pair_set(met: list[np.ndarray], local: np.ndarray, m: int) -> set[int]:
+    """Pairs of round members who met before, as keys ``a * m + b`` with ``a < b``."""
+    if not met:
+        return set()
+    flat = local[np.concatenate(met)]
+    offsets = np.zeros(len(met) + 1, dtype=np.int64)
+    np.cumsum([t.shape[0] for t in met], out=offsets[1:])
+    a, b = k.table_pairs(flat, offsets)
+    keep = a < b
+    return set((a[keep] * m + b[keep]).tolist())
 
 
 def _tables_global(spec: RoundSpec, table_of: np.ndarray) -> list[np.ndarray]:

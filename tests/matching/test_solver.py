@@ -341,3 +341,30 @@ def test_swaps_never_take_a_table_out_of_the_solo_band() -> None:
     )["L"]
     counts = sorted(sum(int(a) < 13 for a in t) for t in tables)
     assert counts == [2, 2, 3, 3, 3]
+
+
+def test_first_seating_gives_kindred_tablemates_and_mixed_tables() -> None:
+    # The construction alone: kindred units (never of co-workers or of people who met before)
+    # dealt to the tables least like them, solos even. At 100,000 the search only polishes it.
+    from matching.solver import _construct, _RoundState, _tables_global
+
+    people = make_conference(3000, random_state=4)
+    X = make_embeddings_like(people, dimension=48, random_state=4)
+    rounds = [Round(name="L1", table_size=10), Round(name="L2", table_size=10)]
+    problem = Problem.build(people, rounds, X, rng=np.random.default_rng(0))
+    w = Weights().as_array()
+    rng = np.random.default_rng(1)
+    met: list[np.ndarray] = []
+    for spec in problem.rounds:
+        table_of, fixed = _construct(problem, spec, met, spec.anchor, rng)
+        state = _RoundState(problem, spec, table_of, met, spec.anchor, fixed, w)
+        can = state.has_kin.mean()
+        assert can > 0.9
+        assert state.kindred_share() >= can - 0.02
+        assert state.diversity_ratio() >= 0.98
+        comp = problem.company[spec.members]
+        key = table_of[comp >= 0] * (comp.max() + 1) + comp[comp >= 0]
+        assert np.unique(key).size >= key.size - 3  # co-workers apart, a few at most
+        solos = np.bincount(table_of, weights=problem.solo[spec.members])
+        assert solos.max() - solos.min() <= 1
+        met.extend(_tables_global(spec, table_of))
