@@ -93,7 +93,7 @@ def worker(stem: Path, seed: int, budget: float) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     peak = peak_rss_bytes()
     xu = unit(x)
-    fig = measure(attendees, rounds, matcher.seating_, xu, top_decile_threshold(xu, seed))
+    fig = measure(attendees, rounds, matcher.seating_, xu, top_decile_threshold(xu, seed), seed)
     return {
         "n": len(attendees),
         "seconds": seconds,
@@ -109,6 +109,8 @@ def worker(stem: Path, seed: int, budget: float) -> dict[str, Any]:
         "solo_spread": fig.solo_spread,
         "lone": fig.lone,
         "kindred_min": min(fig.kindred),
+        "kindred_able_min": min(fig.kindred_able),
+        "able": fig.able,
         "diversity_min": min(fig.diversity),
     }
 
@@ -185,7 +187,8 @@ def main(argv: list[str] | None = None) -> None:
                     str(res["repeated"]),
                     str(res["solo_spread"]),
                     str(res["lone"]),
-                    f"{res['kindred_min']:.1%}",
+                    f"{res['kindred_min']:.1%} of {res['able']:.1%}",
+                    f"{res['kindred_able_min']:.1%}",
                     f"{res['diversity_min']:.3f}",
                 ]
             )
@@ -212,7 +215,8 @@ def main(argv: list[str] | None = None) -> None:
         "repeated",
         "solo spread",
         "lone",
-        "kindred min",
+        "kindred min (of all / who can have one)",
+        "kindred min, of those who can",
         "diversity min",
     ]
     target = [
@@ -229,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         "0",
         "≤ 1",
         "0",
+        "",
         "≥ 95%",
         "≥ 0.95",
     ]
