@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import secrets
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.config import get_settings
@@ -31,9 +33,15 @@ def link_secret(session: Session) -> bytes:
         return bytes(cached)
     row = session.get(Setting, _SECRET_SETTING)
     if row is None:
-        row = Setting(name=_SECRET_SETTING, value=secrets.token_hex(32))
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():
+                row = Setting(name=_SECRET_SETTING, value=secrets.token_hex(32))
+                session.add(row)
+        except IntegrityError:
+            # Another process made it first (the first link ever, issued twice at once).
+            row = session.scalars(
+                select(Setting).where(Setting.name == _SECRET_SETTING)
+            ).one()
     secret = row.value.encode()
     session.info[_SECRET_SETTING] = secret
     return secret
