@@ -39,9 +39,7 @@ def link_secret(session: Session) -> bytes:
                 session.add(row)
         except IntegrityError:
             # Another process made it first (the first link ever, issued twice at once).
-            row = session.scalars(
-                select(Setting).where(Setting.name == _SECRET_SETTING)
-            ).one()
+            row = session.scalars(select(Setting).where(Setting.name == _SECRET_SETTING)).one()
     secret = row.value.encode()
     session.info[_SECRET_SETTING] = secret
     return secret
