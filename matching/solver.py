@@ -6,9 +6,11 @@ kindred units (a pair of kindred neighbours, sometimes with a third or fourth) d
 the table least like them, solos balanced, co-workers and party members kept apart
 (`_construct`); the swap search then polishes it. At 100,000 attendees the first seating
 alone gives 94% of attendees a kindred tablemate (of 94.5% who have one at all) with tables
-as mixed as random ones. Phase two (only while pairs still meet twice) revisits every round against all
-the others, so the search can trade a repeat in one round for a fresh pair in another: the
-"new faces every day" rule is a property of the whole conference, not of one meal.
+as mixed as random ones.
+
+Phase two (only while pairs still meet twice) revisits every round against all the others, so
+the search can trade a repeat in one round for a fresh pair in another: the "new faces every
+day" rule is a property of the whole conference, not of one meal.
 
 Per round the search state is linear in the number of attendees: table membership, one vector
 sum per table (with unit vectors the within-table similarity is ``(|S|^2 - |T|) / 2``, so a
