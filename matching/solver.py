@@ -106,7 +106,10 @@ class _RoundState:
         anchor: np.ndarray,
         fixed: np.ndarray,
         w: np.ndarray,
+        relations: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
+        """``relations``: the pair relations of another state of this round with the same
+        ``met`` (read-only), instead of building them again."""
         self.spec = spec
         self.w = w
         members = spec.members
@@ -132,7 +135,9 @@ class _RoundState:
         self.anchor = anchor.astype(np.int64)
         self.fixed = fixed.astype(np.bool_)
         self.movable = np.flatnonzero(~self.fixed).astype(np.int64)
-        self.indptr, self.nbr, self.flag = _relations(problem, spec, met, self.comp, self.party_pen)
+        if relations is None:
+            relations = _relations(problem, spec, met, self.comp, self.party_pen)
+        self.indptr, self.nbr, self.flag = relations
         kin_rows = np.repeat(np.arange(m), np.diff(self.indptr))
         self.has_kin = np.zeros(m, dtype=np.bool_)
         self.has_kin[kin_rows[(self.flag & k.KIN) != 0]] = True
@@ -752,7 +757,10 @@ def solve(
                 break
             boosted_w = state.w.copy()
             boosted_w[k.W_DIVERSITY] = max(boosted_w[k.W_DIVERSITY] * _BOOST, 0.25)
-            boosted = _RoundState(problem, spec, first, met, anchors[r], fixed, boosted_w)
+            boosted = _RoundState(
+                problem, spec, first, met, anchors[r], fixed, boosted_w,
+                (state.indptr, state.nbr, state.flag),
+            )  # fmt: skip
             run(boosted, max_iter, _TEMP_START, _TEMP_END, until)
             gain = boosted.diversity_ratio() - ratio
             kindred = state.kindred_share()
