@@ -15,6 +15,7 @@ from service.exports.router import router as exports_router
 from service.keys.router import router as keys_router
 from service.plans.router import router as plans_router
 from service.rounds.router import router as rounds_router
+from service.rules.router import router as rules_router
 
 DESCRIPTION = """
 Hallway seats conference attendees at lunch tables and dinner groups that mix strangers.
@@ -49,6 +50,7 @@ def create_app() -> FastAPI:
         conferences_router,
         attendees_router,
         rounds_router,
+        rules_router,
         exports_router,
         keys_router,
         plans_router,

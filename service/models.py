@@ -14,6 +14,7 @@ from service.db import Base, TimestampedMixin, utcnow
 ATTENDEE_STATUSES = ("registered", "cancelled", "no-show")
 ROUND_KINDS = ("lunch", "dinner")
 PLAN_STATUSES = ("queued", "running", "ready", "published", "superseded", "failed")
+RULE_KINDS = ("keep_apart", "keep_together")
 
 
 class Conference(TimestampedMixin, Base):
@@ -131,6 +132,34 @@ class Assignment(TimestampedMixin, Base):
     table_number: Mapped[int] = mapped_column(Integer)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     why: Mapped[str] = mapped_column(Text, default="")
+
+
+class SeatingRule(TimestampedMixin, Base):
+    """An organizer's hard rule over two or more attendees: keep them apart or together."""
+
+    __tablename__ = "seating_rule"
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    members: Mapped[list[SeatingRuleMember]] = relationship(
+        order_by="SeatingRuleMember.position", cascade="all, delete-orphan"
+    )
+
+
+class SeatingRuleMember(Base):
+    __tablename__ = "seating_rule_member"
+
+    rule_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("seating_rule.id", ondelete="CASCADE"), primary_key=True
+    )
+    attendee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("attendee.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class ApiKey(TimestampedMixin, Base):

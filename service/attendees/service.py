@@ -19,6 +19,7 @@ from service.audit import service as audit
 from service.db import utcnow
 from service.errors import Invalid, NotFound
 from service.models import Assignment, Attendee, Conference, Plan
+from service.rules import service as rule_service
 
 FIELDS = tuple(name for name in AttendeeFields.model_fields if name != "external_id")
 UNPUBLISHED = ("queued", "running", "ready", "failed")
@@ -295,6 +296,7 @@ def erase_attendee(
             Assignment.attendee_id == attendee.id, Assignment.plan_id.in_(unpublished)
         )
     )
+    rule_service.forget_attendee(session, attendee=attendee)
     erased_ref = f"erased-{attendee.id}"
     audit.record(
         session,

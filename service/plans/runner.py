@@ -23,6 +23,7 @@ from service.db import session_scope, utcnow
 from service.embedding import Encoder, embed
 from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
 from service.plans import service as plan_service
+from service.rules import service as rule_service
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Job:
     previous: Seating | None
     based_on_id: uuid.UUID | None
     pins: list[Pin]
+    rules: Constraints
     history: list[list[str]]
     carried_seats: list[tuple[uuid.UUID, int, uuid.UUID, bool, str]]
     carried_tables: list[tuple[uuid.UUID, int, int, list[str]]]
@@ -140,6 +142,7 @@ def _load(plan_id: uuid.UUID) -> Job:
             previous=previous,
             based_on_id=published.id if previous is not None and published else None,
             pins=pins,
+            rules=rule_service.constraints(session, conference_id=conference.id),
             history=list(history.values()),
             carried_seats=carried_seats,
             carried_tables=carried_tables,
@@ -292,7 +295,9 @@ def run_plan(plan_id: uuid.UUID, *, encoder: Encoder | None = None) -> None:
             time_budget=float(params.get("time_budget") or plan_service.DEFAULT_TIME_BUDGET),
             weights=Weights(**(params.get("weights") or {})),
         )
-        constraints = Constraints(pins=job.pins)
+        constraints = Constraints(
+            pins=job.pins, keep_apart=job.rules.keep_apart, keep_together=job.rules.keep_together
+        )
         progress = _progress(plan_id, 0.1, 0.85)
         if job.previous is not None:
             matcher.replan(

@@ -22,6 +22,7 @@ from service.embedding import Encoder, embed
 from service.errors import AppError, Conflict, Invalid, NotFound, PreconditionFailed
 from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
 from service.plans.schemas import MoveEdit, PinEdit, SwapEdit
+from service.rules import service as rule_service
 
 
 def published_plan(session: Session, *, conference: Conference) -> Plan | None:
@@ -266,6 +267,15 @@ class PlanState:
     capacities: dict[uuid.UUID, list[int]]
     pins: list[Pin]
     history: list[list[str]]
+    rules: Constraints
+
+    def constraints(self) -> Constraints:
+        """Pins of this plan plus the conference's keep-apart and keep-together rules."""
+        return Constraints(
+            pins=self.pins,
+            keep_apart=self.rules.keep_apart,
+            keep_together=self.rules.keep_together,
+        )
 
     def m_rounds(self) -> list[MRound]:
         return [matching_round(r, capacities=self.capacities[r.id]) for r in self.rounds]
@@ -341,6 +351,7 @@ def plan_state(session: Session, *, plan: Plan) -> PlanState:
         capacities={r.id: capacities[r.id] for r in rounds},
         pins=pins,
         history=list(history_tables.values()),
+        rules=rule_service.constraints(session, conference_id=plan.conference_id),
     )
 
 
@@ -486,7 +497,7 @@ def _hard_violations(state: PlanState, round_: Round, tables: list[list[str]]) -
         state.m_attendees(),
         [m_round],
         {round_.name: tables},
-        constraints=Constraints(pins=state.pins),
+        constraints=state.constraints(),
     )
 
 
@@ -504,7 +515,7 @@ def rebuild_report(
         state.m_seating(),
         embed(state.attendees, encoder=encoder),
         history=state.history,
-        constraints=Constraints(pins=state.pins),
+        constraints=state.constraints(),
         kindred_threshold=threshold,
     )
     carried = [r for r in old.get("rounds", []) if r.get("carried")]

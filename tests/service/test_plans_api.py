@@ -1,4 +1,5 @@
-"""Plans through the HTTP API: queue, run (the worker in-process), review, edit, publish."""
+"""Plans through the HTTP API: queue, run (the worker in-process), review, edit, publish; and
+the keep-apart and keep-together rules every plan follows."""
 
 from __future__ import annotations
 
@@ -404,3 +405,94 @@ def test_another_conferences_key_sees_nothing(
         response = admin.request(method, url, json=body, headers=headers)
         assert response.status_code == 404, (method, url, response.text)
     assert admin.get(f"{base}/plans/{pid}").json()["status"] == "ready"
+
+
+# --- seating rules (keep apart, keep together) ---------------------------------------------
+def test_rules_are_created_listed_checked_and_deleted(
+    admin: TestClient, conf: dict[str, Any]
+) -> None:
+    base = conf["base"]
+    made = admin.post(
+        f"{base}/rules",
+        json={"kind": "keep_together", "attendees": ["P001", "P002"], "note": "interpreter"},
+    )
+    assert made.status_code == 201, made.text
+    rule = made.json()
+    assert rule["kind"] == "keep_together" and rule["attendees"] == ["P001", "P002"]
+    assert admin.get(f"{base}/rules").json() == [rule]
+
+    unknown = admin.post(f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P003", "X"]})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["pointer"] == "#/body/attendees/1"
+    twice = admin.post(f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P3", "P3"]})
+    assert twice.status_code == 422
+    alone = admin.post(f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P003"]})
+    assert alone.status_code == 422
+    contradiction = admin.post(
+        f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P002", "P005", "P001"]}
+    )
+    assert contradiction.status_code == 409
+    assert "P002" in contradiction.json()["detail"] and rule["id"] in contradiction.json()["detail"]
+
+    gone = admin.delete(f"{base}/rules/{rule['id']}")
+    assert gone.status_code == 204
+    assert admin.get(f"{base}/rules").json() == []
+    assert admin.delete(f"{base}/rules/{rule['id']}").status_code == 404
+
+
+def test_a_read_key_cannot_make_rules(
+    client: TestClient, conf: dict[str, Any], key_factory: Any
+) -> None:
+    key = key_factory(conference_id=uuid.UUID(conf["id"]), scopes=["read"])
+    response = client.post(
+        f"{conf['base']}/rules",
+        json={"kind": "keep_apart", "attendees": ["P001", "P002"]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 403
+
+
+def test_plans_follow_the_rules_and_edits_cannot_break_them(
+    admin: TestClient, conf: dict[str, Any]
+) -> None:
+    base, rounds = conf["base"], conf["rounds"]
+    together = ["P004", "P010", "P016"]  # seated in every round, dinner included
+    apart = ["P002", "P006", "P014"]
+    for kind, people in (("keep_together", together), ("keep_apart", apart)):
+        made = admin.post(f"{base}/rules", json={"kind": kind, "attendees": people})
+        assert made.status_code == 201, made.text
+    plan = run_plan(admin, base)
+    assert plan["status"] == "ready", plan["error"]
+    for name, round_id in rounds.items():
+        seats = where(tables_of(admin, base, plan["id"], round_id))
+        if all(p in seats for p in together):
+            assert len({seats[p] for p in together}) == 1, name
+        present = [seats[p] for p in apart if p in seats]
+        assert len(set(present)) == len(present), name
+
+    lunch_id = rounds["Lunch 1"]
+    seats = where(tables_of(admin, base, plan["id"], lunch_id))
+    mate = next(p for p, t in seats.items() if t == seats["P006"] and p not in apart + together)
+    broken = edit(
+        admin,
+        base,
+        plan["id"],
+        {"op": "swap", "round_id": lunch_id, "a": "P002", "b": mate},
+        plan["version"],
+    )
+    assert broken.status_code == 422, broken.text
+    assert broken.json()["rule"] == "keep-apart"
+
+
+def test_erasing_an_attendee_takes_them_out_of_rules(
+    admin: TestClient, conf: dict[str, Any]
+) -> None:
+    base = conf["base"]
+    pair = admin.post(f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P001", "P002"]})
+    trio = admin.post(
+        f"{base}/rules", json={"kind": "keep_together", "attendees": ["P001", "P003", "P005"]}
+    )
+    assert pair.status_code == trio.status_code == 201
+    assert admin.delete(f"{base}/attendees/P001").status_code == 204
+    left = admin.get(f"{base}/rules").json()
+    assert [r["attendees"] for r in left] == [["P003", "P005"]]
