@@ -209,7 +209,23 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     expect(rows.nth(1)).to_contain_text("8, 8")
     page.get_by_role("button", name="Delete Spare").click()
     expect(rows).to_have_count(2)
+
+    # Seating rules: an unknown id is named; a good rule is listed, sent to the API, deleted.
+    page.get_by_label("Rule", exact=True).select_option("keep_together")
+    page.get_by_label("Attendee ids, two or more").fill("p-01, p-nobody")
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.locator("#rule-error")).to_contain_text("p-nobody")
+    page.get_by_label("Attendee ids, two or more").fill("p-01, p-02")
+    page.get_by_label("Note").fill("interpreter")
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.locator("#rule-table tbody")).to_contain_text("Keep together")
+    expect(page.locator("#rule-table tbody")).to_contain_text("p-01, p-02")
+    assert [r["attendees"] for r in api.get(f"{base}/rules").json()] == [["p-01", "p-02"]]
     shot(page, "rounds")
+    # (Deleted again so that the edits below may move anyone.)
+    page.get_by_role("button", name="Delete the rule for p-01, p-02").click()
+    expect(page.locator("#rule-table tbody")).to_contain_text("No rules yet.")
+    assert api.get(f"{base}/rules").json() == []
 
     # Plans: start a run and watch it reach ready.
     page.get_by_role("link", name="Plans").click()
