@@ -298,10 +298,7 @@ def _relations(
         vals.append(np.full(apart.shape[0], k.APART, dtype=np.int64))
 
     if met:
-        flat = local[np.concatenate(met)]
-        offsets = np.zeros(len(met) + 1, dtype=np.int64)
-        np.cumsum([t.shape[0] for t in met], out=offsets[1:])
-        a, b = k.table_pairs(flat, offsets)
+        a, b = _pairs(met, local)
         keys.append(a * m + b)
         vals.append(np.full(a.shape[0], 1 << k.MET_SHIFT, dtype=np.int64))
 
@@ -318,11 +315,13 @@ def _construct(
     spec: RoundSpec,
     met: list[np.ndarray],
     anchor: np.ndarray,
+    mutual: tuple[np.ndarray, np.ndarray],
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A first seating: forced seats, kept seats, kindred pairs, then the rest dealt in turn.
+    """A first seating: forced seats, kept seats, kindred units, then the rest dealt in turn.
 
-    Returns the table of each member and which members may not move (pins, keep-together).
+    ``mutual`` is `_mutual_kindred` of the problem. Returns the table of each member and which
+    members may not move (pins, keep-together).
     """
     members = spec.members
     m = members.shape[0]
@@ -351,7 +350,7 @@ def _construct(
     free = np.flatnonzero(table_of < 0)
     if free.size == 0:
         return table_of, fixed
-    units = _kindred_units(problem, spec, free, met, local, rng)
+    units = _kindred_units(problem, spec, free, met, local, mutual, rng)
     # Dealing co-workers (and solos) to consecutive tables spreads them evenly from the start.
     comp = problem.company[members]
     company_size = np.bincount(comp[comp >= 0]) if (comp >= 0).any() else np.zeros(1, dtype=int)
@@ -473,12 +472,28 @@ def _tags(person: int, comp: np.ndarray, party: np.ndarray, n_comp: int) -> list
     return out
 
 
+def _mutual_kindred(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Kindred candidates both ways as a CSR ``(indptr, indices)`` over global indices.
+
+    Kindred is mutual: someone who lists a person is a candidate for them too. Each row holds
+    the person's own list first, in its order of preference.
+    """
+    n = len(problem.ids)
+    src = np.repeat(np.arange(n), np.diff(problem.kin_indptr))
+    dst = problem.kin_indices.astype(np.int64)
+    rows = np.concatenate([src, dst])
+    cols = np.concatenate([dst, src])
+    by_row = np.argsort(rows, kind="stable")
+    return np.searchsorted(rows[by_row], np.arange(n + 1)), cols[by_row]
+
+
 def _kindred_units(
     problem: Problem,
     spec: RoundSpec,
     free: np.ndarray,
     met: list[np.ndarray],
     local: np.ndarray,
+    mutual: tuple[np.ndarray, np.ndarray],
     rng: np.random.Generator,
 ) -> list[list[int]]:
     """The free members in units dealt to one table each: kindred pairs, some with a third.
@@ -495,15 +510,7 @@ def _kindred_units(
     comp = problem.company[members]
     party = problem.party[members]
     met_set = _pair_set(met, local, m)
-    # Kindred is mutual: someone who lists a member is a candidate for them too.
-    n = len(problem.ids)
-    src = np.repeat(np.arange(n), np.diff(problem.kin_indptr))
-    dst = problem.kin_indices.astype(np.int64)
-    rows = np.concatenate([src, dst])
-    cols = np.concatenate([dst, src])
-    by_row = np.argsort(rows, kind="stable")  # own list first, in its order of preference
-    rows, cols = rows[by_row], cols[by_row]
-    indptr = np.searchsorted(rows, np.arange(n + 1))
+    indptr, cols = mutual
     degree = np.diff(indptr)[members]
     order = free[np.lexsort((rng.random(free.shape[0]), degree[free]))]
     is_free = np.zeros(m, dtype=bool)
@@ -602,14 +609,27 @@ def _balance_solos(
 
 def _pair_set(met: list[np.ndarray], local: np.ndarray, m: int) -> set[int]:
     """Pairs of round members who met before, as keys ``a * m + b`` with ``a < b``."""
-    if not met:
-        return set()
-    flat = local[np.concatenate(met)]
-    offsets = np.zeros(len(met) + 1, dtype=np.int64)
-    np.cumsum([t.shape[0] for t in met], out=offsets[1:])
-    a, b = k.table_pairs(flat, offsets)
+    a, b = _pairs(met, local)
     keep = a < b
     return set((a[keep] * m + b[keep]).tolist())
+
+
+def _pairs(
+    tables: list[np.ndarray], index: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair ``(a, b)``, ``a != b``, of people sharing one of ``tables``.
+
+    ``index`` maps the table entries first (e.g. global to round-local indices); people it
+    maps to -1 are left out.
+    """
+    if not tables:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    flat = np.concatenate(tables)
+    if index is not None:
+        flat = index[flat]
+    offsets = np.zeros(len(tables) + 1, dtype=np.int64)
+    np.cumsum([t.shape[0] for t in tables], out=offsets[1:])
+    return k.table_pairs(flat, offsets)
 
 
 def _tables_global(spec: RoundSpec, table_of: np.ndarray) -> list[np.ndarray]:
@@ -737,10 +757,11 @@ def solve(
             state.table_of[:] = best_table
 
     phase_one_end = None if time_budget is None else start + time_budget * _PHASE_ONE_SHARE
+    mutual = _mutual_kindred(problem)
     for r, spec in enumerate(problem.rounds):
         report(r / (n_rounds + 1), f"Seating round '{spec.round.name}'")
         met = met_for(r)
-        first, fixed = _construct(problem, spec, met, anchors[r], rng)
+        first, fixed = _construct(problem, spec, met, anchors[r], mutual, rng)
         state = _RoundState(problem, spec, first, met, anchors[r], fixed, _round_weights(w, spec))
         until = None
         if phase_one_end is not None:
@@ -816,10 +837,7 @@ def _count_repeats(problem: Problem, tables: list[list[np.ndarray]]) -> int:
     if not flat_tables:
         return 0
     n = len(problem.ids)
-    flat = np.concatenate(flat_tables)
-    offsets = np.zeros(len(flat_tables) + 1, dtype=np.int64)
-    np.cumsum([t.shape[0] for t in flat_tables], out=offsets[1:])
-    a, b = k.table_pairs(flat, offsets)
+    a, b = _pairs(flat_tables)
     keep = a < b
     _, counts = np.unique(a[keep] * n + b[keep], return_counts=True)
     return int((counts - 1).sum())

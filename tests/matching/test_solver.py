@@ -346,7 +346,7 @@ def test_swaps_never_take_a_table_out_of_the_solo_band() -> None:
 def test_first_seating_gives_kindred_tablemates_and_mixed_tables() -> None:
     # The construction alone: kindred units (never of co-workers or of people who met before)
     # dealt to the tables least like them, solos even. At 100,000 the search only polishes it.
-    from matching.solver import _construct, _RoundState, _tables_global
+    from matching.solver import _construct, _mutual_kindred, _RoundState, _tables_global
 
     people = make_conference(3000, random_state=4)
     X = make_embeddings_like(people, dimension=48, random_state=4)
@@ -355,8 +355,9 @@ def test_first_seating_gives_kindred_tablemates_and_mixed_tables() -> None:
     w = Weights().as_array()
     rng = np.random.default_rng(1)
     met: list[np.ndarray] = []
+    mutual = _mutual_kindred(problem)
     for spec in problem.rounds:
-        table_of, fixed = _construct(problem, spec, met, spec.anchor, rng)
+        table_of, fixed = _construct(problem, spec, met, spec.anchor, mutual, rng)
         state = _RoundState(problem, spec, table_of, met, spec.anchor, fixed, w)
         can = state.has_kin.mean()
         assert can > 0.9
