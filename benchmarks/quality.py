@@ -215,6 +215,11 @@ def _codes(values: Sequence[str | None]) -> NDArray[np.int64]:
     )
 
 
+def company_codes(attendees: Sequence[Attendee]) -> NDArray[np.int64]:
+    """Co-worker codes per attendee (-1: none), from the affiliation key."""
+    return _codes([affiliation_key(a.affiliation, a.email) for a in attendees])
+
+
 def _party_codes(people: Sequence[Attendee], round_: Round) -> NDArray[np.int64]:
     """Party label codes counted in this round (-1: none); parties of two are free at dinner."""
     codes = _codes([(a.party or "").strip() or None for a in people])
@@ -247,14 +252,18 @@ def measure(
     x: NDArray[np.float64],
     threshold: float,
     seed: int = 0,
+    able: NDArray[np.bool_] | None = None,
 ) -> Figures:
     """Every figure of ``seating``, computed from the seating alone.
 
-    ``x`` holds unit rows aligned with ``attendees``; ``threshold`` is the kindred similarity.
+    ``x`` holds unit rows aligned with ``attendees``; ``threshold`` is the kindred similarity;
+    ``able`` is `kindred_possible` for them (computed here when not given: pass it when
+    measuring several seatings of one conference).
     """
     pos = {a.id: i for i, a in enumerate(attendees)}
-    company_all = _codes([affiliation_key(a.affiliation, a.email) for a in attendees])
-    able = kindred_possible(x, threshold, company_all, seed)
+    company_all = company_codes(attendees)
+    if able is None:
+        able = kindred_possible(x, threshold, company_all, seed)
     kindred_able: list[float] = []
     solo = np.asarray([a.solo for a in attendees], dtype=bool)
     hard = len(check_hard(attendees, rounds, seating))
@@ -345,7 +354,7 @@ def greedy_seating(
     solo attendee, solos already there; then the lowest similarity sum (the most mixed table).
     """
     rng = np.random.default_rng(seed)
-    company = _codes([affiliation_key(a.affiliation, a.email) for a in attendees])
+    company = company_codes(attendees)
     n_company = int(company.max()) + 2
     solo = np.asarray([a.solo for a in attendees], dtype=bool)
     met: list[set[int]] = [set() for _ in attendees]
@@ -431,6 +440,7 @@ def run_size(n: int, seed: int, embedding: str, budget: float | None) -> str:
     embed_s = time.perf_counter() - start
     x = unit(emb)
     threshold = top_decile_threshold(x, seed)
+    able = kindred_possible(x, threshold, company_codes(attendees), seed)
     budget = engine_budget(n) if budget is None else budget
     rows = [[
         "target", TARGETS["hard"], TARGETS["coworker"], TARGETS["party"], TARGETS["repeated"],
@@ -439,18 +449,18 @@ def run_size(n: int, seed: int, embedding: str, budget: float | None) -> str:
         TARGETS["diversity_min"], "≤ 20 at 10k",
     ]]  # fmt: skip
     seating, secs = timed(lambda: random_seating(attendees, rounds, seed))
-    fig = measure(attendees, rounds, seating, x, threshold, seed)
+    fig = measure(attendees, rounds, seating, x, threshold, seed, able)
     fig.seconds = secs
     rows.append(fig.row("random"))
     seating, secs = timed(lambda: greedy_seating(attendees, rounds, x, seed))
-    fig = measure(attendees, rounds, seating, x, threshold, seed)
+    fig = measure(attendees, rounds, seating, x, threshold, seed, able)
     fig.seconds = secs
     rows.append(fig.row("greedy"))
     matcher = Matcher(random_state=seed, time_budget=budget)
     start = time.perf_counter()
     matcher.fit(attendees, rounds, embeddings=emb)
     secs = time.perf_counter() - start
-    fig = measure(attendees, rounds, matcher.seating_, x, threshold, seed)
+    fig = measure(attendees, rounds, matcher.seating_, x, threshold, seed, able)
     fig.seconds, fig.timed_out = secs, bool(matcher.timed_out_)
     rows.append(fig.row("engine"))
     summary = matcher.report_["summary"]
