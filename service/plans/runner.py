@@ -49,7 +49,8 @@ class Job:
     previous: Seating | None
     based_on_id: uuid.UUID | None
     pins: list[Pin]
-    rules: Constraints
+    #: ``pins`` plus the conference's keep-apart and keep-together rules.
+    constraints: Constraints
     history: list[list[str]]
     carried_seats: list[tuple[uuid.UUID, int, uuid.UUID, bool, str]]
     carried_tables: list[tuple[uuid.UUID, int, int, list[str]]]
@@ -142,7 +143,7 @@ def _load(plan_id: uuid.UUID) -> Job:
             previous=previous,
             based_on_id=published.id if previous is not None and published else None,
             pins=pins,
-            rules=rule_service.constraints(session, conference_id=conference.id),
+            constraints=rule_service.constraints(session, conference_id=conference.id, pins=pins),
             history=list(history.values()),
             carried_seats=carried_seats,
             carried_tables=carried_tables,
@@ -295,9 +296,7 @@ def run_plan(plan_id: uuid.UUID, *, encoder: Encoder | None = None) -> None:
             time_budget=float(params.get("time_budget") or plan_service.DEFAULT_TIME_BUDGET),
             weights=Weights(**(params.get("weights") or {})),
         )
-        constraints = Constraints(
-            pins=job.pins, keep_apart=job.rules.keep_apart, keep_together=job.rules.keep_together
-        )
+        constraints = job.constraints
         progress = _progress(plan_id, 0.1, 0.85)
         if job.previous is not None:
             matcher.replan(

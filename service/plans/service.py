@@ -265,17 +265,9 @@ class PlanState:
     by_external: dict[str, Attendee]
     seating: dict[uuid.UUID, list[list[Attendee]]]
     capacities: dict[uuid.UUID, list[int]]
-    pins: list[Pin]
     history: list[list[str]]
-    rules: Constraints
-
-    def constraints(self) -> Constraints:
-        """Pins of this plan plus the conference's keep-apart and keep-together rules."""
-        return Constraints(
-            pins=self.pins,
-            keep_apart=self.rules.keep_apart,
-            keep_together=self.rules.keep_together,
-        )
+    #: This plan's pins plus the conference's keep-apart and keep-together rules.
+    constraints: Constraints
 
     def m_rounds(self) -> list[MRound]:
         return [matching_round(r, capacities=self.capacities[r.id]) for r in self.rounds]
@@ -349,9 +341,8 @@ def plan_state(session: Session, *, plan: Plan) -> PlanState:
         by_external={a.external_id: a for a in attendees},
         seating={r.id: seating[r.id] for r in rounds},
         capacities={r.id: capacities[r.id] for r in rounds},
-        pins=pins,
         history=list(history_tables.values()),
-        rules=rule_service.constraints(session, conference_id=plan.conference_id),
+        constraints=rule_service.constraints(session, conference_id=plan.conference_id, pins=pins),
     )
 
 
@@ -497,7 +488,7 @@ def _hard_violations(state: PlanState, round_: Round, tables: list[list[str]]) -
         state.m_attendees(),
         [m_round],
         {round_.name: tables},
-        constraints=state.constraints(),
+        constraints=state.constraints,
     )
 
 
@@ -515,7 +506,7 @@ def rebuild_report(
         state.m_seating(),
         embed(state.attendees, encoder=encoder),
         history=state.history,
-        constraints=state.constraints(),
+        constraints=state.constraints,
         kindred_threshold=threshold,
     )
     carried = [r for r in old.get("rounds", []) if r.get("carried")]

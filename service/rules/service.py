@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matching.types import Constraints, Pin
+from service.attendees import service as attendee_service
 from service.audit import service as audit
 from service.errors import Conflict, Invalid, NotFound
 from service.models import Attendee, Conference, SeatingRule, SeatingRuleMember
@@ -54,12 +55,10 @@ def create_rule(session: Session, *, conference: Conference, data: RuleIn, actor
                 f"'{external_id}' is named twice.",
                 errors=[{"pointer": pointer, "detail": "named twice"}],
             )
-        person = session.scalars(
-            select(Attendee).where(
-                Attendee.conference_id == conference.id, Attendee.external_id == external_id
-            )
-        ).one_or_none()
-        if person is None or person.erased_at is not None:
+        person = attendee_service.find_attendee(
+            session, conference=conference, external_id=external_id
+        )
+        if person is None:
             raise Invalid(
                 f"There is no attendee '{external_id}' in this conference.",
                 errors=[{"pointer": pointer, "detail": "unknown attendee"}],
