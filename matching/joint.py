@@ -11,8 +11,11 @@ search goes back to its best plan and perturbs it when it stops improving. On ro
 ``_GREEDY_MAX`` seated attendees it starts from, and after a few fruitless kicks restarts from,
 a greedy plan in the manner of Triska and Musliu ("An effective greedy heuristic for the social
 golfer problem", 2012): each round seated pair by pair, least new cost first and, among equals,
-the pair that keeps the most partners in common for later rounds. The given plan remains the
-best one until a plan of strictly lower cost is found.
+the pair that keeps the most partners in common for later rounds. When the first run gives up
+(or a quarter of the budget is spent) with repeats left on a small conference, a complete
+constraint search (`matching.exact`) looks for a seating with none; a seating it finds becomes
+the best plan if it costs less. The given plan remains the best one until a plan of strictly
+lower cost is found.
 
 Hard rules cannot break: swaps keep table sizes (capacities), only the round's seated attendees
 take part (dinner opt-in), pinned attendees, keep-together sets and already-seated attendees
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from matching import _joint_kernels as jk
+from matching import exact
 
 if TYPE_CHECKING:
     from matching.problem import Problem
@@ -62,6 +66,10 @@ _GREEDY_KICK = 0.0
 _GREEDY_ROUNDS = 2
 #: Greedy plans only up to this many seated attendees a round (their cost grows with the cube).
 _GREEDY_MAX = 400
+#: The constraint search runs once, after the first greedy run is given up or this share of
+#: the steps (or of the time) is spent, with at most this many tried values: about a second.
+_EXACT_AFTER = 0.25
+_EXACT_NODES = 50_000_000
 #: Swap evaluations per step at most (large conferences look at a random share of conflicts).
 _MAX_EVALS = 20_000
 #: Rough operations per chunk between clock checks.
@@ -133,6 +141,8 @@ class _State:
     ) -> None:
         n = len(problem.ids)
         n_rounds = len(problem.rounds)
+        self.problem = problem
+        self.fixed_of = fixed_of
         self.w = np.ascontiguousarray(w, dtype=np.float64)
         self.assign = np.full((n_rounds, n), -1, dtype=np.int64)
         self.fixed = np.zeros((n_rounds, n), dtype=np.bool_)
@@ -230,10 +240,29 @@ class _State:
             int(rng.integers(2**31 - 1)), self.M, self.assign, self.fixed, self.size, self.comp,
             self.party_pen, self.apart, self.w, _GREEDY_SIGN,
         )  # fmt: skip
+        self._reload()
+
+    def exact_start(self, deadline: float | None) -> None:
+        """Continue from a constraint-search plan without repeats, if one is found in budget."""
+        seats = [self.best[r, spec.members] for r, spec in enumerate(self.problem.rounds)]
+        found = exact.repeat_free(
+            self.problem, seats, self.fixed_of, max_nodes=_EXACT_NODES, deadline=deadline
+        )
+        if found is None:
+            return
+        jk.add_meetings(self.M, self.assign, self.members, self.size, -1)
+        for r, spec in enumerate(self.problem.rounds):
+            self.assign[r, spec.members] = found[r]
+        self._reload(meetings=True)
+
+    def _reload(self, *, meetings: bool = False) -> None:
+        """Rebuild the derived arrays after ``assign`` changed; keep the plan if it is best."""
         jk.load(
             self.assign, self.members, self.size, self.pos, self.conf, self.solo_cnt,
             self.party_cnt, self.solo, self.party,
         )  # fmt: skip
+        if meetings:
+            jk.add_meetings(self.M, self.assign, self.members, self.size, 1)
         repeats = jk.count_conflicts(self.M, self.assign, self.members, self.size, self.conf)
         jk.count_knows(self.M, self.assign, self.knows)
         cost = self.cost()
@@ -253,7 +282,22 @@ class _State:
         restart_kicks = _RESTART_KICKS if greedy else 0
         done = 0
         left = int(self.stats[jk.S_REPEATS])
+        exact_step = int(steps * _EXACT_AFTER)
+        exact_time = None
+        if deadline is not None:
+            now = time.perf_counter()
+            exact_time = now + (deadline - now) * _EXACT_AFTER
+        exact_tried = len(self.problem.ids) > exact.EXACT_MAX
         while done < steps and left > 0:
+            if not exact_tried and (
+                self.stats[jk.S_RESTARTS] > 0
+                or done >= exact_step
+                or (exact_time is not None and time.perf_counter() >= exact_time)
+            ):
+                exact_tried = True
+                self.exact_start(deadline)
+                left = int(self.stats[jk.S_REPEATS])
+                continue
             n_iter = min(self.chunk, steps - done)
             before = int(self.stats[jk.S_IT])
             left = jk.search(
