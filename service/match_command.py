@@ -17,9 +17,15 @@ err = Console(stderr=True)
 OUTPUT_COLUMNS = ("round", "kind", "table", "attendee_id", "name", "affiliation", "why")
 
 
-def _rounds_from_plan(path: Path) -> list[Any]:
-    """Rounds from a TOML plan file: ``[[round]]`` tables with name, kind, table_size|capacities."""
-    from matching.types import Round
+def _plan_file(path: Path) -> tuple[list[Any], Any]:
+    """Rounds and seating rules from a TOML plan file.
+
+    ``[[round]]`` tables give name, kind and table_size or capacities; optional ``[[rule]]``
+    tables give kind (keep_apart or keep_together) and attendees (ids, at least two), as the
+    rules API does; optional ``[[pin]]`` tables give attendee, round and table (1-based, as in
+    the seating file).
+    """
+    from matching.types import Constraints, Pin, Round
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -47,7 +53,48 @@ def _rounds_from_plan(path: Path) -> list[Any]:
                 capacities=tuple(capacities) if capacities is not None else None,
             )
         )
-    return rounds
+    apart: list[tuple[str, str]] = []
+    together: list[list[str]] = []
+    for number, entry in enumerate(_tables(data, "rule", path), start=1):
+        where = f"{path}, rule {number}"
+        kind, people = entry.get("kind"), entry.get("attendees")
+        if kind not in ("keep_apart", "keep_together"):
+            raise typer.BadParameter(
+                f"{where}: 'kind' must be keep_apart or keep_together, not {kind!r}"
+            )
+        if (
+            not isinstance(people, list)
+            or len(people) < 2
+            or not all(isinstance(p, str) and p for p in people)
+        ):
+            raise typer.BadParameter(f"{where}: 'attendees' must list at least two attendee ids")
+        if len(set(people)) != len(people):
+            raise typer.BadParameter(f"{where}: an attendee is named twice")
+        if kind == "keep_together":
+            together.append(list(people))
+        else:
+            apart.extend((a, b) for i, a in enumerate(people) for b in people[i + 1 :])
+    names = {r.name for r in rounds}
+    pins = []
+    for number, entry in enumerate(_tables(data, "pin", path), start=1):
+        where = f"{path}, pin {number}"
+        attendee, round_name, table = entry.get("attendee"), entry.get("round"), entry.get("table")
+        if not isinstance(attendee, str) or not attendee:
+            raise typer.BadParameter(f"{where}: 'attendee' is required")
+        if round_name not in names:
+            raise typer.BadParameter(f"{where}: 'round' must name a [[round]], not {round_name!r}")
+        if not isinstance(table, int) or isinstance(table, bool) or table < 1:
+            raise typer.BadParameter(f"{where}: 'table' must be a table number from 1")
+        pins.append(Pin(attendee_id=attendee, round_name=round_name, table=table - 1))
+    return rounds, Constraints(pins=pins, keep_apart=apart, keep_together=together)
+
+
+def _tables(data: dict[str, Any], key: str, path: Path) -> list[dict[str, Any]]:
+    """The ``[[key]]`` tables of a plan file (none if absent)."""
+    entries = data.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise typer.BadParameter(f"{path}: '{key}' must be written as [[{key}]] tables")
+    return entries
 
 
 def _default_rounds(lunches: int, table_size: int, dinners: int, group_size: int) -> list[Any]:
@@ -77,7 +124,10 @@ def match(
         typer.Option(
             exists=True,
             dir_okay=False,
-            help="TOML file of named rounds with capacities (replaces the four options above).",
+            help=(
+                "TOML file of named rounds with capacities (replaces the four options "
+                "above), and optional keep-apart / keep-together rules and pins."
+            ),
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -104,10 +154,10 @@ def match(
     if model is not None:
         os.environ["HALLWAY_EMBEDDING_MODEL"] = model
         get_settings.cache_clear()
-    rounds = (
-        _rounds_from_plan(plan)
+    rounds, constraints = (
+        _plan_file(plan)
         if plan
-        else _default_rounds(lunches, table_size, dinners, group_size)
+        else (_default_rounds(lunches, table_size, dinners, group_size), None)
     )
     if not rounds:
         raise typer.BadParameter("nothing to plan: no lunches and no dinners")
@@ -155,9 +205,14 @@ def match(
 
         matcher = Matcher(random_state=seed, time_budget=time_budget)
         try:
-            matcher.fit(people, rounds, embeddings=embeddings, progress=progress)
+            matcher.fit(
+                people, rounds, embeddings=embeddings, constraints=constraints, progress=progress
+            )
         except Infeasible as exc:
             err.print(f"[bold red]cannot plan:[/] {exc}")
+            raise typer.Exit(1) from exc
+        except ValueError as exc:  # a rule or pin naming someone not in the file
+            err.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(1) from exc
         bar.n = 100
         bar.refresh()

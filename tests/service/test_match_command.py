@@ -117,3 +117,47 @@ def test_match_plan_file_and_errors(tmp_path: Path, hashing: None) -> None:
     bad_rows.write_text("id,name,solo\n1,Ann,maybe\n2,Bo,yes\n")
     refused = runner.invoke(app, ["match", str(bad_rows), "--out", str(out)])
     assert refused.exit_code == 1 and "row 2" in refused.stderr
+
+
+def test_match_plan_file_rules_and_pins(tmp_path: Path, hashing: None) -> None:
+    source = _attendee_file(tmp_path / "people.csv", 24)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[round]]\nname = "Lunch 1"\ntable_size = 6\n'
+        '[[round]]\nname = "Lunch 2"\ntable_size = 6\n'
+        '[[rule]]\nkind = "keep_together"\nattendees = ["p001", "p002"]\n'
+        '[[rule]]\nkind = "keep_apart"\nattendees = ["p004", "p005", "p007"]\n'
+        '[[pin]]\nattendee = "p010"\nround = "Lunch 2"\ntable = 3\n'
+    )
+    out = tmp_path / "out.csv"
+    ok = runner.invoke(
+        app, ["match", str(source), "--plan", str(plan), "--out", str(out), "--time-budget", "10"]
+    )
+    assert ok.exit_code == 0, ok.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    table = {(r["round"], r["attendee_id"]): r["table"] for r in rows}
+    for name in ("Lunch 1", "Lunch 2"):
+        assert table[name, "p001"] == table[name, "p002"]
+        assert len({table[name, p] for p in ("p004", "p005", "p007")}) == 3
+    assert table["Lunch 2", "p010"] == "3"
+
+    def fails(text: str) -> tuple[int, str]:
+        bad = tmp_path / "bad.toml"
+        bad.write_text('[[round]]\nname = "Lunch 1"\ntable_size = 6\n' + text)
+        result = runner.invoke(app, ["match", str(source), "--plan", str(bad), "--out", str(out)])
+        # Rich boxes and wraps usage errors; compare the words only.
+        return result.exit_code, " ".join(result.stderr.replace("│", " ").split())
+
+    code, message = fails('[[rule]]\nkind = "seat_near"\nattendees = ["p001", "p002"]\n')
+    assert code == 2 and "rule 1" in message and "keep_apart" in message
+    code, message = fails('[[rule]]\nkind = "keep_apart"\nattendees = ["p001"]\n')
+    assert code == 2 and "at least two" in message
+    code, message = fails('[[pin]]\nattendee = "p001"\nround = "Dinner"\ntable = 1\n')
+    assert code == 2 and "pin 1" in message and "Dinner" in message
+    code, message = fails('[[rule]]\nkind = "keep_apart"\nattendees = ["p001", "nobody"]\n')
+    assert code == 1 and "nobody" in message
+    code, message = fails(
+        '[[rule]]\nkind = "keep_apart"\nattendees = ["p001", "p002"]\n'
+        '[[rule]]\nkind = "keep_together"\nattendees = ["p002", "p001"]\n'
+    )
+    assert code == 1 and "p001" in message and "together" in message
