@@ -12,7 +12,7 @@ from matching.types import Constraints, Pin
 from service.attendees import service as attendee_service
 from service.audit import service as audit
 from service.errors import Conflict, Invalid, NotFound
-from service.models import Attendee, Conference, SeatingRule, SeatingRuleMember
+from service.models import Attendee, Conference, Round, SeatingRule, SeatingRuleMember
 from service.rules.schemas import RuleIn, RuleOut
 
 
@@ -45,7 +45,9 @@ def create_rule(session: Session, *, conference: Conference, data: RuleIn, actor
 
     Raises:
         Invalid: an attendee is unknown, erased or named twice (the pointer names which).
-        Conflict: a keep-apart pair that a keep-together rule joins, or the other way round.
+        Conflict: a keep-apart pair that a keep-together rule joins, or the other way round;
+            or a rule no round can hold as the rounds stand (more people to keep together
+            than a table seats, more to keep apart than a round has tables).
     """
     people: list[Attendee] = []
     for index, external_id in enumerate(data.attendees):
@@ -65,6 +67,7 @@ def create_rule(session: Session, *, conference: Conference, data: RuleIn, actor
             )
         people.append(person)
     _check_contradictions(session, conference=conference, kind=data.kind, people=people)
+    _check_fits(session, conference=conference, kind=data.kind, people=people)
     rule = SeatingRule(conference_id=conference.id, kind=data.kind, note=data.note)
     rule.members = [SeatingRuleMember(attendee_id=p.id, position=i) for i, p in enumerate(people)]
     session.add(rule)
@@ -99,6 +102,48 @@ def _check_contradictions(
             raise Conflict(
                 f"'{a}' and '{b}' cannot be kept {wanted}: rule {other.id} keeps them "
                 f"{'together' if wanted == 'apart' else 'apart'}. Delete that rule first."
+            )
+
+
+def _check_fits(
+    session: Session, *, conference: Conference, kind: str, people: list[Attendee]
+) -> None:
+    """Refuse now a rule that the conference's rounds, as they stand, can never hold.
+
+    A keep-together rule binds in a round only where all its people are seated (a dinner seats
+    those who opted in); a keep-apart rule binds those of its people a round seats.
+    """
+    rounds = session.scalars(
+        select(Round).where(Round.conference_id == conference.id).order_by(Round.created_at)
+    ).all()
+    registered = [p for p in people if p.status == "registered"]
+    for row in rounds:
+        dinner = row.kind == "dinner"
+        seated = [p for p in registered if p.dinner or not dinner]
+        if kind == "keep_together":
+            seats = row.table_size or max(row.capacities or [0])
+            if len(seated) == len(registered) and len(seated) > seats:
+                raise Conflict(
+                    f"{len(seated)} people cannot share a table in round '{row.name}': its "
+                    f"tables seat at most {seats}."
+                )
+            continue
+        if row.capacities is not None:
+            n_tables = len(row.capacities)
+        else:
+            count = select(func.count()).where(
+                Attendee.conference_id == conference.id,
+                Attendee.status == "registered",
+                Attendee.erased_at.is_(None),
+            )
+            if dinner:
+                count = count.where(Attendee.dinner.is_(True))
+            n_seated = session.scalar(count) or 0
+            n_tables = -(-n_seated // (row.table_size or 1))
+        if len(seated) > n_tables:
+            raise Conflict(
+                f"{len(seated)} people cannot all sit at different tables in round "
+                f"'{row.name}': it has {n_tables} tables for the attendees registered now."
             )
 
 

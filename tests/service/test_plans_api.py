@@ -440,6 +440,27 @@ def test_rules_are_created_listed_checked_and_deleted(
     assert admin.delete(f"{base}/rules/{rule['id']}").status_code == 404
 
 
+def test_rules_no_round_can_hold_are_refused(admin: TestClient, conf: dict[str, Any]) -> None:
+    base = conf["base"]  # lunches at tables of 6 (24 people: 4 tables), dinner at 5 + 5 + 4
+
+    def post(kind: str, numbers: range | list[int]) -> Any:
+        people = [f"P{i:03d}" for i in numbers]
+        return admin.post(f"{base}/rules", json={"kind": kind, "attendees": people})
+
+    crowd = post("keep_together", range(7))
+    assert crowd.status_code == 409
+    assert "Lunch 1" in crowd.json()["detail"] and "at most 6" in crowd.json()["detail"]
+    # Six fit a lunch table; not all of them dine, so the dinner does not bind them.
+    assert post("keep_together", range(6)).status_code == 201
+    diners = post("keep_together", range(8, 20, 2))  # six diners: dinner tables seat 5
+    assert diners.status_code == 409 and "Dinner 1" in diners.json()["detail"]
+    apart = post("keep_apart", [20, 22, 14, 16])  # four diners, three dinner tables
+    assert apart.status_code == 409
+    assert "Dinner 1" in apart.json()["detail"] and "3 tables" in apart.json()["detail"]
+    assert post("keep_apart", [9, 11, 13, 15]).status_code == 201  # four lunch tables, no diners
+    assert len(admin.get(f"{base}/rules").json()) == 2
+
+
 def test_a_read_key_cannot_make_rules(
     client: TestClient, conf: dict[str, Any], key_factory: Any
 ) -> None:
