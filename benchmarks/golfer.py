@@ -4,8 +4,8 @@ Each instance ``g-s-w`` seats ``g * s`` people at ``g`` tables of ``s`` for ``w`
 goal is that no two people share a table twice. The embeddings carry no signal (all vectors
 equal) and the kindred and diversity weights are zero, so only the repeat rule drives the search.
 The runs go through the whole engine (`Matcher.fit`), whose joint phase is `matching.joint`'s
-tabu search with greedy restarts and, when its first run gives up, `matching.exact`'s
-constraint search.
+tabu search with greedy restarts and, once a quarter of the budget is spent with repeats left,
+`matching.exact`'s constraint search.
 
 Run: ``python -m benchmarks.golfer [--instance 8-4-9] [--seeds 5] [--smoke]``; prints one row
 per instance: seeds solved, median seconds, the most repeated pairs left (0 is a solution) and

@@ -11,11 +11,10 @@ search goes back to its best plan and perturbs it when it stops improving. On ro
 ``_GREEDY_MAX`` seated attendees it starts from, and after a few fruitless kicks restarts from,
 a greedy plan in the manner of Triska and Musliu ("An effective greedy heuristic for the social
 golfer problem", 2012): each round seated pair by pair, least new cost first and, among equals,
-the pair that keeps the most partners in common for later rounds. When the first run gives up
-(or a quarter of the budget is spent) with repeats left on a small conference, a complete
-constraint search (`matching.exact`) looks for a seating with none; a seating it finds becomes
-the best plan if it costs less. The given plan remains the best one until a plan of strictly
-lower cost is found.
+the pair that keeps the most partners in common for later rounds. When a quarter of the
+budget is spent with repeats left on a small conference, a complete constraint search
+(`matching.exact`) looks for a seating with none; a seating it finds becomes the best plan if
+it costs less. The given plan remains the best one until a plan of strictly lower cost is found.
 
 Hard rules cannot break: swaps keep table sizes (capacities), only the round's seated attendees
 take part (dinner opt-in), pinned attendees, keep-together sets and already-seated attendees
@@ -66,8 +65,9 @@ _GREEDY_KICK = 0.0
 _GREEDY_ROUNDS = 2
 #: Greedy plans only up to this many seated attendees a round (their cost grows with the cube).
 _GREEDY_MAX = 400
-#: The constraint search runs once, after the first greedy run is given up or this share of
-#: the steps (or of the time) is spent, with at most this many tried values: about a second.
+#: The constraint search runs once, when this share of the steps (or of the time) is spent
+#: with repeats left, and tries at most this many values (about a second). Not sooner: the tabu
+#: search often still gets there, and its plans keep more common ground than a constructed one.
 _EXACT_AFTER = 0.25
 _EXACT_NODES = 50_000_000
 #: Swap evaluations per step at most (large conferences look at a random share of conflicts).
@@ -290,9 +290,7 @@ class _State:
         exact_tried = len(self.problem.ids) > exact.EXACT_MAX
         while done < steps and left > 0:
             if not exact_tried and (
-                self.stats[jk.S_RESTARTS] > 0
-                or done >= exact_step
-                or (exact_time is not None and time.perf_counter() >= exact_time)
+                done >= exact_step or (exact_time is not None and time.perf_counter() >= exact_time)
             ):
                 exact_tried = True
                 self.exact_start(deadline)
