@@ -150,3 +150,119 @@ def search(  # type: ignore[no-untyped-def]
         if nodes >= budget:
             cursor[0] = k
             return BUDGET
+
+
+@njit(cache=True)
+def _kindred_at(kin, members, count, out, into):  # type: ignore[no-untyped-def]
+    """Attendees at a table with a kindred tablemate, with ``out`` replaced by ``into``."""
+    total = 0
+    for x in range(count):
+        a = members[x]
+        if a == out:
+            a = into
+        for y in range(count):
+            if x == y:
+                continue
+            b = members[y]
+            if b == out:
+                b = into
+            if kin[a, b]:
+                total += 1
+                break
+    return total
+
+
+@njit(cache=True)
+def relabel(G, kin, forbid, key, seed, max_sweeps):  # type: ignore[no-untyped-def]
+    """Swap attendees' whole schedules while that gives more people a kindred tablemate.
+
+    Exchanging two attendees in every round at once maps pairs to pairs, so nobody meets
+    anyone twice afterwards either; only attendees with the same ``key`` (>= 0: same rounds,
+    same solo flag, nothing fixed) are exchanged, and never so that someone sits with a
+    ``forbid`` partner. First improvement over the pairs in random order, until a sweep finds
+    none or after ``max_sweeps``. ``G[r, i]`` (table, -1 when not seated) is updated in place;
+    returns the number of swaps made.
+    """
+    np.random.seed(seed)
+    n_rounds, n = G.shape
+    n_tables = 0
+    for r in range(n_rounds):
+        for i in range(n):
+            if G[r, i] + 1 > n_tables:
+                n_tables = G[r, i] + 1
+    cap = 1
+    count = np.zeros((n_rounds, n_tables), dtype=np.int64)
+    for r in range(n_rounds):
+        for i in range(n):
+            if G[r, i] >= 0:
+                count[r, G[r, i]] += 1
+                if count[r, G[r, i]] > cap:
+                    cap = count[r, G[r, i]]
+    members = np.full((n_rounds, n_tables, cap), -1, dtype=np.int64)
+    slot = np.zeros((n_rounds, n), dtype=np.int64)
+    count[:, :] = 0
+    for r in range(n_rounds):
+        for i in range(n):
+            t = G[r, i]
+            if t >= 0:
+                members[r, t, count[r, t]] = i
+                slot[r, i] = count[r, t]
+                count[r, t] += 1
+    pairs_a = np.empty(n * (n - 1) // 2, dtype=np.int64)
+    pairs_b = np.empty(n * (n - 1) // 2, dtype=np.int64)
+    m = 0
+    for a in range(n):
+        if key[a] < 0:
+            continue
+        for b in range(a + 1, n):
+            if key[b] == key[a]:
+                pairs_a[m] = a
+                pairs_b[m] = b
+                m += 1
+    swaps = 0
+    for _ in range(max_sweeps):
+        improved = False
+        for idx in np.random.permutation(m):
+            a = pairs_a[idx]
+            b = pairs_b[idx]
+            gain = 0
+            allowed = True
+            for r in range(n_rounds):
+                ta = G[r, a]
+                tb = G[r, b]
+                if ta < 0 or ta == tb:
+                    continue
+                for x in range(count[r, tb]):
+                    q = members[r, tb, x]
+                    if q != b and forbid[a, q]:
+                        allowed = False
+                for x in range(count[r, ta]):
+                    q = members[r, ta, x]
+                    if q != a and forbid[b, q]:
+                        allowed = False
+                if not allowed:
+                    break
+                gain += _kindred_at(kin, members[r, ta], count[r, ta], a, b)
+                gain += _kindred_at(kin, members[r, tb], count[r, tb], b, a)
+                gain -= _kindred_at(kin, members[r, ta], count[r, ta], -1, -1)
+                gain -= _kindred_at(kin, members[r, tb], count[r, tb], -1, -1)
+            if not allowed or gain <= 0:
+                continue
+            for r in range(n_rounds):
+                ta = G[r, a]
+                tb = G[r, b]
+                if ta < 0 or ta == tb:
+                    continue
+                sa = slot[r, a]
+                sb = slot[r, b]
+                members[r, ta, sa] = b
+                members[r, tb, sb] = a
+                slot[r, a] = sb
+                slot[r, b] = sa
+                G[r, a] = tb
+                G[r, b] = ta
+            swaps += 1
+            improved = True
+        if not improved:
+            break
+    return swaps

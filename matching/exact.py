@@ -9,6 +9,9 @@ from an already published round, and backs up when an attendee has no table left
 size and rounds with the same attendees are interchangeable, so relabellings are cut (see
 `matching._exact_kernels`). Such a search either finds a schedule quickly or not at all, so it
 runs under a node budget and a deadline; `matching.joint` calls it when its tabu search stalls.
+The search ignores interests, so afterwards attendees' whole schedules are exchanged wherever
+that seats more people next to a kindred partner: an exchange in every round at once keeps
+every pair meeting at most once.
 
 It plans only the rule "new faces every day" and the strangers rule as hard constraints, so the
 caller keeps the result only if its weighted cost is lower (product.md ranks new faces above
@@ -33,6 +36,8 @@ __all__ = ["EXACT_MAX", "repeat_free"]
 EXACT_MAX = 256
 #: Values tried per call of the kernel between clock checks.
 _CHUNK_NODES = 2_000_000
+#: Sweeps over all exchangeable pairs when recovering common ground (each stops early).
+_RELABEL_SWEEPS = 20
 
 
 def repeat_free(
@@ -45,11 +50,13 @@ def repeat_free(
 ) -> list[np.ndarray] | None:
     """A seating of every round with no pair meeting twice, or None if none is found in budget.
 
-    The first round stays as in ``table_of``; later rounds keep its table sizes. Nobody sits
-    with a co-worker, a member of their party, a keep-apart partner or anyone they met in an
-    already published round. Returns None at once when the conference is out of scope: more
-    than `EXACT_MAX` attendees, anyone fixed (pins, keep-together sets, re-planning) after the
-    first round, or a company or party larger than a round's number of tables.
+    The search starts from the first round in ``table_of`` and every round keeps its table
+    sizes; the exchanges for common ground may then move people in the first round too. Nobody
+    sits with a co-worker, a member of their party, a keep-apart partner or anyone they met in
+    an already published round, and nobody fixed in any round moves. Returns None at once when
+    the conference is out of scope: more than `EXACT_MAX` attendees, anyone fixed (pins,
+    keep-together sets, re-planning) after the first round, or a company or party larger than a
+    round's number of tables.
 
     Args:
         problem: The compiled problem.
@@ -87,7 +94,10 @@ def repeat_free(
     pos[order] = np.arange(n)
 
     nw = (n + 63) // 64
-    met = _forbidden(problem, pos, nw)
+    forbid = _forbidden(problem)
+    met = np.zeros((n, nw), dtype=np.uint64)
+    for person in range(n):
+        _mark_pairs(met, pos[person], pos[np.flatnonzero(forbid[person])])
     n_tables = max(int(spec.capacities.shape[0]) for spec in problem.rounds)
     n_tab = np.zeros(n_rounds, dtype=np.int64)
     size = np.zeros((n_rounds, n_tables), dtype=np.int64)
@@ -147,10 +157,36 @@ def repeat_free(
             return None
     else:
         return None
-    plan = [table_of[0].copy()]
+    seats = np.full((n_rounds, n), -1, dtype=np.int64)
+    seats[0, first.members] = table_of[0]
     for r in range(1, n_rounds):
-        plan.append(labels[r][G[r, pos[problem.rounds[r].members]]])
-    return plan
+        members = problem.rounds[r].members
+        seats[r, members] = labels[r][G[r, pos[members]]]
+    _more_common_ground(problem, seats, forbid, fixed_of)
+    return [seats[r, spec.members] for r, spec in enumerate(problem.rounds)]
+
+
+def _more_common_ground(
+    problem: Problem, seats: np.ndarray, forbid: np.ndarray, fixed_of: list[np.ndarray]
+) -> None:
+    """Exchange attendees' whole schedules where that seats more people by a kindred partner.
+
+    The search above ignores interests; exchanging two people in every round keeps every pair
+    meeting at most once, so this recovers common ground for free. Only people seated in the
+    same rounds, both solo or both not, and fixed nowhere are exchanged.
+    """
+    n = seats.shape[1]
+    X = np.asarray(problem.X, dtype=np.float64)
+    similarity = X @ X.T
+    kin = similarity >= problem.threshold
+    np.fill_diagonal(kin, False)
+    movable = np.ones(n, dtype=bool)
+    for spec, fixed in zip(problem.rounds, fixed_of, strict=True):
+        movable[spec.members[fixed | (spec.fixed_table >= 0) | (spec.anchor >= 0)]] = False
+    pattern = np.vstack([seats >= 0, problem.solo[None, :].astype(bool)]).T
+    _, key = np.unique(pattern, axis=0, return_inverse=True)
+    key = np.where(movable, key.reshape(-1), -1).astype(np.int64)
+    xk.relabel(seats, kin, forbid, key, 0, _RELABEL_SWEEPS)
 
 
 def _in_scope(problem: Problem, fixed_of: list[np.ndarray]) -> bool:
@@ -167,25 +203,29 @@ def _in_scope(problem: Problem, fixed_of: list[np.ndarray]) -> bool:
     return True
 
 
-def _forbidden(problem: Problem, pos: np.ndarray, nw: int) -> np.ndarray:
-    """Per attendee (search position): bit set of those they may never sit with."""
-    n = pos.shape[0]
-    met = np.zeros((n, nw), dtype=np.uint64)
+def _forbidden(problem: Problem) -> np.ndarray:
+    """``forbid[a, b]``: a and b may never share a table (co-workers, party, published, apart)."""
+    n = len(problem.ids)
+    forbid = np.zeros((n, n), dtype=bool)
     for codes in (problem.company, problem.party):
-        for code in np.unique(codes[codes >= 0]):
-            _mark_group(met, pos[np.flatnonzero(codes == code)])
+        known = codes >= 0
+        forbid |= known[:, None] & (codes[:, None] == codes[None, :])
     for table in problem.history:
-        _mark_group(met, pos[table])
-    for a, b in problem.keep_apart:
-        _mark_group(met, pos[[a, b]])
-    return met
+        forbid[np.ix_(table, table)] = True
+    if problem.keep_apart.size:
+        forbid[problem.keep_apart[:, 0], problem.keep_apart[:, 1]] = True
+        forbid[problem.keep_apart[:, 1], problem.keep_apart[:, 0]] = True
+    np.fill_diagonal(forbid, False)
+    return forbid
 
 
 def _mark_group(met: np.ndarray, group: np.ndarray) -> None:
     """Mark every pair within ``group`` (search positions) as met."""
-    bits = np.zeros(met.shape[1], dtype=np.uint64)
     for p in group.tolist():
-        bits[p >> 6] |= np.uint64(1) << np.uint64(p & 63)
-    for p in group.tolist():
-        met[p] |= bits
-        met[p, p >> 6] &= ~(np.uint64(1) << np.uint64(p & 63))
+        _mark_pairs(met, p, group[group != p])
+
+
+def _mark_pairs(met: np.ndarray, p: int, others: np.ndarray) -> None:
+    """Mark ``p`` as having met each of ``others`` (search positions), one way."""
+    for q in others.tolist():
+        met[p, q >> 6] |= np.uint64(1) << np.uint64(q & 63)
