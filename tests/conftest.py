@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,61 @@ def conference(admin: TestClient) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def _store_plan(
+    conference: Mapping[str, Any],
+    seating: Mapping[str, Sequence[Sequence[str]]],
+    *,
+    why: Mapping[tuple[str, str], str] | None = None,
+    topics: Mapping[str, Sequence[Sequence[str]]] | None = None,
+    capacities: Mapping[str, Sequence[int]] | None = None,
+    publish: bool = True,
+) -> uuid.UUID:
+    """Store a plan seated by hand: round name -> tables -> external ids; publish it unless told.
+
+    For tests of what is shown or exported from a plan, where running the matcher would only
+    make the expected tables harder to write down. Table capacities default to the table's
+    size (at least 2); ``why`` maps (round name, external id) to the line shown.
+    """
+    from sqlalchemy import select
+
+    from service.models import Attendee, Conference, Plan, Round
+    from service.plans import service as plan_service
+
+    with session_scope() as session:
+        conf = session.get_one(Conference, uuid.UUID(conference["id"]))
+        ids = {
+            a.external_id: a.id
+            for a in session.scalars(select(Attendee).where(Attendee.conference_id == conf.id))
+        }
+        rounds = {
+            r.name: r for r in session.scalars(select(Round).where(Round.conference_id == conf.id))
+        }
+        given = capacities or {}
+        plan = Plan(conference_id=conf.id, status="ready")
+        session.add(plan)
+        session.flush()
+        plan_service.store_seating(
+            session,
+            plan=plan,
+            seating={
+                rounds[name].id: [[ids[e] for e in table] for table in tables]
+                for name, tables in seating.items()
+            },
+            capacities={
+                rounds[name].id: list(given.get(name, [max(len(t), 2) for t in tables]))
+                for name, tables in seating.items()
+            },
+            topics={rounds[name].id: value for name, value in (topics or {}).items()},
+            why={(rounds[r].id, ids[e]): line for (r, e), line in (why or {}).items()},
+        )
+        if publish:
+            plan_service.publish(session, conference=conf, plan=plan, actor="test")
+        return plan.id
+
+
+@pytest.fixture
+def plan_factory(settings_env: str) -> Any:
+    """Store a ready (or published) plan seated by hand; see `_store_plan`."""
+    return _store_plan

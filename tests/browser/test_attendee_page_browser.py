@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
-
-from service.db import session_scope
-from service.models import Attendee, Conference, Plan, Round
-from service.plans import service as plan_service
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = "/tmp/hallway-attendee-page-phone.png"
@@ -64,27 +58,13 @@ def link(admin: TestClient, conference: dict[str, Any]) -> str:
     return links["P1"]
 
 
-def publish_one_table(conference: dict[str, Any]) -> None:
-    with session_scope() as session:
-        conf = session.get_one(Conference, uuid.UUID(conference["id"]))
-        ids = [a.id for a in session.scalars(select(Attendee).order_by(Attendee.external_id))]
-        lunch = session.scalars(select(Round)).one()
-        plan = Plan(conference_id=conf.id, status="ready")
-        session.add(plan)
-        session.flush()
-        plan_service.store_seating(
-            session,
-            plan=plan,
-            seating={lunch.id: [ids]},
-            capacities={lunch.id: [3]},
-            topics={lunch.id: [["packaging", "django"]]},
-            why={(lunch.id, ids[0]): "You and Ruth Okafor both talk about packaging."},
-        )
-        plan_service.publish(session, conference=conf, plan=plan, actor="test")
-
-
 def test_fill_save_and_see_tables_on_a_phone(
-    page: Page, live_server: str, link: str, admin: TestClient, conference: dict[str, Any]
+    page: Page,
+    live_server: str,
+    link: str,
+    admin: TestClient,
+    conference: dict[str, Any],
+    plan_factory: Any,
 ) -> None:
     page.goto(live_server + link)
     expect(page.get_by_role("heading", name="Hi, Zoë Ng")).to_be_visible()
@@ -112,7 +92,12 @@ def test_fill_save_and_see_tables_on_a_phone(
     assert stored["hometown"] == "Wellington"
     assert stored["interests"].startswith("I use Python for packaging")
 
-    publish_one_table(conference)
+    plan_factory(
+        conference,
+        {"Lunch 1": [["P1", "P2", "P3"]]},
+        topics={"Lunch 1": [["packaging", "django"]]},
+        why={("Lunch 1", "P1"): "You and Ruth Okafor both talk about packaging."},
+    )
     page.goto(live_server + link)
     tables = page.locator("#tables")
     expect(tables.get_by_role("heading", name="Lunch 1 — table 1")).to_be_visible()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from service.db import session_scope
-from service.models import Attendee, AuditEvent, Conference, Plan, Round
-from service.plans import service as plan_service
+from service.models import Attendee, AuditEvent
 
 PEOPLE: dict[str, dict[str, Any]] = {
     "A1": {
@@ -95,41 +92,6 @@ def tokens(admin: TestClient, conference: dict[str, Any]) -> dict[str, str]:
     ):
         assert admin.post(f"{base}/rounds", json=body).status_code == 201
     return out
-
-
-def store_plan(
-    conference: Mapping[str, Any],
-    seating: Mapping[str, Sequence[Sequence[str]]],
-    *,
-    why: Mapping[tuple[str, str], str] | None = None,
-    topics: Mapping[str, Sequence[Sequence[str]]] | None = None,
-    publish: bool = True,
-) -> uuid.UUID:
-    """Store a plan given by round name and external ids; publish it unless told not to."""
-    with session_scope() as session:
-        conf = session.get_one(Conference, uuid.UUID(conference["id"]))
-        ids = {a.external_id: a.id for a in session.scalars(select(Attendee))}
-        rounds = {r.name: r for r in session.scalars(select(Round))}
-        plan = Plan(conference_id=conf.id, status="ready")
-        session.add(plan)
-        session.flush()
-        plan_service.store_seating(
-            session,
-            plan=plan,
-            seating={
-                rounds[name].id: [[ids[e] for e in table] for table in tables]
-                for name, tables in seating.items()
-            },
-            capacities={
-                rounds[name].id: [max(len(t), 2) for t in tables]
-                for name, tables in seating.items()
-            },
-            topics={rounds[name].id: value for name, value in (topics or {}).items()},
-            why={(rounds[r].id, ids[e]): line for (r, e), line in (why or {}).items()},
-        )
-        if publish:
-            plan_service.publish(session, conference=conf, plan=plan, actor="test")
-        return plan.id
 
 
 SEATING = {
@@ -293,9 +255,12 @@ def test_invalid_input_is_shown_next_to_the_field_and_nothing_is_lost(
 
 
 def test_published_plan_shows_tables_tablemates_and_why(
-    visitor: TestClient, conference: dict[str, Any], tokens: dict[str, str]
+    visitor: TestClient,
+    conference: dict[str, Any],
+    tokens: dict[str, str],
+    plan_factory: Any,
 ) -> None:
-    store_plan(conference, SEATING, why=WHY, topics=TOPICS)
+    plan_factory(conference, SEATING, why=WHY, topics=TOPICS)
     response = visitor.get(f"/me/{tokens['A1']}")
     assert response.status_code == 200
     text = text_of(response.text)
@@ -323,7 +288,10 @@ def test_published_plan_shows_tables_tablemates_and_why(
 
 
 def test_tablemates_are_shown_only_as_they_allowed(
-    visitor: TestClient, conference: dict[str, Any], tokens: dict[str, str]
+    visitor: TestClient,
+    conference: dict[str, Any],
+    tokens: dict[str, str],
+    plan_factory: Any,
 ) -> None:
     # Brian hides his company and profile but shows his home town.
     saved = visitor.post(
@@ -345,7 +313,7 @@ def test_tablemates_are_shown_only_as_they_allowed(
         follow_redirects=False,
     )
     assert saved.status_code == 303
-    store_plan(conference, SEATING, why=WHY)
+    plan_factory(conference, SEATING, why=WHY)
 
     ada = text_of(visitor.get(f"/me/{tokens['A1']}").text)
     lunch = ada[ada.index("Lunch 1 — table 1") : ada.index("Dinner 1 — table 1")]
@@ -365,9 +333,12 @@ def test_tablemates_are_shown_only_as_they_allowed(
 
 
 def test_unpublished_plans_are_never_shown(
-    visitor: TestClient, conference: dict[str, Any], tokens: dict[str, str]
+    visitor: TestClient,
+    conference: dict[str, Any],
+    tokens: dict[str, str],
+    plan_factory: Any,
 ) -> None:
-    store_plan(
+    plan_factory(
         conference,
         {"Lunch 1": [["A1", "A3"], ["A2", "A4"]]},
         why={("Lunch 1", "A1"): "DRAFT-WHY-LINE"},
@@ -379,8 +350,8 @@ def test_unpublished_plans_are_never_shown(
     ics = icalendar.Calendar.from_ical(visitor.get(f"/me/{tokens['A1']}/calendar.ics").content)
     assert list(ics.walk("VEVENT")) == []
 
-    store_plan(conference, SEATING, why=WHY)
-    store_plan(
+    plan_factory(conference, SEATING, why=WHY)
+    plan_factory(
         conference,
         {"Lunch 1": [["A1", "A4"], ["A2", "A3"]]},
         why={("Lunch 1", "A1"): "NEWER-DRAFT-WHY"},
@@ -392,16 +363,19 @@ def test_unpublished_plans_are_never_shown(
     assert "NEWER-DRAFT-WHY" not in text and "DRAFT-WHY-LINE" not in text
 
     # A newer published plan supersedes the older one; only the live one is shown.
-    store_plan(conference, {"Lunch 1": [["A1", "A4"], ["A2", "A3"]]})
+    plan_factory(conference, {"Lunch 1": [["A1", "A4"], ["A2", "A3"]]})
     text = text_of(visitor.get(f"/me/{tokens['A1']}").text)
     assert "Dennis Ritchie" in text and "Brian Kernighan" not in text
     assert "Dinner 1" not in text
 
 
 def test_no_other_persons_email_dietary_or_accessibility_anywhere(
-    visitor: TestClient, conference: dict[str, Any], tokens: dict[str, str]
+    visitor: TestClient,
+    conference: dict[str, Any],
+    tokens: dict[str, str],
+    plan_factory: Any,
 ) -> None:
-    store_plan(
+    plan_factory(
         conference,
         {"Lunch 1": [["A1", "A2", "A3", "A4"]], "Dinner 1": [["A1", "A2", "A3", "A4"]]},
         why=WHY,
@@ -431,9 +405,12 @@ def test_no_other_persons_email_dietary_or_accessibility_anywhere(
 
 
 def test_calendar_has_one_event_per_seated_meal(
-    visitor: TestClient, conference: dict[str, Any], tokens: dict[str, str]
+    visitor: TestClient,
+    conference: dict[str, Any],
+    tokens: dict[str, str],
+    plan_factory: Any,
 ) -> None:
-    store_plan(conference, SEATING, why=WHY, topics=TOPICS)
+    plan_factory(conference, SEATING, why=WHY, topics=TOPICS)
     response = visitor.get(f"/me/{tokens['A1']}/calendar.ics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
@@ -457,14 +434,18 @@ def test_calendar_has_one_event_per_seated_meal(
 
 
 def test_cancelled_tablemates_and_untimed_meals(
-    admin: TestClient, visitor: TestClient, conference: dict[str, Any], tokens: dict[str, str]
+    admin: TestClient,
+    visitor: TestClient,
+    conference: dict[str, Any],
+    tokens: dict[str, str],
+    plan_factory: Any,
 ) -> None:
     base = f"/v1/conferences/{conference['id']}"
     response = admin.post(
         f"{base}/rounds", json={"name": "Lunch 2", "kind": "lunch", "table_size": 2}
     )
     assert response.status_code == 201
-    store_plan(conference, {**SEATING, "Lunch 2": [["A1", "A4"], ["A2", "A3"]]})
+    plan_factory(conference, {**SEATING, "Lunch 2": [["A1", "A4"], ["A2", "A3"]]})
     assert admin.patch(f"{base}/attendees/A3", json={"status": "cancelled"}).status_code == 200
 
     text = text_of(visitor.get(f"/me/{tokens['A1']}?saved=yes-please").text)

@@ -11,14 +11,8 @@ from fastapi.testclient import TestClient
 
 
 @pytest.fixture
-def planned(admin: TestClient, conference: dict[str, Any], settings_env: str) -> dict[str, Any]:
+def planned(admin: TestClient, conference: dict[str, Any], plan_factory: Any) -> dict[str, Any]:
     """Five attendees at two lunch tables and one dinner table of a ready plan."""
-    from sqlalchemy import select
-
-    from service.db import session_scope
-    from service.models import Attendee, Plan
-    from service.plans import service as plan_service
-
     base = f"/v1/conferences/{conference['id']}"
     people = {
         "A1": {
@@ -49,27 +43,17 @@ def planned(admin: TestClient, conference: dict[str, Any], settings_env: str) ->
         f"{base}/rounds",
         json={"name": "Dinner 1", "kind": "dinner", "location": "Keller", "capacities": [5]},
     ).json()
-    lunch_id, dinner_id = uuid.UUID(lunch["id"]), uuid.UUID(dinner["id"])
-    with session_scope() as session:
-        ids = {a.external_id: a.id for a in session.scalars(select(Attendee))}
-        plan = Plan(conference_id=uuid.UUID(conference["id"]), status="ready")
-        session.add(plan)
-        session.flush()
-        plan_service.store_seating(
-            session,
-            plan=plan,
-            seating={
-                lunch_id: [[ids["A1"], ids["A2"], ids["A3"]], [ids["A4"], ids["A5"]]],
-                dinner_id: [[ids[k] for k in people]],
-            },
-            capacities={lunch_id: [3, 3], dinner_id: [5]},
-            topics={
-                lunch_id: [["compilers", "navy history"], ["orbits", "graphs"]],
-                dinner_id: [["mathematics"]],
-            },
-        )
-        plan_id = str(plan.id)
-    return {"conference": conference, "plan_id": plan_id, "lunch": lunch, "dinner": dinner}
+    plan_id = plan_factory(
+        conference,
+        {"Lunch 1": [["A1", "A2", "A3"], ["A4", "A5"]], "Dinner 1": [list(people)]},
+        capacities={"Lunch 1": [3, 3], "Dinner 1": [5]},
+        topics={
+            "Lunch 1": [["compilers", "navy history"], ["orbits", "graphs"]],
+            "Dinner 1": [["mathematics"]],
+        },
+        publish=False,
+    )
+    return {"conference": conference, "plan_id": str(plan_id), "lunch": lunch, "dinner": dinner}
 
 
 def _sections(html: str) -> list[str]:

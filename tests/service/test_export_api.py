@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from typing import Any
 
 import openpyxl
@@ -13,14 +12,8 @@ from fastapi.testclient import TestClient
 
 
 @pytest.fixture
-def published(admin: TestClient, conference: dict[str, Any], settings_env: str) -> dict[str, Any]:
+def published(admin: TestClient, conference: dict[str, Any], plan_factory: Any) -> dict[str, Any]:
     """Three attendees seated over two rounds in a published plan."""
-    from sqlalchemy import select
-
-    from service.db import session_scope
-    from service.models import Attendee, Conference, Plan, Round
-    from service.plans import service as plan_service
-
     base = f"/v1/conferences/{conference['id']}"
     people = [
         ("A1", {"name": "Ada Lovelace", "affiliation": "AE Ltd", "dietary": "vegetarian"}),
@@ -32,45 +25,27 @@ def published(admin: TestClient, conference: dict[str, Any], settings_env: str) 
     ]
     for external_id, body in people:
         assert admin.put(f"{base}/attendees/{external_id}", json=body).status_code == 201
-    lunch = admin.post(
-        f"{base}/rounds",
-        json={
+    for body in (
+        {
             "name": "Lunch 1",
             "kind": "lunch",
             "starts_at": "2027-04-14T12:30:00+02:00",
             "location": "Hall B",
             "table_size": 2,
         },
-    ).json()
-    dinner = admin.post(
-        f"{base}/rounds",
-        json={
+        {
             "name": "Dinner 1",
             "kind": "dinner",
             "starts_at": "2027-04-14T19:00:00+02:00",
             "location": "Keller",
             "capacities": [3],
         },
-    ).json()
-    with session_scope() as session:
-        conf = session.get(Conference, uuid.UUID(conference["id"]))
-        assert conf is not None
-        ids = {a.external_id: a.id for a in session.scalars(select(Attendee))}
-        lunch_id, dinner_id = uuid.UUID(lunch["id"]), uuid.UUID(dinner["id"])
-        plan = Plan(conference_id=conf.id, status="ready")
-        session.add(plan)
-        session.flush()
-        plan_service.store_seating(
-            session,
-            plan=plan,
-            seating={
-                lunch_id: [[ids["A1"], ids["A2"]], [ids["A3"]]],
-                dinner_id: [[ids["A1"], ids["A2"], ids["A3"]]],
-            },
-            capacities={lunch_id: [2, 2], dinner_id: [3]},
-        )
-        assert session.get(Round, lunch_id) is not None
-        plan_service.publish(session, conference=conf, plan=plan, actor="test")
+    ):
+        assert admin.post(f"{base}/rounds", json=body).status_code == 201
+    plan_factory(
+        conference,
+        {"Lunch 1": [["A1", "A2"], ["A3"]], "Dinner 1": [["A1", "A2", "A3"]]},
+    )
     return conference
 
 
