@@ -93,11 +93,7 @@ def repeat_free(
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
 
-    nw = (n + 63) // 64
     forbid = _forbidden(problem)
-    met = np.zeros((n, nw), dtype=np.uint64)
-    for person in range(n):
-        _mark_pairs(met, pos[person], pos[np.flatnonzero(forbid[person])])
     n_tables = max(int(spec.capacities.shape[0]) for spec in problem.rounds)
     n_tab = np.zeros(n_rounds, dtype=np.int64)
     size = np.zeros((n_rounds, n_tables), dtype=np.int64)
@@ -117,27 +113,26 @@ def repeat_free(
         cls[r, : sizes.shape[0]] = np.repeat(np.arange(starts.shape[0]), lengths)
         maxused[r, : starts.shape[0]] = starts - 1
     # The first round is given: its tablemates count as met.
-    for t in range(int(n_tab[0])):
-        group = pos[first.members[table_of[0] == t]]
-        _mark_group(met, group)
+    seated_first = where < np.iinfo(np.int64).max
+    met_first = seated_first[:, None] & (where[:, None] == where[None, :])
+    np.fill_diagonal(met_first, False)
+    met = _bit_sets((forbid | met_first)[np.ix_(order, order)])
 
     lex = np.zeros(n_rounds, dtype=np.bool_)
     for r in range(2, n_rounds):
         a, b = problem.rounds[r - 1], problem.rounds[r]
         lex[r] = np.array_equal(a.members, b.members) and np.array_equal(size[r - 1], size[r])
-    seated = np.zeros((n_rounds, n), dtype=np.bool_)
+    seated = np.zeros((n, n_rounds), dtype=np.bool_)
     for r in range(1, n_rounds):
-        seated[r, pos[problem.rounds[r].members]] = True
-    var_r_all, var_p_all = np.nonzero(seated)
-    major = np.lexsort((var_r_all, var_p_all))
-    var_p = var_p_all[major].astype(np.int64)
-    var_r = var_r_all[major].astype(np.int64)
-    first_var = np.r_[True, var_p[1:] != var_p[:-1]] if var_p.size else np.zeros(0, np.bool_)
-    last_var = np.r_[var_p[1:] != var_p[:-1], True] if var_p.size else np.zeros(0, np.bool_)
+        seated[pos[problem.rounds[r].members], r] = True
+    # One variable per (attendee, round) seated after the first, attendee-major (C order).
+    var_p, var_r = (v.astype(np.int64) for v in np.nonzero(seated))
+    first_var = np.diff(var_p, prepend=-1) != 0
+    last_var = np.diff(var_p, append=n) != 0
 
     G = np.full((n_rounds, n), -1, dtype=np.int64)
     cnt = np.zeros((n_rounds, n_tables), dtype=np.int64)
-    mem = np.zeros((n_rounds, n_tables, nw), dtype=np.uint64)
+    mem = np.zeros((n_rounds, n_tables, met.shape[1]), dtype=np.uint64)
     val = np.full(var_p.shape[0], -1, dtype=np.int64)
     saved_max = np.zeros(var_p.shape[0], dtype=np.int64)
     eq = np.ones(n_rounds, dtype=np.bool_)
@@ -219,13 +214,10 @@ def _forbidden(problem: Problem) -> np.ndarray:
     return forbid
 
 
-def _mark_group(met: np.ndarray, group: np.ndarray) -> None:
-    """Mark every pair within ``group`` (search positions) as met."""
-    for p in group.tolist():
-        _mark_pairs(met, p, group[group != p])
-
-
-def _mark_pairs(met: np.ndarray, p: int, others: np.ndarray) -> None:
-    """Mark ``p`` as having met each of ``others`` (search positions), one way."""
-    for q in others.tolist():
-        met[p, q >> 6] |= np.uint64(1) << np.uint64(q & 63)
+def _bit_sets(matrix: np.ndarray) -> np.ndarray:
+    """Each row of a boolean matrix as 64-bit words: bit ``q % 64`` of word ``q // 64``."""
+    n = matrix.shape[1]
+    padded = np.zeros((matrix.shape[0], -(-n // 64) * 64), dtype=bool)
+    padded[:, :n] = matrix
+    packed = np.packbits(padded, axis=1, bitorder="little")
+    return np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
