@@ -25,7 +25,7 @@ import dataclasses
 import statistics
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -78,11 +78,8 @@ def workshop(seed: int, *, constraint_search: bool) -> tuple[int, float, float, 
     rounds = [Round(name=f"Lunch {d + 1}", table_size=4) for d in range(9)]
     X = synthetic_embeddings(people, seed)
     start = time.perf_counter()
-    if constraint_search:
+    with nullcontext() if constraint_search else _without_constraint_search():
         matcher = Matcher(random_state=seed).fit(people, rounds, embeddings=X)
-    else:
-        with _without_constraint_search():
-            matcher = Matcher(random_state=seed).fit(people, rounds, embeddings=X)
     seconds = time.perf_counter() - start
     x = unit(X)
     figures = measure(people, rounds, matcher.seating_, x, top_decile_threshold(x, seed))

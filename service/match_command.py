@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tomllib
@@ -73,7 +74,7 @@ def _plan_file(path: Path) -> tuple[list[Any], Any]:
         if kind == "keep_together":
             together.append(list(people))
         else:
-            apart.extend((a, b) for i, a in enumerate(people) for b in people[i + 1 :])
+            apart.extend(itertools.combinations(people, 2))
     names = {r.name for r in rounds}
     pins = []
     for number, entry in enumerate(_tables(data, "pin", path), start=1):

@@ -117,6 +117,16 @@ def _check_fits(
         select(Round).where(Round.conference_id == conference.id).order_by(Round.created_at)
     ).all()
     registered = [p for p in people if p.status == "registered"]
+    seated_now = {"lunch": 0, "dinner": 0}
+    if kind == "keep_apart":
+        total, diners = session.execute(
+            select(func.count(), func.count().filter(Attendee.dinner.is_(True))).where(
+                Attendee.conference_id == conference.id,
+                Attendee.status == "registered",
+                Attendee.erased_at.is_(None),
+            )
+        ).one()
+        seated_now = {"lunch": total, "dinner": diners}
     for row in rounds:
         dinner = row.kind == "dinner"
         seated = [p for p in registered if p.dinner or not dinner]
@@ -131,14 +141,7 @@ def _check_fits(
         if row.capacities is not None:
             n_tables = len(row.capacities)
         else:
-            count = select(func.count()).where(
-                Attendee.conference_id == conference.id,
-                Attendee.status == "registered",
-                Attendee.erased_at.is_(None),
-            )
-            if dinner:
-                count = count.where(Attendee.dinner.is_(True))
-            n_seated = session.scalar(count) or 0
+            n_seated = seated_now["dinner" if dinner else "lunch"]
             n_tables = -(-n_seated // (row.table_size or 1))
         if len(seated) > n_tables:
             raise Conflict(
