@@ -122,13 +122,12 @@ class Assignment(TimestampedMixin, Base):
     __table_args__ = (
         UniqueConstraint("plan_id", "round_id", "attendee_id", name="uq_assignment_seat"),
         Index("ix_assignment_plan_round_table", "plan_id", "round_id", "table_number"),
+        Index("ix_assignment_attendee_plan", "attendee_id", "plan_id"),
     )
 
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
     round_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
-    attendee_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("attendee.id", ondelete="CASCADE"), index=True
-    )
+    attendee_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
     table_number: Mapped[int] = mapped_column(Integer)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     why: Mapped[str] = mapped_column(Text, default="")

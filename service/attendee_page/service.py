@@ -255,8 +255,16 @@ def seated_meals(
         (round_id, number): list(words or [])
         for round_id, number, words in session.execute(
             select(PlanTable.round_id, PlanTable.number, PlanTable.topics).where(
-                PlanTable.plan_id == plan.id,
-                or_(*(and_(PlanTable.round_id == r, PlanTable.number == n) for r, n in tables)),
+                or_(
+                    *(
+                        and_(
+                            PlanTable.plan_id == plan.id,
+                            PlanTable.round_id == r,
+                            PlanTable.number == n,
+                        )
+                        for r, n in tables
+                    )
+                )
             )
         )
     }
@@ -266,8 +274,17 @@ def seated_meals(
         select(Assignment.round_id, Assignment.table_number, Attendee)
         .join(Attendee, Attendee.id == Assignment.attendee_id)
         .where(
-            Assignment.plan_id == plan.id,
-            or_(*(and_(Assignment.round_id == r, Assignment.table_number == n) for r, n in tables)),
+            # plan_id inside each branch lets the database look each table up in its index.
+            or_(
+                *(
+                    and_(
+                        Assignment.plan_id == plan.id,
+                        Assignment.round_id == r,
+                        Assignment.table_number == n,
+                    )
+                    for r, n in tables
+                )
+            ),
             Assignment.attendee_id != attendee.id,
             # Erased and cancelled people will not be at the table.
             Attendee.erased_at.is_(None),
