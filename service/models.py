@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, TimestampedMixin, utcnow
@@ -83,6 +93,16 @@ class Round(TimestampedMixin, Base):
 
 class Plan(TimestampedMixin, Base):
     __tablename__ = "plan"
+    __table_args__ = (
+        # At most one live plan per conference, whatever two publishes do at once.
+        Index(
+            "uq_plan_one_published",
+            "conference_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conference.id", ondelete="CASCADE"), index=True
@@ -131,6 +151,11 @@ class Assignment(TimestampedMixin, Base):
     table_number: Mapped[int] = mapped_column(Integer)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     why: Mapped[str] = mapped_column(Text, default="")
+    # The tablemate the why line is about (set when the plan is published), so pages can name
+    # them as they are today and leave out what they hide.
+    mate_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("attendee.id", ondelete="SET NULL"), default=None, index=True
+    )
 
 
 class SeatingRule(TimestampedMixin, Base):
