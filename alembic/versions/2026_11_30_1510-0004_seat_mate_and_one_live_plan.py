@@ -54,9 +54,7 @@ def upgrade() -> None:
     seen: set[object] = set()
     for plan_id, conference_id in rows:
         if conference_id in seen:
-            bind.execute(
-                sa.update(plan).where(plan.c.id == plan_id).values(status="superseded")
-            )
+            bind.execute(sa.update(plan).where(plan.c.id == plan_id).values(status="superseded"))
         seen.add(conference_id)
     op.create_index(
         "uq_plan_one_published",
