@@ -4,6 +4,9 @@
 file importer both build it, so a value accepted (or refused) by one is accepted (or refused) by
 the other. Its validators therefore take the forgiving shapes organizers' spreadsheets hold
 ("ja", "✓", "en, de") as well as the plain JSON types an API client sends.
+
+Every field has a size limit and refuses control characters (`service.validation`): names, ids
+and labels are single lines, profiles, notes and extra answers may hold line breaks.
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from service.validation import Line, Text, check_line, check_text
 
 __all__ = [
     "BOOL_FALSE",
     "BOOL_TRUE",
+    "MAX_EXTRA_ANSWERS",
+    "MAX_EXTRA_CHARS",
+    "MAX_LANGUAGES",
     "AttendeeFields",
     "AttendeeStatus",
     "normalise_languages",
@@ -72,7 +80,22 @@ _AUTONYMS = {
 }  # fmt: skip
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
 
-ShortText = Annotated[str, Field(max_length=200)]
+# Constraints before the control-character check, so a long value gets the plain length error.
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(check_line)]
+
+MAX_LANGUAGES = 20
+# "Swiss German Sign Language" is 26; nothing real comes near 60.
+MAX_LANGUAGE_CHARS = 60
+# What a languages answer may hold before it is split; keeps the normalising cache small.
+MAX_LANGUAGES_INPUT_CHARS = 1000
+MAX_EXTRA_ANSWERS = 100
+MAX_EXTRA_CHARS = 20_000
+Language = Annotated[
+    str, Field(min_length=1, max_length=MAX_LANGUAGE_CHARS), AfterValidator(check_line)
+]
+# Extra answers are keyed by the file's column header: a question, which may wrap.
+ExtraQuestion = Annotated[str, Field(max_length=200), AfterValidator(check_text)]
+ExtraAnswer = Annotated[str, Field(max_length=5000), AfterValidator(check_text)]
 
 
 def parse_bool(value: object) -> bool | None:
@@ -238,22 +261,22 @@ class AttendeeFields(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    external_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, max_length=254)
+    external_id: Line = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
+    email: Line | None = Field(default=None, max_length=254)
     affiliation: ShortText = ""
-    interests: str = Field(default="", max_length=1000)
+    interests: Text = Field(default="", max_length=1000)
     hometown: ShortText = ""
-    languages: list[str] = Field(default_factory=list, max_length=20)
+    languages: list[Language] = Field(default_factory=list, max_length=MAX_LANGUAGES)
     solo: bool = False
-    party: str | None = Field(default=None, max_length=200)
+    party: Line | None = Field(default=None, max_length=200)
     dinner: bool = False
     first_time: bool = False
-    dietary: str = Field(default="", max_length=500)
-    accessibility: str = Field(default="", max_length=500)
+    dietary: Text = Field(default="", max_length=500)
+    accessibility: Text = Field(default="", max_length=500)
     status: AttendeeStatus = "registered"
-    extra: dict[Annotated[str, Field(max_length=200)], Annotated[str, Field(max_length=5000)]] = (
-        Field(default_factory=dict)
+    extra: dict[ExtraQuestion, ExtraAnswer] = Field(
+        default_factory=dict, max_length=MAX_EXTRA_ANSWERS
     )
 
     @field_validator("*", mode="before")
@@ -293,6 +316,18 @@ class AttendeeFields(BaseModel):
     @field_validator("languages", mode="before")
     @classmethod
     def _split_languages(cls, value: Any) -> Any:
+        if isinstance(value, str) and len(value) > MAX_LANGUAGES_INPUT_CHARS:
+            raise ValueError(
+                f"languages too long: {len(value):,} characters, at most "
+                f"{MAX_LANGUAGES_INPUT_CHARS:,}"
+            )
+        if isinstance(value, list | tuple):
+            if len(value) > MAX_LANGUAGES:
+                raise ValueError(f"too many languages: {len(value)}, at most {MAX_LANGUAGES}")
+            if sum(len(str(piece)) for piece in value) > MAX_LANGUAGES_INPUT_CHARS:
+                raise ValueError(
+                    f"languages too long: at most {MAX_LANGUAGES_INPUT_CHARS:,} characters"
+                )
         if value is None or isinstance(value, str | list | tuple):
             return normalise_languages(value)
         return value
@@ -313,3 +348,20 @@ class AttendeeFields(BaseModel):
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return "" if value is None else value
+
+    @field_validator("extra", mode="before")
+    @classmethod
+    def _few_extra(cls, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) > MAX_EXTRA_ANSWERS:
+            raise ValueError(f"too many extra answers: {len(value):,}, at most {MAX_EXTRA_ANSWERS}")
+        return value
+
+    @field_validator("extra")
+    @classmethod
+    def _bounded_extra(cls, value: dict[str, str]) -> dict[str, str]:
+        size = sum(len(question) + len(answer) for question, answer in value.items())
+        if size > MAX_EXTRA_CHARS:
+            raise ValueError(
+                f"extra answers too long: {size:,} characters in all, at most {MAX_EXTRA_CHARS:,}"
+            )
+        return value

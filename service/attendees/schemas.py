@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.attendees.fields import AttendeeFields
+from service.validation import Line
 
 EXAMPLE: dict[str, Any] = {
     "name": "Ada Lovelace",
@@ -29,10 +30,10 @@ class AttendeeIn(AttendeeFields):
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
 
-    external_id: str | None = Field(  # type: ignore[assignment]
-        default=None, description="Optional here: the path names the attendee."
+    external_id: Line | None = Field(  # type: ignore[assignment]
+        default=None, max_length=200, description="Optional here: the path names the attendee."
     )
-    name: str | None = Field(  # type: ignore[assignment]
+    name: Line | None = Field(  # type: ignore[assignment]
         default=None, min_length=1, max_length=200, description="Required when creating."
     )
 
