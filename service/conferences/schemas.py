@@ -8,6 +8,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.validation import Day, Line
+
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$"
 
 
@@ -34,12 +36,14 @@ class ConferenceIn(BaseModel):
         },
     )
 
-    slug: str = Field(pattern=SLUG_PATTERN, description="Short name used in URLs and the CLI.")
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field(default="UTC", description="IANA time zone of the venue.")
-    location: str = Field(default="", max_length=200)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    slug: str = Field(
+        pattern=SLUG_PATTERN, max_length=100, description="Short name used in URLs and the CLI."
+    )
+    name: Line = Field(min_length=1, max_length=200)
+    timezone: Line = Field(default="UTC", max_length=64, description="IANA time zone of the venue.")
+    location: Line = Field(default="", max_length=200)
+    starts_on: Day | None = None
+    ends_on: Day | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -47,11 +51,11 @@ class ConferenceIn(BaseModel):
 class ConferencePatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "New"}]})
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    timezone: str | None = None
-    location: str | None = Field(default=None, max_length=200)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    name: Line | None = Field(default=None, min_length=1, max_length=200)
+    timezone: Line | None = Field(default=None, max_length=64)
+    location: Line | None = Field(default=None, max_length=200)
+    starts_on: Day | None = None
+    ends_on: Day | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
 

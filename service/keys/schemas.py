@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.validation import Line
+
 Scope = Literal["read", "write", "ingest"]
 
 
@@ -17,8 +19,8 @@ class KeyIn(BaseModel):
         json_schema_extra={"examples": [{"name": "pretix sync", "scopes": ["ingest"]}]},
     )
 
-    name: str = Field(default="", max_length=200, description="What the key is for.")
-    scopes: list[Scope] = Field(default=["read"], min_length=1)
+    name: Line = Field(default="", max_length=200, description="What the key is for.")
+    scopes: list[Scope] = Field(default=["read"], min_length=1, max_length=3)
 
 
 class KeyOut(BaseModel):

@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from service.validation import check_line
+
+# Bounds of what a plan request may ask for; far above any real conference.
+MAX_ROUNDS = 1000
+MAX_TABLE_NUMBER = 10_000
+MAX_WEIGHT = 1_000_000.0
+WeightName = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(check_line)]
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+ExternalId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_line)]
 
 
 class PlanIn(BaseModel):
@@ -26,6 +36,7 @@ class PlanIn(BaseModel):
     round_ids: list[uuid.UUID] | None = Field(
         default=None,
         min_length=1,
+        max_length=MAX_ROUNDS,
         description="Rounds to plan; all rounds when null. Other rounds keep their published "
         "tables and count as meals already held (new faces every day).",
     )
@@ -33,10 +44,15 @@ class PlanIn(BaseModel):
         default=None, ge=0, le=2**32 - 1, description="Random seed; one is picked when null."
     )
     time_budget: float | None = Field(
-        default=None, gt=0, le=3600, description="Seconds the search may take (30 when null)."
-    )
-    weights: dict[str, float] | None = Field(
         default=None,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        description="Seconds the search may take (30 when null).",
+    )
+    weights: dict[WeightName, Weight] | None = Field(
+        default=None,
+        max_length=20,
         description="Soft-rule weights to override (coworker, party, repeat, solo_balance, "
         "lone_outsider, party_without_solo, kindred, language, hometown, first_time, "
         "diversity, moved).",
@@ -96,8 +112,8 @@ class MoveEdit(BaseModel):
 
     op: Literal["move"]
     round_id: uuid.UUID
-    attendee: str = Field(min_length=1, description="External id of the attendee.")
-    table: int = Field(ge=1, description="Table number, from 1.")
+    attendee: ExternalId = Field(description="External id of the attendee.")
+    table: int = Field(ge=1, le=MAX_TABLE_NUMBER, description="Table number, from 1.")
 
 
 class SwapEdit(BaseModel):
@@ -107,8 +123,8 @@ class SwapEdit(BaseModel):
 
     op: Literal["swap"]
     round_id: uuid.UUID
-    a: str = Field(min_length=1)
-    b: str = Field(min_length=1)
+    a: ExternalId
+    b: ExternalId
 
 
 class PinEdit(BaseModel):
@@ -118,7 +134,7 @@ class PinEdit(BaseModel):
 
     op: Literal["pin"]
     round_id: uuid.UUID
-    attendee: str = Field(min_length=1)
+    attendee: ExternalId
     pinned: bool = True
 
 

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.validation import Line, Moment
+
 Kind = Literal["lunch", "dinner"]
+# The most seats at one table and tables in one round; a banquet hall holds far fewer.
+MAX_TABLE_SEATS = 1000
+MAX_TABLES = 10_000
+Capacity = Annotated[int, Field(ge=2, le=MAX_TABLE_SEATS)]
 
 
 class RoundIn(BaseModel):
@@ -34,20 +40,20 @@ class RoundIn(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Line = Field(min_length=1, max_length=100)
     kind: Kind = Field(description="'lunch' seats everyone registered; 'dinner' only opt-ins.")
-    starts_at: datetime | None = Field(
+    starts_at: Moment | None = Field(
         default=None, description="Start time; without a UTC offset it is read in the venue's zone."
     )
-    location: str = Field(default="", max_length=200)
+    location: Line = Field(default="", max_length=200)
     table_size: int | None = Field(
-        default=None, ge=2, le=1000, description="Tables as equal as possible (±1)."
+        default=None, ge=2, le=MAX_TABLE_SEATS, description="Tables as equal as possible (±1)."
     )
-    capacities: list[int] | None = Field(
+    capacities: list[Capacity] | None = Field(
         default=None,
         min_length=1,
-        max_length=10_000,
-        description="Explicit capacity of every table, in table order.",
+        max_length=MAX_TABLES,
+        description="Explicit capacity of every table (2 to 1,000 seats), in table order.",
     )
 
     @model_validator(mode="after")
@@ -61,12 +67,12 @@ class RoundPatch(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"location": "Hall C"}]}
     )
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: Line | None = Field(default=None, min_length=1, max_length=100)
     kind: Kind | None = None
-    starts_at: datetime | None = None
-    location: str | None = Field(default=None, max_length=200)
-    table_size: int | None = Field(default=None, ge=2, le=1000)
-    capacities: list[int] | None = Field(default=None, min_length=1, max_length=10_000)
+    starts_at: Moment | None = None
+    location: Line | None = Field(default=None, max_length=200)
+    table_size: int | None = Field(default=None, ge=2, le=MAX_TABLE_SEATS)
+    capacities: list[Capacity] | None = Field(default=None, min_length=1, max_length=MAX_TABLES)
 
 
 class RoundOut(BaseModel):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from service.validation import Text, check_line
 
 RuleKind = Literal["keep_apart", "keep_together"]
+ExternalId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_line)]
 
 
 class RuleIn(BaseModel):
@@ -26,10 +29,10 @@ class RuleIn(BaseModel):
         description="keep_apart: no two of them ever share a table; keep_together: they always "
         "sit at one table (in every round they are all seated in)."
     )
-    attendees: list[str] = Field(
+    attendees: list[ExternalId] = Field(
         min_length=2, max_length=50, description="External ids of two or more attendees."
     )
-    note: str = Field(default="", max_length=500, description="Why, for the organizers.")
+    note: Text = Field(default="", max_length=500, description="Why, for the organizers.")
 
 
 class RuleOut(BaseModel):
