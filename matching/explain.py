@@ -24,12 +24,34 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from stop_words import get_stop_words
 
-__all__ = ["NO_PROFILE", "STOP_WORDS", "CommonGround", "join_words", "why"]
+from matching.wording import (
+    MATE_GONE,
+    NO_PROFILE,
+    TOKEN,
+    WhyLine,
+    join_words,
+    parse_why,
+    restate,
+    topics_used,
+    why,
+)
+
+__all__ = [
+    "MATE_GONE",
+    "NO_PROFILE",
+    "STOP_WORDS",
+    "CommonGround",
+    "WhyLine",
+    "join_words",
+    "parse_why",
+    "restate",
+    "topics_used",
+    "why",
+]
 
 #: Attendee row indices, as a list or an integer array.
 Rows = Sequence[int] | NDArray[np.integer]
 
-NO_PROFILE = "No profile yet — add one on your page so we can introduce you."
 
 # Stop words of the languages attendees write profiles in: scikit-learn's English list (the
 # stop-words package's English list is long enough to drop "research", "open" and "web") and the
@@ -123,8 +145,6 @@ def _zipf(freq: float) -> float:
 # Token kinds. A bigram needs a topic or weak word, and never starts with a tail word.
 _TOPIC, _WEAK_KIND, _COMMON, _TAIL_KIND, _BREAK = 0, 1, 2, 3, 4
 
-# Keeps "c++", "c#", "node.js" and "machine-learning" whole.
-_TOKEN = re.compile(r"(?u)\b\w[\w+#]*(?:[.\-]\w[\w+#]*)*")
 # Punctuation that ends a phrase: "testing, packaging" is two topics, not one bigram.
 _PHRASE_BREAK = re.compile(r"(?:[,;:!?()\[\]{}/|\n\r\t\"&*]|\s\+\s|\.(?=\s|$))+")
 
@@ -174,7 +194,7 @@ class _Analyzer:
         for sentence_start, phrase in _phrases(text):
             previous: str | None = None
             previous_kind = _BREAK
-            for position, token in enumerate(_TOKEN.findall(phrase)):
+            for position, token in enumerate(TOKEN.findall(phrase)):
                 lower = token.casefold()
                 kind = self.kind(token, lower)
                 if kind == _BREAK:
@@ -228,55 +248,6 @@ def _phrases(text: str) -> list[tuple[bool, str]]:
 
 def _given_terms(terms: list[str]) -> list[str]:
     return terms
-
-
-def join_words(words: Sequence[str]) -> str:
-    """Join words as prose.
-
-    Example:
-        >>> join_words(["testing", "packaging", "django"])
-        'testing, packaging and django'
-    """
-    if len(words) <= 1:
-        return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def why(
-    *,
-    has_profile: bool,
-    mate: str | None,
-    shared: Sequence[str] = (),
-    mate_topics: Sequence[str] = (),
-) -> str:
-    """Return an attendee's one-line reason for their table.
-
-    Args:
-        has_profile: Whether the attendee wrote a profile.
-        mate: Display name of their closest tablemate; None when they sit alone.
-        shared: Topic words both profiles use, best first.
-        mate_topics: The closest tablemate's own topics, said when nothing is shared.
-
-    Returns:
-        One sentence addressed to the attendee.
-
-    Example:
-        >>> why(has_profile=True, mate="Ada Lovelace", shared=["testing", "packaging"])
-        'You and Ada Lovelace both talk about testing and packaging.'
-        >>> why(has_profile=True, mate="Ada", mate_topics=["data engineering"])
-        'Your closest match here is Ada (data engineering).'
-        >>> why(has_profile=False, mate="Ada Lovelace")
-        'No profile yet — add one on your page so we can introduce you.'
-    """
-    if not has_profile:
-        return NO_PROFILE
-    if mate is None:
-        return "You have this table to yourself this time."
-    if shared:
-        return f"You and {mate} both talk about {join_words(list(shared))}."
-    if mate_topics:
-        return f"Your closest match here is {mate} ({join_words(list(mate_topics))})."
-    return f"Your closest match here is {mate}."
 
 
 def _part_columns(terms: NDArray[np.str_]) -> NDArray[np.int64]:

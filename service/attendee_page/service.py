@@ -17,6 +17,7 @@ import icalendar
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from matching.wording import MATE_GONE, parse_why, restate, topics_used
 from service.attendees import links
 from service.attendees import service as attendee_service
 from service.attendees.fields import AttendeeFields
@@ -206,18 +207,45 @@ def tablemate(person: Attendee) -> Tablemate:
     )
 
 
-def private_why(line: str, *, hidden: Sequence[str]) -> str:
-    """The why line, without the shared words of a tablemate who keeps their profile to themselves.
+def private_why(line: str, *, mate: Attendee | None, members: Sequence[Attendee]) -> str:
+    """The seat's why line as the reader may see it today.
 
-    "You and Ruth both talk about packaging" tells the reader a word of Ruth's profile; when Ruth
-    has hidden it, the reader learns only that they have something in common.
+    The tablemate it is about is named as they are called now; the words are left out when
+    that tablemate hides their profile ("You and Ruth both talk about packaging" tells the
+    reader a word of Ruth's profile), and the line says only that they are not coming when
+    they were erased or cancelled. ``mate`` is that tablemate when the seat knows them;
+    otherwise (plans published before seats knew) the words stay only when nobody at the
+    table hides their profile.
+
+    Args:
+        line: The stored line.
+        mate: The tablemate the line is about, if the seat knows them.
+        members: Everyone else seated at the table, erased and cancelled people included.
     """
-    for name in hidden:
-        if line.startswith(f"You and {name} both talk about "):
-            return f"You and {name} have interests in common."
-        if line.startswith(f"Your closest match here is {name} ("):
-            return f"Your closest match here is {name}."
-    return line
+    parsed = parse_why(line)
+    if parsed is None:
+        return line
+    if mate is not None:
+        if mate.erased_at is not None or mate.status == "cancelled":
+            return MATE_GONE
+        return restate(parsed, mate=mate.name, quote=visibility_of(mate)["interests"])
+    present = [p for p in members if p.erased_at is None]
+    if len(present) < len(members) and parsed.mate not in {p.name for p in present}:
+        return MATE_GONE
+    quote = len(present) == len(members) and all(visibility_of(p)["interests"] for p in present)
+    return restate(parsed, mate=parsed.mate, quote=quote)
+
+
+def visible_topics(
+    topics: Sequence[str], *, reader: Attendee, members: Sequence[Attendee]
+) -> list[str]:
+    """The table's topics, less any word only a hidden or erased profile at the table holds."""
+    if all(p.erased_at is None and visibility_of(p)["interests"] for p in members):
+        return list(topics)
+    shown = [reader.interests] + [
+        p.interests for p in members if p.erased_at is None and visibility_of(p)["interests"]
+    ]
+    return topics_used(topics, shown)
 
 
 @dataclass(frozen=True)
@@ -269,7 +297,7 @@ def seated_meals(
         )
     }
     others: dict[tuple[uuid.UUID, int], list[Tablemate]] = {key: [] for key in tables}
-    hidden: dict[tuple[uuid.UUID, int], list[str]] = {key: [] for key in tables}
+    members: dict[tuple[uuid.UUID, int], list[Attendee]] = {key: [] for key in tables}
     stmt = (
         select(Assignment.round_id, Assignment.table_number, Attendee)
         .join(Attendee, Attendee.id == Assignment.attendee_id)
@@ -286,17 +314,15 @@ def seated_meals(
                 )
             ),
             Assignment.attendee_id != attendee.id,
-            # Erased and cancelled people will not be at the table.
-            Attendee.erased_at.is_(None),
-            Attendee.status != "cancelled",
         )
         .order_by(Attendee.name)
     )
     for round_id, number, person in session.execute(stmt):
         if (round_id, number) in others:
-            others[(round_id, number)].append(tablemate(person))
-            if not visibility_of(person)["interests"]:
-                hidden[(round_id, number)].append(person.name)
+            members[(round_id, number)].append(person)
+            # Erased and cancelled people will not be at the table.
+            if person.erased_at is None and person.status != "cancelled":
+                others[(round_id, number)].append(tablemate(person))
     zone = conference_zone(conference)
     return [
         Meal(
@@ -307,8 +333,18 @@ def seated_meals(
             when=human_time(rnd.starts_at, zone=zone),
             location=rnd.location,
             table=seat.table_number,
-            why=private_why(seat.why, hidden=hidden[(rnd.id, seat.table_number)]),
-            topics=topics.get((rnd.id, seat.table_number), []),
+            why=private_why(
+                seat.why,
+                mate=next(
+                    (p for p in members[(rnd.id, seat.table_number)] if p.id == seat.mate_id), None
+                ),
+                members=members[(rnd.id, seat.table_number)],
+            ),
+            topics=visible_topics(
+                topics.get((rnd.id, seat.table_number), []),
+                reader=attendee,
+                members=members[(rnd.id, seat.table_number)],
+            ),
             tablemates=others[(rnd.id, seat.table_number)],
         )
         for rnd, seat in mine

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
 from service.attendees import links
@@ -18,8 +19,10 @@ from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
 from service.db import utcnow
 from service.errors import Invalid, NotFound
-from service.models import Assignment, Attendee, Conference, Plan
+from service.models import Assignment, Attendee, AuditEvent, Conference, Plan
+from service.plans import service as plan_service
 from service.rules import service as rule_service
+from service.validation import control_character
 
 FIELDS = tuple(name for name in AttendeeFields.model_fields if name != "external_id")
 UNPUBLISHED = ("queued", "running", "ready", "failed")
@@ -274,7 +277,8 @@ def decode_cursor(cursor: str) -> str:
         text = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise problem from exc
-    if not text.startswith(_CURSOR_TAG):
+    # Ids never hold control characters, so a cursor that does was not made here.
+    if not text.startswith(_CURSOR_TAG) or control_character(text, multiline=False):
         raise problem
     return text[len(_CURSOR_TAG) :]
 
@@ -286,8 +290,16 @@ def erase_attendee(
 
     Their seats in plans that are not published are removed. Seats in a published plan stay
     as an anonymous seat, so tablemates' plans and the "new faces" history do not shift under
-    them; nothing about the person remains.
+    them; nothing about the person remains: not in a tablemate's why line, a table's topics or
+    any stored report, nor under their id in the audit log. A run in progress starts again
+    without them.
     """
+    erased_ref = f"erased-{attendee.id}"
+    # First, so no run starts from (or finishes with) the profile being erased.
+    plan_service.restart_runs(session, conference=conference)
+    plan_service.forget_attendee(
+        session, conference=conference, attendee=attendee, erased_ref=erased_ref
+    )
     unpublished = select(Plan.id).where(
         Plan.conference_id == conference.id, Plan.status.in_(UNPUBLISHED)
     )
@@ -297,7 +309,7 @@ def erase_attendee(
         )
     )
     rule_service.forget_attendee(session, attendee=attendee)
-    erased_ref = f"erased-{attendee.id}"
+    _forget_in_audit_log(session, conference=conference, attendee=attendee, erased_ref=erased_ref)
     audit.record(
         session,
         actor=actor,
@@ -318,6 +330,40 @@ def erase_attendee(
     attendee.status = "cancelled"
     attendee.link_token_hash = None
     attendee.erased_at = utcnow()
+
+
+def _forget_in_audit_log(
+    session: Session, *, conference: Conference, attendee: Attendee, erased_ref: str
+) -> None:
+    """Name the person ``erased_ref`` in the events about them or by them: who did what stays."""
+    external_id = attendee.external_id
+    page_actor = f"attendee:{external_id}"
+    events = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.conference_id == conference.id,
+            or_(
+                AuditEvent.target_id == external_id,
+                AuditEvent.actor == page_actor,
+                cast(AuditEvent.details, Text).contains(json.dumps(external_id), autoescape=True),
+            ),
+        )
+    )
+
+    def renamed(value: Any) -> Any:
+        if value == external_id:
+            return erased_ref
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        return value
+
+    for event in events:
+        if event.target_id == external_id:
+            event.target_id = erased_ref
+        if event.actor == page_actor:
+            event.actor = f"attendee:{erased_ref}"
+        event.details = renamed(event.details or {})
 
 
 def revoke_link(session: Session, *, attendee: Attendee) -> str:

@@ -180,15 +180,18 @@ def publish_plan(
     response: Response,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> PlanOut:
-    """Make a ready plan the live one; the previously published plan is superseded."""
+    """Make a ready plan the live one; the previously published plan is superseded.
+
+    409 when the plan is not ready, or when the live plan is no longer the one it was built on
+    (another plan was published since it was started): re-plan from the live plan instead.
+    """
     plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
-    expected = parse_if_match(if_match)
-    if expected is not None and expected != plan.version:
-        raise PreconditionFailed(
-            f"The plan changed (version {plan.version}, you sent {expected}); reload it first."
-        )
     plan = plan_service.publish(
-        session, conference=access.conference, plan=plan, actor=access.caller.actor
+        session,
+        conference=access.conference,
+        plan=plan,
+        actor=access.caller.actor,
+        expected_version=parse_if_match(if_match),
     )
     session.flush()
     response.headers["ETag"] = etag(plan)

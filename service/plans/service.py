@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import Text, and_, cast, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from matching.problem import Weights
 from matching.types import Attendee as MAttendee
 from matching.types import Constraints, Pin, RoundKind, Seating
 from matching.types import Round as MRound
+from matching.wording import MATE_GONE, topics_used
 from service.audit import service as audit
 from service.db import utcnow
 from service.embedding import Encoder, embed
@@ -29,6 +33,12 @@ def published_plan(session: Session, *, conference: Conference) -> Plan | None:
     """The live plan of a conference, if one is published."""
     stmt = select(Plan).where(Plan.conference_id == conference.id, Plan.status == "published")
     return session.scalar(stmt)
+
+
+def live_plan_ids(session: Session, *, conference: Conference) -> list[uuid.UUID]:
+    """The id of the conference's published plan (a list: empty when none is)."""
+    stmt = select(Plan.id).where(Plan.conference_id == conference.id, Plan.status == "published")
+    return list(session.scalars(stmt))
 
 
 def get_plan(session: Session, *, conference: Conference, plan_id: uuid.UUID) -> Plan:
@@ -73,18 +83,104 @@ def store_seating(
     session.flush()
 
 
-def publish(session: Session, *, conference: Conference, plan: Plan, actor: str) -> Plan:
-    """Make ``plan`` the live plan; the previous live plan is superseded in the same transaction."""
+#: ``Plan.params`` key: the plan that was live when this one was queued (None: nothing was).
+LIVE_PLAN_KEY = "live_plan_id"
+
+
+def _lock_conference(session: Session, *, conference: Conference) -> None:
+    """Make this transaction the conference's only writer of plans until it ends.
+
+    A write to the conference row: a row lock on PostgreSQL, the database's write lock on
+    SQLite. Whatever is read after it is what the other transactions committed.
+    """
+    session.execute(
+        update(Conference)
+        .where(Conference.id == conference.id)
+        .values(updated_at=Conference.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def built_on(plan: Plan) -> tuple[bool, uuid.UUID | None]:
+    """Whether we know which plan was live when ``plan`` was made, and that plan.
+
+    A re-plan is built on the plan it started from; any other run on the plan that was live
+    when it was queued (its carried-over rounds and "new faces" history come from it). Plans
+    stored by other means (tests, old versions) say nothing.
+    """
+    if plan.based_on_id is not None:
+        return True, plan.based_on_id
+    params = plan.params or {}
+    if LIVE_PLAN_KEY not in params:
+        return False, None
+    value = params[LIVE_PLAN_KEY]
+    return True, uuid.UUID(str(value)) if value else None
+
+
+def publish(
+    session: Session,
+    *,
+    conference: Conference,
+    plan: Plan,
+    actor: str,
+    expected_version: int | None = None,
+) -> Plan:
+    """Make ``plan`` the live plan; the previous live plan is superseded in the same transaction.
+
+    Publishes of a conference take turns, and every check is made again once it is this one's
+    turn, so of two publishes at once one wins and the other gets its reason.
+
+    Raises:
+        PreconditionFailed: ``expected_version`` is not the plan's version.
+        Conflict: the plan is not ready, or the plan live now is not the one it was built on
+            (publishing it would undo the other publish unseen).
+    """
+    _lock_conference(session, conference=conference)
+    session.refresh(plan)
+    if expected_version is not None and expected_version != plan.version:
+        raise PreconditionFailed(
+            f"The plan changed (version {plan.version}, you sent {expected_version}); reload it "
+            "first.",
+            headers={"ETag": f'"{plan.version}"'},
+        )
     if plan.status != "ready":
         raise Conflict(f"Only a ready plan can be published; this one is {plan.status}.")
-    session.execute(
-        update(Plan)
-        .where(Plan.conference_id == conference.id, Plan.status == "published")
-        .values(status="superseded")
-    )
-    plan.status = "published"
-    plan.published_at = utcnow()
-    plan.version += 1
+    live = live_plan_ids(session, conference=conference)
+    known, base = built_on(plan)
+    if known and list(live) != ([base] if base is not None else []):
+        now_live = live[0] if live else None
+        made_on = f"plan '{base}'" if base is not None else "no published plan"
+        raise Conflict(
+            f"Plan '{plan.id}' was built on {made_on}, but plan '{now_live}' has been "
+            "published since; publishing this one would undo it. Start a re-plan "
+            '({"replan": true}) from the live plan instead.',
+            live_plan_id=str(now_live) if now_live is not None else None,
+            based_on_id=str(base) if base is not None else None,
+        )
+    now = utcnow()
+    if live:
+        session.execute(
+            update(Plan)
+            .where(Plan.id.in_(live), Plan.status == "published")
+            .values(status="superseded", updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    try:
+        made_live = session.execute(
+            update(Plan)
+            .where(Plan.id == plan.id, Plan.status == "ready", Plan.version == plan.version)
+            .values(status="published", published_at=now, version=Plan.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    except IntegrityError as exc:  # the one-live-plan index: another publish got there first
+        raise Conflict("Another plan of this conference was published at the same time.") from exc
+    if getattr(made_live, "rowcount", 1) != 1:
+        raise Conflict("The plan changed while it was being published; reload it.")
+    session.refresh(plan)
+    for row in list(session.identity_map.values()):
+        if isinstance(row, Plan) and row.id in live:
+            session.expire(row)
+    link_mates(session, plan=plan)
     audit.record(
         session,
         actor=actor,
@@ -94,6 +190,42 @@ def publish(session: Session, *, conference: Conference, plan: Plan, actor: str)
         conference_id=conference.id,
     )
     return plan
+
+
+def link_mates(session: Session, *, plan: Plan) -> None:
+    """Note on every seat which tablemate its why line is about, as the plan's report says.
+
+    Pages then name that tablemate as they are called today, leave out the words of a
+    tablemate who hides their profile, and drop the line when the tablemate is gone.
+    """
+    people: dict[str, Any] = (plan.report or {}).get("attendees") or {}
+    if not people:
+        return
+    names = {
+        r.id: r.name
+        for r in session.scalars(select(Round).where(Round.conference_id == plan.conference_id))
+    }
+    rows = session.execute(
+        select(Assignment.id, Assignment.round_id, Assignment.mate_id, Attendee.external_id)
+        .join(Attendee, Attendee.id == Assignment.attendee_id)
+        .where(Assignment.plan_id == plan.id)
+    ).all()
+    ids = dict(
+        session.execute(
+            select(Attendee.external_id, Attendee.id)
+            .join(Assignment, Assignment.attendee_id == Attendee.id)
+            .where(Assignment.plan_id == plan.id)
+        ).all()
+    )
+    changes = []
+    for seat_id, round_id, current, external_id in rows:
+        entry = (people.get(external_id) or {}).get(names.get(round_id, "")) or {}
+        kindred = entry.get("kindred") if isinstance(entry, dict) else None
+        mate = ids.get(kindred) if isinstance(kindred, str) else None
+        if mate != current:
+            changes.append({"id": seat_id, "mate_id": mate})
+    if changes:
+        session.execute(update(Assignment), changes)
 
 
 def seats(session: Session, *, plan: Plan) -> list[tuple[Round, int, uuid.UUID]]:
@@ -196,11 +328,13 @@ def create_plan(
                 f"Invalid weights: {exc}. Known weights: {names}.",
                 errors=[{"pointer": "#/body/weights", "detail": str(exc)}],
             ) from exc
+    live = live_plan_ids(session, conference=conference)
     plan = Plan(
         conference_id=conference.id,
         status="queued",
         message="Waiting for a worker",
         params={
+            LIVE_PLAN_KEY: str(live[0]) if live else None,
             "round_ids": [str(r.id) for r in rounds],
             "seed": seed if seed is not None else secrets.randbelow(2**31),
             "time_budget": time_budget if time_budget is not None else DEFAULT_TIME_BUDGET,
@@ -670,3 +804,187 @@ def edit_plan(
     session.flush()
     session.refresh(plan)
     return plan
+
+
+# --- erasure ---------------------------------------------------------------------------------
+
+ERASED_WHILE_RUNNING = "Queued again: an attendee was erased while it ran"
+
+
+def restart_runs(session: Session, *, conference: Conference) -> None:
+    """Send the conference's running plans back to the queue: they may hold an erased profile.
+
+    The interrupted run finds its plan no longer running and stores nothing; the next run
+    reads the attendees as they are now. Queued plans are locked until the caller commits, so
+    no worker starts one from the profile about to be erased.
+    """
+    session.execute(
+        select(Plan.id)
+        .where(Plan.conference_id == conference.id, Plan.status.in_(ACTIVE_STATUSES))
+        .with_for_update()
+    )
+    session.execute(
+        update(Plan)
+        .where(Plan.conference_id == conference.id, Plan.status == "running")
+        .values(status="queued", progress=0.0, message=ERASED_WHILE_RUNNING, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def forget_attendee(
+    session: Session, *, conference: Conference, attendee: Attendee, erased_ref: str
+) -> None:
+    """Take a person about to be erased out of every plan's words.
+
+    Their own why lines are emptied; their tablemates' lines about them say only that their
+    closest match is no longer coming; table topics keep only words the other members use;
+    every stored report loses their entry and names their seats ``erased_ref``. Seats
+    themselves are left to the caller.
+    """
+    external_id = attendee.external_id
+    mentions = or_(
+        cast(Plan.report, Text).contains(json.dumps(external_id), autoescape=True),
+        Plan.error.contains(repr(external_id), autoescape=True),
+        Plan.id.in_(
+            select(Assignment.plan_id).where(
+                or_(Assignment.attendee_id == attendee.id, Assignment.mate_id == attendee.id)
+            )
+        ),
+    )
+    names = {
+        r.id: r.name
+        for r in session.scalars(select(Round).where(Round.conference_id == conference.id))
+    }
+    said = re.compile(rf"(?<!\w){re.escape(attendee.name)}(?!\w)") if attendee.name else None
+    for plan in session.scalars(
+        select(Plan).where(Plan.conference_id == conference.id, mentions)
+    ).all():
+        report: dict[str, Any] = plan.report or {}
+        people: dict[str, Any] = report.get("attendees") or {}
+        tables = {
+            (round_id, number)
+            for round_id, number in session.execute(
+                select(Assignment.round_id, Assignment.table_number).where(
+                    Assignment.plan_id == plan.id, Assignment.attendee_id == attendee.id
+                )
+            )
+        }
+        at_tables = [
+            and_(Assignment.round_id == r, Assignment.table_number == n) for r, n in tables
+        ]
+        profiles: dict[tuple[uuid.UUID, int], list[str]] = {key: [] for key in tables}
+        for seat, person in session.execute(
+            select(Assignment, Attendee)
+            .join(Attendee, Attendee.id == Assignment.attendee_id)
+            .where(
+                Assignment.plan_id == plan.id,
+                or_(Assignment.mate_id == attendee.id, *at_tables),
+            )
+        ):
+            if person.id == attendee.id:
+                seat.why, seat.mate_id = "", None
+                continue
+            profiles.setdefault((seat.round_id, seat.table_number), []).append(person.interests)
+            entry = (people.get(person.external_id) or {}).get(names.get(seat.round_id, "")) or {}
+            if (
+                seat.mate_id == attendee.id
+                or (isinstance(entry, dict) and entry.get("kindred") == external_id)
+                or (said is not None and said.search(seat.why or ""))
+            ):
+                seat.why, seat.mate_id = MATE_GONE, None
+        if at_tables:
+            for table in session.scalars(
+                select(PlanTable).where(
+                    PlanTable.plan_id == plan.id,
+                    or_(*(and_(PlanTable.round_id == r, PlanTable.number == n) for r, n in tables)),
+                )
+            ):
+                table.topics = _topics_without(
+                    table.topics, profiles.get((table.round_id, table.number), [])
+                )
+        if report:
+            plan.report = _report_without(
+                session,
+                conference=conference,
+                report=report,
+                external_id=external_id,
+                erased_ref=erased_ref,
+            )
+        if plan.error:
+            plan.error = _without_id(plan.error, external_id, erased_ref)
+
+
+def _topics_without(topics: Sequence[str] | None, profiles: Sequence[str]) -> list[str]:
+    return topics_used(list(topics or []), profiles)
+
+
+def _without_id(text: str, external_id: str, erased_ref: str) -> str:
+    """``text`` with the quoted id (as messages quote it) replaced by ``erased_ref``."""
+    for quote in (repr, json.dumps):
+        text = text.replace(quote(external_id), quote(erased_ref))
+    return text
+
+
+def _report_without(
+    session: Session,
+    *,
+    conference: Conference,
+    report: dict[str, Any],
+    external_id: str,
+    erased_ref: str,
+) -> dict[str, Any]:
+    """A copy of a stored report with nothing left of one person (see ``forget_attendee``)."""
+    people: dict[str, Any] = {}
+    for person, seats_of in (report.get("attendees") or {}).items():
+        if person == external_id:
+            continue
+        people[person] = {
+            name: (
+                {**seat, "kindred": None, "shared_topics": [], "why": MATE_GONE}
+                if isinstance(seat, dict) and seat.get("kindred") == external_id
+                else seat
+            )
+            for name, seat in seats_of.items()
+        }
+    shared_tables = [
+        d
+        for entry in report.get("rounds") or []
+        for d in entry.get("tables_detail") or []
+        if external_id in (d.get("members") or [])
+    ]
+    others = {m for d in shared_tables for m in d.get("members") or []} - {external_id}
+    interests: dict[str, str] = {}
+    if others:
+        interests = dict(
+            session.execute(
+                select(Attendee.external_id, Attendee.interests).where(
+                    Attendee.conference_id == conference.id,
+                    Attendee.external_id.in_(sorted(others)),
+                )
+            ).all()
+        )
+
+    def table_without(detail: dict[str, Any]) -> dict[str, Any]:
+        members = detail.get("members") or []
+        if external_id not in members:
+            return detail
+        texts = [interests.get(m, "") for m in members if m != external_id]
+        return {
+            **detail,
+            "members": [erased_ref if m == external_id else m for m in members],
+            "topics": _topics_without(detail.get("topics"), texts),
+        }
+
+    rounds = [
+        {**entry, "tables_detail": [table_without(d) for d in entry.get("tables_detail") or []]}
+        for entry in report.get("rounds") or []
+    ]
+    hard = [
+        {
+            **v,
+            "attendees": [erased_ref if a == external_id else a for a in v.get("attendees") or []],
+            "message": _without_id(str(v.get("message", "")), external_id, erased_ref),
+        }
+        for v in report.get("hard") or []
+    ]
+    return {**report, "attendees": people, "rounds": rounds, "hard": hard}

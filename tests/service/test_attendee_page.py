@@ -464,8 +464,11 @@ def test_cancelled_tablemates_and_untimed_meals(
 def test_why_lines_quote_nothing_of_a_hidden_profile() -> None:
     from service.attendee_page.service import private_why
 
+    ruth = Attendee(name="Ruth Ng", visibility={"interests": False})
+    other = Attendee(name="Someone Else", visibility={})
     shared = "You and Ruth Ng both talk about packaging and wheels."
     closest = "Your closest match here is Ruth Ng (data engineering)."
-    assert private_why(shared, hidden=["Ruth Ng"]) == "You and Ruth Ng have interests in common."
-    assert private_why(closest, hidden=["Ruth Ng"]) == "Your closest match here is Ruth Ng."
-    assert private_why(closest, hidden=["Someone Else"]) == closest
+    hidden = private_why(shared, mate=ruth, members=[ruth, other])
+    assert hidden == "You and Ruth Ng have interests in common."
+    assert private_why(closest, mate=ruth, members=[ruth]) == "Your closest match here is Ruth Ng."
+    assert private_why(closest, mate=None, members=[other]) == closest
