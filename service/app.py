@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from service.attendee_page.router import PrivatePages
 from service.attendee_page.router import router as attendee_page_router
 from service.attendees.router import router as attendees_router
 from service.conferences.router import router as conferences_router
+from service.config import get_settings
 from service.dashboard.cards import router as cards_router
 from service.dashboard.router import router as dashboard_router
 from service.errors import install_error_handlers
 from service.exports.router import router as exports_router
 from service.keys.router import router as keys_router
+from service.overload import AdmissionControl
 from service.plans.router import router as plans_router
 from service.rounds.router import router as rounds_router
 from service.rules.router import router as rules_router
@@ -64,11 +67,22 @@ def create_app() -> FastAPI:
     def index() -> RedirectResponse:
         return RedirectResponse("/docs")
 
+    # async: answered on the event loop, so a burst that fills every worker thread cannot
+    # make a live process look dead.
     @app.get("/healthz", summary="Liveness check", tags=["meta"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Answer ok when the process is up."""
         return {"status": "ok"}
 
+    app.add_middleware(PrivatePages)
+    settings = get_settings()
+    # Added last, so it is the outermost layer: a request turned away costs nothing else.
+    app.add_middleware(
+        AdmissionControl,
+        limit=settings.max_concurrent_requests,
+        queue=settings.max_waiting_requests,
+        wait=settings.max_wait_seconds,
+    )
     return app
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,28 +33,12 @@ def serve(
         bool, typer.Option("--worker/--no-worker", help="Start a plan worker alongside.")
     ] = True,
 ) -> None:
-    """Serve the web application and API (and a plan worker)."""
-    import signal
-
-    import uvicorn
+    """Serve the web app and API (a web process per core) and a plan worker."""
+    from service import server
 
     if migrate_first:
         migrate()
-    worker_process = None
-    # A stop before uvicorn takes over the signals must still end the worker (finally below).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    if with_worker:
-        # Plans run in their own process, never in the web server's event loop.
-        worker_process = subprocess.Popen([sys.executable, "-m", "service.plans.worker"])
-    try:
-        uvicorn.run("service.app:app", host=host, port=port)
-    finally:
-        if worker_process is not None:
-            worker_process.terminate()
-            try:
-                worker_process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker_process.kill()
+    raise typer.Exit(server.serve(host=host, port=port, with_worker=with_worker))
 
 
 @app.command()
@@ -101,6 +84,21 @@ def migrate() -> None:
 
     migrations.upgrade(get_settings().database_url)
     err.print("database schema is up to date")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write the copy.")],
+) -> None:
+    """Copy the SQLite database consistently while the service runs (PostgreSQL: use pg_dump)."""
+    from service import backups
+
+    try:
+        pages = backups.backup_sqlite(get_settings().database_url, file)
+    except backups.BackupError as exc:
+        _fail(str(exc))
+        return
+    err.print(f"wrote a consistent copy of the database to {file} ({pages:,} pages)")
 
 
 @keys_app.command("create")

@@ -28,11 +28,63 @@ class Settings(BaseSettings):
     max_import_rows: int = Field(default=20_000, ge=1)
     max_batch_items: int = Field(default=1_000, ge=1)
     page_size_max: int = Field(default=1_000, ge=1)
+    max_json_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body other than an upload (JSON, the attendee page's form).",
+    )
+    file_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes per web process that read imported files and build exports.",
+    )
+    file_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Seconds an import may take to read, or an export to build, before 422/503.",
+    )
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="Largest total size of an XLSX upload's unpacked parts.",
+    )
+    xlsx_max_shared_strings: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Most distinct texts (shared strings) an XLSX upload may hold.",
+    )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
         description="Model name or path; the bundled all-MiniLM-L6-v2 is used for the default.",
     )
     cache_dir: str | None = Field(default=None, description="Embedding cache folder.")
+    web_processes: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Web processes `hallway serve` starts; 0 means one per CPU core.",
+    )
+    max_concurrent_requests: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        description="Requests one web process works on at once (each may hold a database "
+        "connection, so the connection pool is this big).",
+    )
+    max_waiting_requests: int = Field(
+        default=64,
+        ge=0,
+        le=10_000,
+        description="Requests one web process lets wait for a free slot; beyond that, 503.",
+    )
+    max_wait_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="How long a waiting request may wait for a slot before it gets 503.",
+    )
 
 
 @lru_cache

@@ -59,6 +59,12 @@ class TimestampedMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+#: Connections beyond the request slots: the CLI, start-up work, a plan worker's heartbeat.
+POOL_OVERFLOW = 4
+#: Seconds a request waits for a database connection before it is answered 503.
+POOL_TIMEOUT_SECONDS = 5.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -69,12 +75,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine with the settings every database here needs."""
+    """Create an engine with the settings every database here needs.
+
+    The pool holds a connection for every request the process works on at once (the admission
+    limit in ``service.overload``) and a few for work outside requests, so a request never
+    waits for a connection another request holds while that one waits for something else; a
+    wait that still happens ends after a few seconds with a 503, never a hang.
+    """
+    pool = {
+        "pool_size": get_settings().max_concurrent_requests,
+        "max_overflow": POOL_OVERFLOW,
+        "pool_timeout": POOL_TIMEOUT_SECONDS,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        if ":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite:/"):
+            pool = {}
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **pool
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 @lru_cache

@@ -9,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -72,6 +74,12 @@ class Infeasible(AppError):
     status, slug, title = 422, "infeasible", "The rules cannot all be met"
 
 
+class Unavailable(AppError):
+    """The work cannot be done right now (every worker busy); the client should retry."""
+
+    status, slug, title = 503, "overloaded", "Too busy"
+
+
 def reject_nulls(changes: dict[str, Any], keys: Sequence[str]) -> None:
     """Refuse a patch that sets one of ``keys`` to null (they may be changed, not cleared).
 
@@ -116,6 +124,11 @@ def _pointer(loc: Sequence[Any]) -> str:
     return "#/" + "/".join(parts)
 
 
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "too many clients" in text
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error of the app, ours and the framework's, as problem+json."""
 
@@ -145,6 +158,22 @@ def install_error_handlers(app: FastAPI) -> None:
             slug="invalid",
             instance=request.url.path,
             errors=errors,
+        )
+
+    @app.exception_handler(SQLAlchemyTimeout)
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: Exception) -> JSONResponse:
+        # A pool that stays empty or a database lock that outlasts the busy timeout is
+        # overload, not a bug in the request: ask the client to come back.
+        if isinstance(exc, OperationalError) and not _is_busy(exc):
+            raise exc
+        return problem_response(
+            status=503,
+            title="Too busy",
+            detail="The database is busy right now; try again in a few seconds.",
+            slug="overloaded",
+            instance=request.url.path,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(StarletteHTTPException)

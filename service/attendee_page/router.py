@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.attendee_page import service as page_service
 from service.attendees import service as attendee_service
@@ -28,21 +28,31 @@ PRIVATE_HEADERS = {
 FORM_FIELDS = ("interests", "hometown", "languages", "solo", "dinner")
 
 
-class PrivatePageRoute(APIRoute):
-    """A route whose every response carries the private-page headers."""
+class PrivatePages:
+    """ASGI middleware: every response under ``/me/`` carries the private-page headers.
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+    At the path, not the route, so redirects (``/me/<token>/``) and not-found pages carry them
+    too.
+    """
 
-        async def private_handler(request: Request) -> Response:
-            response = await handler(request)
-            response.headers.update(PRIVATE_HEADERS)
-            return response
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-        return private_handler
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/me/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_private(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(PRIVATE_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_private)
 
 
-router = APIRouter(tags=["attendee page"], route_class=PrivatePageRoute)
+router = APIRouter(tags=["attendee page"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Commit before the response goes out: the 303 after a save is followed at once, and the
 # next page must read what was just saved (the default "request" scope commits afterwards).

@@ -10,6 +10,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,12 +64,20 @@ def create_key(
     return NewKey(row=row, secret=secret)
 
 
+#: How exactly a key's last use is recorded.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 def authenticate(session: Session, *, secret: str) -> ApiKey | None:
     """The live key for this secret, or None."""
     row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret)))
     if row is None or row.revoked_at is not None:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    # A read must not become a write: at most one "last used" update per key per interval,
+    # so a burst of GETs never queues behind the database's single writer.
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
     return row
 
 
