@@ -30,15 +30,19 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
     with_worker: Annotated[
-        bool, typer.Option("--worker/--no-worker", help="Start a plan worker alongside.")
+        bool, typer.Option("--worker/--no-worker", help="Start plan workers alongside.")
     ] = True,
+    plan_workers: Annotated[
+        int, typer.Option(min=1, max=64, help="How many plan workers to start alongside.")
+    ] = 1,
 ) -> None:
     """Serve the web app and API (a web process per core) and a plan worker."""
     from service import server
 
     if migrate_first:
         migrate()
-    raise typer.Exit(server.serve(host=host, port=port, with_worker=with_worker))
+    workers = plan_workers if with_worker else 0
+    raise typer.Exit(server.serve(host=host, port=port, plan_workers=workers))
 
 
 @app.command()
@@ -48,6 +52,9 @@ def worker(
         float, typer.Option(help="Seconds without a heartbeat before a running plan is recovered.")
     ] = 120.0,
     once: Annotated[bool, typer.Option("--once", help="Run at most one plan, then exit.")] = False,
+    heartbeat: Annotated[
+        float, typer.Option(help="Seconds between heartbeats of the plan being run.")
+    ] = 5.0,
 ) -> None:
     """Run queued plans (matching runs) until stopped."""
     import logging
@@ -68,10 +75,13 @@ def worker(
     try:
         if once:
             plan_worker.recover_stale(stale_after=stale_after)
-            plan_worker.run_once()
+            plan_worker.run_once(heartbeat_interval=heartbeat)
         else:
             plan_worker.run_forever(
-                poll_interval=poll, stale_after=stale_after, should_stop=lambda: bool(stopping)
+                poll_interval=poll,
+                stale_after=stale_after,
+                heartbeat_interval=heartbeat,
+                should_stop=lambda: bool(stopping),
             )
     except KeyboardInterrupt:
         err.print("worker stopped")

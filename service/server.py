@@ -111,14 +111,16 @@ def supervise(children: list[subprocess.Popen[bytes]]) -> int:
     return 0 if stopping else code
 
 
-def serve(*, host: str, port: int, with_worker: bool) -> int:
-    """Start the web processes (and a plan worker) and supervise them until stopped."""
+def serve(*, host: str, port: int, plan_workers: int) -> int:
+    """Start the web processes and ``plan_workers`` plan workers; supervise them until stopped."""
     processes = web_processes()
     web = [sys.executable, "-m", "service.server", "--host", host, "--port", str(port)]
     children = [subprocess.Popen([*web, "--processes", str(processes)])]
-    if with_worker:
-        # Plans run in their own process, never in a web process.
-        children.append(subprocess.Popen([sys.executable, "-m", "service.plans.worker"]))
+    # Plans run in processes of their own, never in a web process.
+    children += [
+        subprocess.Popen([sys.executable, "-m", "service.plans.worker"])
+        for _ in range(plan_workers)
+    ]
     return supervise(children)
 
 

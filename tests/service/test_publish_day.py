@@ -9,20 +9,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import pytest
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
@@ -34,6 +30,7 @@ from service.attendees import links
 from service.db import session_scope
 from service.models import Attendee
 from service.overload import AdmissionControl
+from tests.serving import family_of, hallway_serve
 
 pytestmark = pytest.mark.slow
 CONFERENCE = "pyconf-2027"
@@ -105,64 +102,6 @@ def test_health_check_skips_the_line() -> None:
 
 
 # --- the real service ---------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def hallway_serve(
-    database_url: str, tmp_path: Path, *, processes: int = 2, worker: bool = False
-) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    """``hallway serve`` on a free loopback port: (base URL, the process, its log file)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HALLWAY_DATABASE_URL": database_url,
-        "HALLWAY_WEB_PROCESSES": str(processes),
-        "HALLWAY_CACHE_DIR": str(tmp_path / "cache"),
-        "HALLWAY_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    cmd = [sys.executable, "-c", "from service.cli import main; main()", "serve"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--no-migrate"]
-    cmd += ["--worker" if worker else "--no-worker"]
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "hallway serve did not start"
-            time.sleep(0.2)
-        yield base, proc, log_path
-    finally:
-        family = _family(proc.pid)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for child in family:
-            if child.is_running():
-                child.kill()
-
-
-def _family(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        return []
 
 
 @pytest.fixture
@@ -243,7 +182,7 @@ def test_sigterm_stops_serve_within_ten_seconds_during_a_burst(
     filled: str, settings_env: str, tmp_path: Path
 ) -> None:
     with hallway_serve(settings_env, tmp_path, worker=True) as (base, proc, _log):
-        family = _family(proc.pid)
+        family = family_of(proc.pid)
         assert len(family) >= 4  # uvicorn's supervisor, two web processes, the plan worker
         loader = threading.Thread(target=lambda: asyncio.run(_burst(base, filled, 150)))
         loader.start()
