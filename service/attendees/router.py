@@ -15,12 +15,13 @@ from service.attendees.schemas import (
     AttendeeOut,
     AttendeePage,
     AttendeePatch,
+    AttendeeReceipt,
     BatchIn,
     BatchItemResult,
     BatchOut,
     ImportOut,
 )
-from service.auth import IngestAccess, ReadAccess, WriteAccess
+from service.auth import Caller, IngestAccess, ReadAccess, WriteAccess
 from service.config import get_settings
 from service.db import get_session
 from service.errors import PayloadTooLarge
@@ -30,7 +31,12 @@ router = APIRouter(prefix="/v1/conferences/{conference_id}/attendees", tags=["at
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def attendee_out(session: Session, attendee: Attendee) -> AttendeeOut:
+def attendee_out(
+    session: Session, attendee: Attendee, *, caller: Caller
+) -> AttendeeOut | AttendeeReceipt:
+    """The attendee as ``caller`` may read them: all of it, or a receipt for ingest keys."""
+    if not caller.can("read"):
+        return AttendeeReceipt.model_validate(attendee)
     token = links.token_for(attendee, links.link_secret(session))
     out = AttendeeOut.model_validate(attendee)
     out.link = links.link_url(token)
@@ -152,7 +158,8 @@ def list_attendees(
         solo=solo,
         dinner=dinner,
     )
-    return AttendeePage(items=[attendee_out(session, a) for a in rows], next_cursor=next_cursor)
+    items = [attendee_out(session, a, caller=access.caller) for a in rows]
+    return AttendeePage.model_validate({"items": items, "next_cursor": next_cursor})
 
 
 @router.put(
@@ -166,11 +173,11 @@ def put_attendee(
     access: IngestAccess,
     session: SessionDep,
     response: Response,
-) -> AttendeeOut:
+) -> AttendeeOut | AttendeeReceipt:
     """Idempotent upsert by the registration system's id: 201 when created, 200 otherwise.
 
     Fields left out keep their current value, so a registration system that does not know the
-    attendee's own profile never wipes it.
+    attendee's own profile never wipes it. A key without the `read` scope gets a receipt.
     """
     result = attendee_service.upsert_attendee(
         session,
@@ -182,14 +189,17 @@ def put_attendee(
     response.status_code = (
         status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK
     )
-    return attendee_out(session, result.attendee)
+    return attendee_out(session, result.attendee, caller=access.caller)
 
 
 @router.patch("/{external_id}", summary="Update some of an attendee's fields")
 def patch_attendee(
     external_id: str, data: AttendeePatch, access: IngestAccess, session: SessionDep
-) -> AttendeeOut:
-    """Change only the fields given; cancelling is `{"status": "cancelled"}`."""
+) -> AttendeeOut | AttendeeReceipt:
+    """Change only the fields given; cancelling is `{"status": "cancelled"}`.
+
+    A key without the `read` scope gets a receipt.
+    """
     result = attendee_service.upsert_attendee(
         session,
         conference=access.conference,
@@ -198,16 +208,18 @@ def patch_attendee(
         actor=access.caller.actor,
         must_exist=True,
     )
-    return attendee_out(session, result.attendee)
+    return attendee_out(session, result.attendee, caller=access.caller)
 
 
 @router.get("/{external_id}", summary="Get an attendee")
-def get_attendee(external_id: str, access: ReadAccess, session: SessionDep) -> AttendeeOut:
+def get_attendee(
+    external_id: str, access: ReadAccess, session: SessionDep
+) -> AttendeeOut | AttendeeReceipt:
     """One attendee, with their private link."""
     attendee = attendee_service.get_attendee(
         session, conference=access.conference, external_id=external_id
     )
-    return attendee_out(session, attendee)
+    return attendee_out(session, attendee, caller=access.caller)
 
 
 @router.delete(
@@ -225,10 +237,12 @@ def delete_attendee(external_id: str, access: WriteAccess, session: SessionDep) 
 
 
 @router.post("/{external_id}/link:revoke", summary="Revoke an attendee's private link")
-def revoke_link(external_id: str, access: WriteAccess, session: SessionDep) -> AttendeeOut:
-    """Make the old link stop working and issue a new one."""
+def revoke_link(
+    external_id: str, access: WriteAccess, session: SessionDep
+) -> AttendeeOut | AttendeeReceipt:
+    """Make the old link stop working and issue a new one (shown to keys that may read)."""
     attendee = attendee_service.get_attendee(
         session, conference=access.conference, external_id=external_id
     )
     attendee_service.revoke_link(session, attendee=attendee)
-    return attendee_out(session, attendee)
+    return attendee_out(session, attendee, caller=access.caller)

@@ -68,6 +68,22 @@ class AttendeeOut(BaseModel):
     updated_at: datetime
 
 
+class AttendeeReceipt(BaseModel):
+    """What a key that may not read attendees (an ``ingest`` key) gets back from a write.
+
+    Enough to match the record with the registration system's; never the profile the attendee
+    wrote, their e-mail, dietary or accessibility notes, or their private link.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    external_id: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
 class AttendeePage(BaseModel):
     items: list[AttendeeOut]
     next_cursor: str | None = Field(

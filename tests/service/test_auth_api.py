@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -121,3 +122,98 @@ def _uuid(value: str) -> Any:
     import uuid
 
     return uuid.UUID(value)
+
+
+PRIVATE = {
+    "email": "ada.private@example.org",
+    "dietary": "DIET-secret-no-nuts",
+    "accessibility": "ACCESS-secret-ramp",
+}
+#: What may be in an ingest key's answer about an attendee.
+RECEIPT_FIELDS = {"id", "external_id", "status", "created_at", "updated_at"}
+
+
+@pytest.fixture
+def ingest(admin: TestClient, conference: dict[str, Any], key_factory: Any) -> dict[str, Any]:
+    """An ingest key and an attendee with an e-mail, notes and a private link."""
+    cid = _uuid(conference["id"])
+    base = f"/v1/conferences/{cid}"
+    made = admin.put(f"{base}/attendees/a1", json={"name": "Ada", **PRIVATE})
+    assert made.status_code == 201 and "/me/" in made.json()["link"]
+    key = key_factory(conference_id=cid, scopes=["ingest"])
+    return {"base": base, "headers": {"Authorization": f"Bearer {key}"}}
+
+
+def assert_nothing_private(body: str) -> None:
+    for value in (*PRIVATE.values(), "/me/", "link"):
+        assert value not in body, f"{value!r} in {body[:300]}"
+
+
+def test_ingest_key_cannot_read_attendees(admin: TestClient, ingest: dict[str, Any]) -> None:
+    base, headers = ingest["base"], ingest["headers"]
+    assert admin.get(f"{base}/attendees/a1", headers=headers).status_code == 403
+    assert admin.get(f"{base}/attendees", headers=headers).status_code == 403
+
+
+def test_ingest_key_put_with_empty_body_returns_no_email_or_link(
+    admin: TestClient, ingest: dict[str, Any]
+) -> None:
+    base, headers = ingest["base"], ingest["headers"]
+    unchanged = admin.put(f"{base}/attendees/a1", json={}, headers=headers)
+    assert unchanged.status_code == 200, unchanged.text
+    assert set(unchanged.json()) == RECEIPT_FIELDS
+    assert unchanged.json()["external_id"] == "a1"
+    assert_nothing_private(unchanged.text)
+    created = admin.put(f"{base}/attendees/a2", json={"name": "Bo", **PRIVATE}, headers=headers)
+    assert created.status_code == 201, created.text
+    assert set(created.json()) == RECEIPT_FIELDS
+    assert_nothing_private(created.text)
+
+
+def test_ingest_key_patch_returns_no_email_or_link(
+    admin: TestClient, ingest: dict[str, Any]
+) -> None:
+    base, headers = ingest["base"], ingest["headers"]
+    patched = admin.patch(f"{base}/attendees/a1", json={"status": "cancelled"}, headers=headers)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["status"] == "cancelled"
+    assert set(patched.json()) == RECEIPT_FIELDS
+    assert_nothing_private(patched.text)
+
+
+def test_ingest_key_batch_and_import_return_nothing_private(
+    admin: TestClient, ingest: dict[str, Any]
+) -> None:
+    base, headers = ingest["base"], ingest["headers"]
+    batch = admin.post(
+        f"{base}/attendees:batch",
+        json={"attendees": [{"external_id": "a1"}, {"external_id": "a3", "name": "Cy", **PRIVATE}]},
+        headers=headers,
+    )
+    assert batch.status_code == 200, batch.text
+    assert [r["status"] for r in batch.json()["results"]] == ["unchanged", "created"]
+    assert_nothing_private(batch.text)
+    upload = b"id,name\na1,Ada\na4,Dee\n"
+    imported = admin.post(
+        f"{base}/attendees/import", files={"file": ("a.csv", upload)}, headers=headers
+    )
+    assert imported.status_code == 200, imported.text
+    assert_nothing_private(imported.text)
+
+
+def test_keys_that_may_read_still_get_the_whole_attendee(
+    admin: TestClient, conference: dict[str, Any], key_factory: Any
+) -> None:
+    cid = _uuid(conference["id"])
+    organizer = key_factory(conference_id=cid, scopes=["read", "write"])
+    headers = {"Authorization": f"Bearer {organizer}"}
+    put = admin.put(
+        f"/v1/conferences/{cid}/attendees/a1", json={"name": "Ada", **PRIVATE}, headers=headers
+    )
+    assert put.status_code == 201
+    assert put.json()["email"] == PRIVATE["email"] and "/me/" in put.json()["link"]
+    # A write-only key may change attendees but not read them, so it gets a receipt too.
+    writer = {"Authorization": f"Bearer {key_factory(conference_id=cid, scopes=['write'])}"}
+    revoked = admin.post(f"/v1/conferences/{cid}/attendees/a1/link:revoke", headers=writer)
+    assert revoked.status_code == 200
+    assert set(revoked.json()) == RECEIPT_FIELDS
