@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
 
 from matching.wording import MATE_GONE, parse_why, restate, topics_used
 from service.attendees import links
@@ -85,6 +85,10 @@ class Meal:
     why: str
     topics: list[str]
     tablemates: list[Tablemate] = field(default_factory=list)
+
+
+#: The attendee's own seat, to find the tables they sit at.
+_OWN_SEAT = aliased(Assignment)
 
 
 def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
@@ -282,17 +286,16 @@ def seated_meals(
     topics = {
         (round_id, number): list(words or [])
         for round_id, number, words in session.execute(
-            select(PlanTable.round_id, PlanTable.number, PlanTable.topics).where(
-                or_(
-                    *(
-                        and_(
-                            PlanTable.plan_id == plan.id,
-                            PlanTable.round_id == r,
-                            PlanTable.number == n,
-                        )
-                        for r, n in tables
-                    )
-                )
+            select(PlanTable.round_id, PlanTable.number, PlanTable.topics)
+            .join(
+                _OWN_SEAT,
+                (_OWN_SEAT.round_id == PlanTable.round_id)
+                & (_OWN_SEAT.table_number == PlanTable.number),
+            )
+            .where(
+                PlanTable.plan_id == plan.id,
+                _OWN_SEAT.plan_id == plan.id,
+                _OWN_SEAT.attendee_id == attendee.id,
             )
         )
     }
@@ -305,11 +308,9 @@ def seated_meals(
             # plan_id inside each branch lets the database look each table up in its index.
             or_(
                 *(
-                    and_(
-                        Assignment.plan_id == plan.id,
-                        Assignment.round_id == r,
-                        Assignment.table_number == n,
-                    )
+                    (Assignment.plan_id == plan.id)
+                    & (Assignment.round_id == r)
+                    & (Assignment.table_number == n)
                     for r, n in tables
                 )
             ),
