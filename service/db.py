@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from service.config import get_settings
+from service.overload import LANES
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -77,13 +78,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """Create an engine with the settings every database here needs.
 
-    The pool holds a connection for every request the process works on at once (the admission
-    limit in ``service.overload``) and a few for work outside requests, so a request never
-    waits for a connection another request holds while that one waits for something else; a
-    wait that still happens ends after a few seconds with a 503, never a hang.
+    The pool holds a connection for every request the process works on at once (the limit of
+    every admission lane in ``service.overload``) and a few for work outside requests, so a
+    request never waits for a connection another request holds while that one waits for
+    something else; a wait that still happens ends after a few seconds with a 503, never a hang.
     """
     pool = {
-        "pool_size": get_settings().max_concurrent_requests,
+        "pool_size": get_settings().max_concurrent_requests * (len(LANES) + 1),
         "max_overflow": POOL_OVERFLOW,
         "pool_timeout": POOL_TIMEOUT_SECONDS,
     }

@@ -101,6 +101,27 @@ def test_health_check_skips_the_line() -> None:
     assert asyncio.run(run()) == (200, 200)
 
 
+def test_a_burst_of_api_calls_leaves_attendee_pages_a_lane_of_their_own() -> None:
+    async def slow(_request: Request) -> PlainTextResponse:
+        await asyncio.sleep(0.5)
+        return PlainTextResponse("done")
+
+    inner = Starlette(routes=[Route("/v1/slow", slow), Route("/me/{token}", slow)])
+    app = AdmissionControl(inner, limit=2, queue=0, wait=0.0)
+
+    async def run() -> tuple[list[int], int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            api = [asyncio.create_task(client.get("/v1/slow")) for _ in range(6)]
+            await asyncio.sleep(0.05)
+            page = await client.get("/me/abc")
+            return sorted([(await t).status_code for t in api]), page.status_code
+
+    api_statuses, page_status = asyncio.run(run())
+    assert api_statuses == [200, 200, 503, 503, 503, 503]
+    assert page_status == 200
+
+
 # --- the real service ---------------------------------------------------------------------
 
 
