@@ -51,13 +51,12 @@ format: install ## Format the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install system-deps lint ## Every check: lint, types, the test suite (and on PostgreSQL if HALLWAY_TEST_DATABASE_URL is set)
-	$(BIN)/pytest -q
-	@if [ -n "$$HALLWAY_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
+test: install system-deps lint ## Every check: lint, types and the whole suite on SQLite (the default)
+	env -u HALLWAY_TEST_DATABASE_URL $(BIN)/pytest -q
 
-test-postgres: install ## The database-backed tests on HALLWAY_TEST_DATABASE_URL (PostgreSQL)
+test-postgres: install system-deps ## The database-backed tests again, on HALLWAY_TEST_DATABASE_URL (PostgreSQL)
 	@test -n "$$HALLWAY_TEST_DATABASE_URL" || { echo "set HALLWAY_TEST_DATABASE_URL"; exit 2; }
-	$(BIN)/pytest -q tests/service
+	$(BIN)/pytest -q -m database
 
 bench: install ## The full benchmarks (slow: tens of minutes)
 	$(BIN)/python -m benchmarks

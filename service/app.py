@@ -15,6 +15,7 @@ from service.dashboard.router import router as dashboard_router
 from service.errors import install_error_handlers
 from service.exports.router import router as exports_router
 from service.keys.router import router as keys_router
+from service.openapi import HallwayAPI
 from service.overload import AdmissionControl
 from service.plans.router import router as plans_router
 from service.rounds.router import router as rounds_router
@@ -32,7 +33,7 @@ Errors are RFC 9457 `application/problem+json`.
 
 def create_app() -> FastAPI:
     """Build the application (the database is configured by the settings)."""
-    app = FastAPI(
+    app = HallwayAPI(
         title="Hallway",
         version="0.1.0",
         description=DESCRIPTION,

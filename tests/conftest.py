@@ -2,7 +2,14 @@
 
 By default each test gets its own SQLite file, copied from one migrated at session start.
 With ``HALLWAY_TEST_DATABASE_URL`` pointing at PostgreSQL, the schema is migrated once and
-every table is emptied before each test.
+every table is emptied before each test; ``pytest -m database`` selects the tests worth running
+there again (the service and browser tests, and any other test that uses the database).
+
+The whole session runs with a private home: ``HOME``, the XDG folders, ``HALLWAY_CACHE_DIR`` and
+Hypothesis's storage point into one temporary folder (subprocesses inherit it), so model exports,
+embedding stores and font caches never land in the user's ``~/.cache``.
+``tests/test_no_home_writes.py`` runs last and fails if anything under the real cache folder
+changed during the run.
 """
 
 from __future__ import annotations
@@ -22,9 +29,49 @@ from service import migrations
 from service.config import get_settings
 from service.db import Base, get_engine, session_scope
 from service.keys import service as key_service
+from tests import private_home as private_home_guard
+from tests.private_home import PrivateHome
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 TEST_DATABASE_URL = os.environ.get("HALLWAY_TEST_DATABASE_URL", "")
+# Tests under these folders run again on PostgreSQL, whatever fixtures they use.
+DATABASE_FOLDERS = ("tests/service/", "tests/browser/")
+LAST_MODULE = "tests/test_no_home_writes.py"
+
+
+# --- a private home for the session ---------------------------------------------------------
+
+_HOMES: list[PrivateHome] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before collection, so nothing imported or started by the suite sees the user's home.
+    _HOMES.append(private_home_guard.enter())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _HOMES:
+        private_home_guard.leave(_HOMES.pop())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_home() -> PrivateHome:
+    """The session's temporary home; fails at once if something undid the redirection."""
+    home = _HOMES[-1]
+    assert Path(os.environ["HOME"]) == home.path, "HOME no longer points at the private home"
+    assert Path(os.environ["HALLWAY_CACHE_DIR"]).is_relative_to(home.path)
+    return home
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = str(item.path).replace(os.sep, "/")
+        fixtures = getattr(item, "fixturenames", ())
+        if "database_url" in fixtures or any(folder in path for folder in DATABASE_FOLDERS):
+            item.add_marker(pytest.mark.database)
+    # The check of the real cache folder sees the whole run only if it comes last.
+    items.sort(key=lambda item: str(item.path).replace(os.sep, "/").endswith(LAST_MODULE))
 
 
 def _reset_caches() -> None:
