@@ -26,11 +26,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install everything (torch 2.13.0 CPU first)
 
-system-deps: ## Install Debian's Chromium for the browser tests (once)
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "installing Debian's chromium for the browser tests"; \
+system-deps: ## Install Debian's Chromium (browser tests) and wrk (load benchmark) once
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/wrk ]; then \
+		echo "installing Debian's chromium and wrk for the browser tests and the load benchmark"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium wrk >/dev/null; \
 	fi
 
 migrate: install ## Apply database migrations (HALLWAY_DATABASE_URL, default ./hallway.db)
@@ -58,7 +58,7 @@ test-postgres: install system-deps ## The database-backed tests again, on HALLWA
 	@test -n "$$HALLWAY_TEST_DATABASE_URL" || { echo "set HALLWAY_TEST_DATABASE_URL"; exit 2; }
 	$(BIN)/pytest -q -m database
 
-bench: install ## The full benchmarks (slow: tens of minutes)
+bench: install system-deps ## The full benchmarks (slow: tens of minutes)
 	$(BIN)/python -m benchmarks
 
 clean: ## Remove the virtualenv and caches

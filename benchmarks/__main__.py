@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ("quality", "scale", "mdgplib", "golfer", "embedding", "importing")
+MODULES = ("quality", "scale", "mdgplib", "golfer", "embedding", "importing", "load")
 HERE = Path(__file__).resolve().parent
 
 

@@ -21,6 +21,7 @@ HEADERS: dict[str, str | None] = {
     "golfer": "| instance | people |",
     "embedding": None,
     "importing": "| rows | runs |",
+    "load": "| scenario | requests |",
 }
 
 
