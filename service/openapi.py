@@ -6,11 +6,11 @@ errors as RFC 9457 ``application/problem+json`` (see `service.errors`), so this 
 generated document. The rules are by kind of route, not per route, so a new route is documented
 as soon as it exists:
 
-- every ``/v1`` route: 401, 403, 413, 422, 429 and 503, and 404 when its path names something;
+- every ``/v1`` route: 401, 403, 413, 422 and 503, and 404 when its path names something;
 - every ``/v1`` route that changes something (POST, PUT, PATCH, DELETE): 409 as well;
 - a route that reads ``If-Match``: 412; the plan edit, which requires it: 428;
 - a route that takes a body: 400 (a body that cannot be read as JSON, a form or an upload);
-- the attendee page (``/me/...``): its own HTML 404 and 422, plus 413, 429 and 503; its
+- the attendee page (``/me/...``): its own HTML 404 and 422, plus 413 and 503; its
   303 after a saved form is a redirect without a body.
 
 A response a router documents itself keeps its description; only its content is set here.
@@ -40,8 +40,7 @@ API_ERRORS: dict[int, str] = {
     404: "The conference, or the thing named in the path, does not exist for this key.",
     413: "The body, upload or batch is larger than its limit (named in `detail`).",
     422: "Invalid input: `errors` names each field by its JSON pointer.",
-    429: "Too many requests: try again after `Retry-After` seconds.",
-    503: "The service is busy or unavailable: try again after `Retry-After` seconds.",
+    503: "The service is busy: try again after `Retry-After` seconds.",
 }
 WRITE_ERRORS: dict[int, str] = {
     409: "Conflicts with the current state (a duplicate name, a plan that is not ready, ...).",
@@ -56,7 +55,6 @@ BODY_ERRORS: dict[int, str] = {
 PAGE_ERRORS: dict[int, str] = {
     404: "The link is unknown or no longer valid (an HTML page).",
     413: API_ERRORS[413],
-    429: API_ERRORS[429],
     503: API_ERRORS[503],
 }
 RETRY_AFTER = {
@@ -115,7 +113,7 @@ def _problem_content() -> dict[str, Any]:
 
 def _response(description: str, status: int, content: dict[str, Any]) -> dict[str, Any]:
     response: dict[str, Any] = {"description": description, "content": content}
-    if status in (429, 503):
+    if status == 503:
         response["headers"] = copy.deepcopy(RETRY_AFTER)
     elif status == 401:
         response["headers"] = copy.deepcopy(WWW_AUTHENTICATE)

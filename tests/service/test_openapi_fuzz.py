@@ -13,6 +13,7 @@ type it lists for that code and a body that matches its schema.
 
 from __future__ import annotations
 
+import json
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -27,8 +28,11 @@ from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from service.app import create_app
+from service.errors import PROBLEM_JSON, problem_response
+from service.openapi import Problem
 
 SLUG = "fuzz-conf"
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 UUID_PARAMETERS = frozenset({"round_id", "rule_id", "plan_id", "key_id"})
 # Per operation: bounds the run to about a minute on a 2-core machine.
 MAX_EXAMPLES = 50
@@ -104,6 +108,55 @@ schema = schemathesis.openapi.from_asgi(
         {"generation": {"max-examples": MAX_EXAMPLES, "deterministic": True}}
     ),
 )
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    document = APP.openapi()
+    return [
+        (method, path, operation)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def test_every_api_error_is_documented_as_a_problem() -> None:
+    for method, path, operation in _operations():
+        if not path.startswith("/v1/"):
+            continue
+        responses = operation["responses"]
+        assert {"401", "403", "413", "422", "503"} <= responses.keys(), (method, path)
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                content = response["content"]
+                assert content == {PROBLEM_JSON: {"schema": PROBLEM_REF}}, (method, path, status)
+
+
+def test_conflicts_and_versions_are_documented_where_they_happen() -> None:
+    for method, path, operation in _operations():
+        responses = operation["responses"]
+        if path.startswith("/v1/") and method in ("post", "put", "patch", "delete"):
+            assert "409" in responses, (method, path)
+    edits = APP.openapi()["paths"]["/v1/conferences/{conference_id}/plans/{plan_id}/edits"]
+    assert {"409", "412", "428"} <= edits["post"]["responses"].keys()
+
+
+def test_the_problem_schema_describes_what_the_error_handler_sends() -> None:
+    document = APP.openapi()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas  # FastAPI's own 422 body is never sent
+    sent = problem_response(
+        status=422,
+        title="Invalid input",
+        detail="1 field(s) failed validation.",
+        slug="invalid",
+        instance="/v1/conferences",
+        errors=[{"pointer": "#/body/slug", "detail": "Field required"}],
+        extra={"limit": 10},
+    )
+    body = json.loads(sent.body)
+    assert Problem.model_validate(body).model_dump(exclude_unset=True) == body
+    assert set(schemas["Problem"]["required"]) == {"type", "title", "status", "detail", "instance"}
+    assert document["components"]["securitySchemes"]["bearerKey"]["scheme"] == "bearer"
 
 
 def _share(case: schemathesis.Case, salt: str) -> int:
