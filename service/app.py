@@ -15,6 +15,7 @@ from service.dashboard.router import router as dashboard_router
 from service.errors import install_error_handlers
 from service.exports.router import router as exports_router
 from service.keys.router import router as keys_router
+from service.limits import install_limits
 from service.openapi import HallwayAPI
 from service.overload import AdmissionControl
 from service.plans.router import router as plans_router
@@ -50,6 +51,7 @@ def create_app() -> FastAPI:
         ],
     )
     install_error_handlers(app)
+    install_limits(app)
     for router in (
         conferences_router,
         attendees_router,

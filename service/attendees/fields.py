@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from service.validation import Line, Text, check_line, check_text
+from service.validation import Line, Text, check_line, check_text, control_character
 
 __all__ = [
     "BOOL_FALSE",
@@ -29,6 +29,7 @@ __all__ = [
     "MAX_LANGUAGES",
     "AttendeeFields",
     "AttendeeStatus",
+    "external_id_problem",
     "normalise_languages",
     "parse_bool",
     "parse_status",
@@ -96,6 +97,24 @@ Language = Annotated[
 # Extra answers are keyed by the file's column header: a question, which may wrap.
 ExtraQuestion = Annotated[str, Field(max_length=200), AfterValidator(check_text)]
 ExtraAnswer = Annotated[str, Field(max_length=5000), AfterValidator(check_text)]
+
+
+def external_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an attendee's external id, or None if it can.
+
+    For callers that look an id up before the whole record is validated (a batch item), so
+    that no query ever carries a NUL.
+
+    Example:
+        >>> external_id_problem("T-1001") is None, external_id_problem("T\\x00")
+        (True, 'contains the control character U+0000 (NUL) at position 2')
+    """
+    limit = AttendeeFields.model_fields["external_id"].metadata
+    longest = next(rule.max_length for rule in limit if hasattr(rule, "max_length"))
+    if len(value) > longest:
+        return f"id too long: {len(value):,} characters, at most {longest}"
+    problem = control_character(value, multiline=False)
+    return None if problem is None else f"contains {problem}"
 
 
 def parse_bool(value: object) -> bool | None:

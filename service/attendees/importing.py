@@ -1,4 +1,9 @@
-"""Applying an uploaded attendee file: dry runs, all-or-nothing imports, skipping bad rows."""
+"""Applying an uploaded attendee file: dry runs, all-or-nothing imports, skipping bad rows.
+
+Reading the file (`read_file`) and applying it (`apply_import`) are apart so the web route can
+read it in a file worker process (`service.offload`), where neither a large nor a hostile
+file holds up anyone else's request, and touch the database only afterwards.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service import offload
 from service.attendees import service as attendee_service
-from service.attendees.parsing import ImportFileError, TooManyRows, parse_attendee_file
+from service.attendees.parsing import (
+    ImportFileError,
+    ParseResult,
+    TooManyRows,
+    XlsxLimits,
+    parse_attendee_file,
+)
 from service.attendees.schemas import ImportOut, ImportProblem
 from service.config import get_settings
-from service.errors import Invalid, PayloadTooLarge
+from service.errors import Invalid, PayloadTooLarge, Unavailable
 from service.models import Conference
+
+# Seconds a client is asked to wait when every file worker is busy.
+RETRY_AFTER_SECONDS = 5
 
 
 def import_file(
@@ -24,25 +39,89 @@ def import_file(
     skip_invalid: bool,
     actor: str,
 ) -> ImportOut:
-    """Parse an export and apply it.
-
-    Only the columns present in the file are written, so re-importing a registration export
-    never wipes profiles that attendees wrote themselves.
+    """Parse an export in this process and apply it (the command line's import).
 
     Raises:
         PayloadTooLarge: more rows than the configured limit.
         Invalid: the file cannot be read, or (without ``skip_invalid``) some rows are bad;
             the problem lists each by row and column, and nothing is written.
     """
+    parsed = read_file(data, filename=filename)
+    return apply_import(
+        session,
+        conference=conference,
+        parsed=parsed,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        actor=actor,
+    )
+
+
+def read_file(data: bytes, *, filename: str, in_worker: bool = False) -> ParseResult:
+    """Parse an uploaded attendee file within the configured limits.
+
+    Args:
+        data: The file's bytes.
+        filename: Its name as uploaded.
+        in_worker: Read it in a file worker process, under ``HALLWAY_FILE_TIMEOUT``.
+
+    Raises:
+        PayloadTooLarge: more rows than ``HALLWAY_MAX_IMPORT_ROWS``.
+        Invalid: the file cannot be read: damaged, hostile, or too slow to read.
+        Unavailable: every file worker is busy, or the worker stopped; try again.
+    """
+    settings = get_settings()
+    options: dict[str, Any] = {
+        "filename": filename,
+        "max_rows": settings.max_import_rows,
+        "xlsx_limits": XlsxLimits(
+            max_uncompressed_bytes=settings.xlsx_max_uncompressed_bytes,
+            max_shared_strings=settings.xlsx_max_shared_strings,
+        ),
+    }
     try:
-        parsed = parse_attendee_file(
-            data, filename=filename, max_rows=get_settings().max_import_rows
-        )
+        if in_worker:
+            return offload.run(parse_attendee_file, data, timeout=settings.file_timeout, **options)
+        return parse_attendee_file(data, **options)
     except TooManyRows as exc:
         raise PayloadTooLarge(str(exc)) from exc
     except ImportFileError as exc:
         raise Invalid(f"The file could not be imported: {exc}") from exc
+    except offload.TookTooLong as exc:
+        raise Invalid(
+            f"The file could not be imported: reading it took longer than "
+            f"{settings.file_timeout:g} seconds. Split it into smaller files, or save it as CSV."
+        ) from exc
+    except MemoryError as exc:
+        raise Invalid(
+            "The file could not be imported: reading it needs more memory than an attendee "
+            "list of its size can."
+        ) from exc
+    except (offload.Busy, offload.WorkerLost) as exc:
+        raise Unavailable(
+            f"The file could not be read just now ({exc}); try again in a few seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from exc
 
+
+def apply_import(
+    session: Session,
+    *,
+    conference: Conference,
+    parsed: ParseResult,
+    dry_run: bool,
+    skip_invalid: bool,
+    actor: str,
+) -> ImportOut:
+    """Apply a parsed file: report what it would do, or do it.
+
+    Only the columns present in the file are written, so re-importing a registration export
+    never wipes profiles that attendees wrote themselves.
+
+    Raises:
+        Invalid: (without ``skip_invalid``) some rows are bad; the problem lists each by row
+            and column, and nothing is written.
+    """
     problems = [
         ImportProblem(row=p.row, column=p.column, message=p.message) for p in parsed.problems
     ]
@@ -54,6 +133,11 @@ def import_file(
     for row in parsed.rows:
         given = row.fields.model_dump(include=row.fields.model_fields_set)
         current = existing.get(row.fields.external_id)
+        if current is None:
+            # A new attendee is exactly the parsed row, which the parser validated already.
+            outcomes["created"] += 1
+            items.append((row.fields.external_id, given))
+            continue
         try:
             merged = attendee_service.merge_fields(
                 current, external_id=row.fields.external_id, given=given
@@ -66,9 +150,7 @@ def import_file(
                     )
                 )
             continue
-        if current is None:
-            outcomes["created"] += 1
-        elif merged.model_dump(exclude={"external_id"}) == {
+        if merged.model_dump(exclude={"external_id"}) == {
             k: getattr(current, k) for k in attendee_service.FIELDS
         }:
             outcomes["unchanged"] += 1

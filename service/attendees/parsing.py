@@ -20,6 +20,16 @@ Decisions worth knowing:
   and invoice addresses, phone numbers, seats, barcodes) are dropped rather than kept as extra
   answers: Hallway has no use for them, and not keeping personal data it does not need is the
   point of data minimisation. Every other unknown column becomes an extra answer.
+* Control characters (a NUL, a vertical tab...) are reported by row and column like any other
+  bad value, not stripped: the organizer sees exactly what the file holds. In a header they
+  make the file unreadable as a whole.
+* Hostile files are refused before they are parsed: an XLSX whose parts unpack to more than
+  `XLSX_MAX_RATIO` times the file's size (or `XlsxLimits.max_uncompressed_bytes`), or that
+  holds more distinct texts (shared strings) than it has bytes (or
+  `XlsxLimits.max_shared_strings`), is a decompression bomb, not an attendee list. XML is read
+  with defusedxml (through openpyxl), so entity declarations ("billion laughs") are refused.
+  Every way a damaged file can fail (truncated XML, broken compression) is an
+  `ImportFileError` naming the problem.
 """
 
 from __future__ import annotations
@@ -30,24 +40,38 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import partial
 from typing import Any, Final, Literal
+from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 
 import clevercsv
+import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from service.attendees.fields import AttendeeFields
+from service.validation import control_character
+
+# openpyxl reads XML with defusedxml whenever it is installed; without it, entity declarations
+# would be expanded. Fail at import rather than parse a hostile file unsafely.
+if not openpyxl.DEFUSEDXML:  # pragma: no cover - a broken installation
+    raise ImportError("openpyxl must read XML through defusedxml; install defusedxml")
 
 __all__ = [
+    "XLSX_MAX_RATIO",
     "ImportFileError",
     "ParseResult",
     "ParsedRow",
     "RowProblem",
     "TooManyRows",
+    "XlsxLimits",
     "parse_attendee_file",
 ]
 
@@ -58,6 +82,16 @@ _SNIFF_BYTES: Final = 32 * 1024
 # How far down a header may sit below a report title or notes.
 _HEADER_SEARCH_ROWS: Final = 10
 _ZIP_MAGIC: Final = b"PK\x03\x04"
+# A sheet wider than this is not an attendee list (pretix exports with many questions have a
+# few hundred columns).
+_MAX_COLUMNS: Final = 1000
+# Real workbooks unpack to 5-20 times their size; a bomb to thousands.
+XLSX_MAX_RATIO: Final = 100
+_XLSX_MAX_PARTS: Final = 10_000
+# A shared string's start tag, with or without a namespace prefix: at most 28 bytes.
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,20}:)?si[\s/>]")
+_SHARED_STRING_TAG_MAX: Final = 32
+_READ_CHUNK: Final = 1024 * 1024
 _FOREIGN_MAGIC: Final = {
     b"\xd0\xcf\x11\xe0": "an old Excel .xls (or other Office 97) file; save it as .xlsx or CSV",
     b"%PDF": "a PDF document",
@@ -188,6 +222,7 @@ _SIGNATURES: Final[tuple[tuple[SourceFormat, frozenset[str]], ...]] = (
 )
 
 _FIELD_LABELS: Final = {"external_id": "id", "first_time": "first-time", "extra": "answer"}
+_ITEMS: Final = {"languages": "languages", "extra": "answers"}
 
 
 class ImportFileError(ValueError):
@@ -204,6 +239,25 @@ class TooManyRows(ImportFileError):
     def __init__(self, message: str, *, limit: int) -> None:
         super().__init__(message)
         self.limit = limit
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a file worker process and rebuilt in the web process.
+        return (partial(type(self), limit=self.limit), (str(self),))
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    """How much an XLSX upload may unpack to; beyond either, it is refused before parsing.
+
+    Attributes:
+        max_uncompressed_bytes: The most its parts may unpack to in all (besides at most
+            `XLSX_MAX_RATIO` times the file's size).
+        max_shared_strings: The most distinct texts it may hold (besides at most one per byte
+            of the file).
+    """
+
+    max_uncompressed_bytes: int = 100 * 1024 * 1024
+    max_shared_strings: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -267,21 +321,28 @@ class ParseResult:
     rejected_rows: list[int] = field(default_factory=list)
 
 
-def parse_attendee_file(data: bytes, *, filename: str, max_rows: int | None = None) -> ParseResult:
+def parse_attendee_file(
+    data: bytes,
+    *,
+    filename: str,
+    max_rows: int | None = None,
+    xlsx_limits: XlsxLimits | None = None,
+) -> ParseResult:
     """Parse an attendee CSV or XLSX file.
 
     Args:
         data: The file's bytes.
         filename: The uploaded file's name; its extension helps tell XLSX from CSV.
         max_rows: Refuse files with more data rows than this.
+        xlsx_limits: What an XLSX may unpack to; `XlsxLimits()` when not given.
 
     Returns:
         The valid rows, the problems by row and column, and what was detected.
 
     Raises:
         TooManyRows: More than `max_rows` data rows.
-        ImportFileError: The file is empty, not a CSV or XLSX file, or has no recognisable
-            id or name column.
+        ImportFileError: The file is empty, damaged, not a CSV or XLSX file, unpacks out of
+            proportion to its size, or has no recognisable id or name column.
 
     Example:
         >>> data = b"id,name,solo\\n17,Zo\\xc3\\xab Ng,yes\\n18,,no\\n"
@@ -295,6 +356,7 @@ def parse_attendee_file(data: bytes, *, filename: str, max_rows: int | None = No
         raise ImportFileError("The file is empty.")
     lower_name = filename.lower()
     if data.startswith(_ZIP_MAGIC) or lower_name.endswith((".xlsx", ".xlsm")):
+        _check_xlsx_archive(data, xlsx_limits or XlsxLimits())
         return _parse_records(_xlsx_records(data), file_format="xlsx", max_rows=max_rows)
     _refuse_binary(data)
     text, encoding = _decode(data)
@@ -339,7 +401,12 @@ def _delimiter(text: str) -> tuple[str, str]:
     sample = text[:_SNIFF_BYTES]
     if len(text) > _SNIFF_BYTES and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
-    dialect = clevercsv.Detector().detect(sample, delimiters=list(_DELIMITERS))
+    # clevercsv's parser stops at a NUL; the cell holding it is reported by row and column.
+    sample = sample.replace("\x00", "")
+    try:
+        dialect = clevercsv.Detector().detect(sample, delimiters=list(_DELIMITERS))
+    except clevercsv.Error:
+        dialect = None
     if dialect is not None and dialect.delimiter in _DELIMITERS:
         return text, dialect.delimiter
     first_line = next((line for line in text.splitlines() if line.strip()), "")
@@ -354,21 +421,132 @@ def _guard_csv(records: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, 
         raise ImportFileError(f"The file cannot be read as CSV: {error}.") from error
 
 
+def _check_xlsx_archive(data: bytes, limits: XlsxLimits) -> None:
+    """Refuse a workbook that unpacks out of proportion to its size, before openpyxl reads it.
+
+    The sizes in the zip directory are what the reader will get at most: Python's zipfile
+    stops at the declared size (and then fails the checksum), so a lying directory cannot
+    make a part unpack larger.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as error:
+        raise ImportFileError(
+            f"The file is not a readable XLSX workbook ({error}); save it as .xlsx or CSV."
+        ) from error
+    if len(parts) > _XLSX_MAX_PARTS:
+        raise ImportFileError(
+            f"The XLSX file holds {len(parts):,} parts; a workbook has a few dozen, and at "
+            f"most {_XLSX_MAX_PARTS:,} are read."
+        )
+    unpacked = sum(part.file_size for part in parts)
+    allowed = min(limits.max_uncompressed_bytes, XLSX_MAX_RATIO * len(data))
+    if unpacked > allowed:
+        raise ImportFileError(
+            f"The XLSX file unpacks to {unpacked:,} bytes, {unpacked / len(data):,.0f} times "
+            f"its size; at most {XLSX_MAX_RATIO} times the file's size and "
+            f"{limits.max_uncompressed_bytes:,} bytes are read (a file packed that tightly is "
+            "a decompression bomb, not an attendee list)."
+        )
+    shared = [part for part in parts if part.filename.lower().endswith("sharedstrings.xml")]
+    allowed_strings = min(limits.max_shared_strings, len(data))
+    for part in shared:
+        count = _count_shared_strings(archive, part, stop_after=allowed_strings)
+        if count > allowed_strings:
+            raise ImportFileError(
+                f"The XLSX file holds more than {allowed_strings:,} distinct texts (shared "
+                f"strings) in {len(data):,} bytes; at most one per byte of the file and "
+                f"{limits.max_shared_strings:,} in all are read."
+            )
+
+
+def _count_shared_strings(
+    archive: zipfile.ZipFile, part: zipfile.ZipInfo, *, stop_after: int
+) -> int:
+    """Count the ``<si>`` elements of a shared-strings part, streaming; stops past the limit."""
+    count = 0
+    tail = b""
+    try:
+        with archive.open(part) as stream:
+            while chunk := stream.read(_READ_CHUNK):
+                window = tail + chunk
+                # Tags starting near the end may be cut off: they are counted with the next
+                # chunk, and the ones counted here lie wholly before that overlap.
+                boundary = max(len(window) - _SHARED_STRING_TAG_MAX, 0)
+                count += sum(1 for tag in _SHARED_STRING.finditer(window) if tag.start() < boundary)
+                tail = window[boundary:]
+                if count > stop_after:
+                    return count
+            count += len(_SHARED_STRING.findall(tail))
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        raise ImportFileError(f"The XLSX file is damaged: {part.filename}: {error}.") from error
+    return count
+
+
 def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise ImportFileError(
-            "The file is not a readable XLSX workbook; save it as .xlsx or CSV."
-        ) from error
+    except Exception as error:
+        # openpyxl has no error type of its own: a damaged or hostile workbook surfaces as
+        # whatever the zip, XML or its own reader raised.
+        raise _unreadable_xlsx(error) from error
     try:
         sheet = workbook.worksheets[0]
         # Some writers record a wrong sheet size; without this, columns past it are lost.
         sheet.reset_dimensions()
-        for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+        rows = sheet.iter_rows(values_only=True)
+        number = 0
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception as error:
+                raise _unreadable_xlsx(error) from error
+            if values is None:
+                return
+            number += 1
             yield number, [_cell_text(value) for value in values]
     finally:
         workbook.close()
+
+
+def _unreadable_xlsx(error: Exception) -> ImportFileError:
+    # openpyxl wraps some errors in a ValueError of its own; the causes say what happened.
+    chain: list[BaseException] = []
+    cause: BaseException | None = error
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+
+    def found(kinds: type[BaseException] | tuple[type[BaseException], ...]) -> BaseException | None:
+        return next((item for item in chain if isinstance(item, kinds)), None)
+
+    if found(DefusedXmlException):
+        return ImportFileError(
+            "The XLSX file declares XML entities or a document type, which Hallway does not "
+            "read (they can make a small file expand without limit); save it again from your "
+            "spreadsheet or as CSV."
+        )
+    if xml_error := found((ParseError, ExpatError)):
+        return ImportFileError(
+            f"The XLSX file is damaged: its XML is not well-formed ({xml_error})."
+        )
+    if zip_error := found((zipfile.BadZipFile, zlib.error, EOFError)):
+        return ImportFileError(
+            f"The XLSX file is damaged: its compressed data is broken ({zip_error})."
+        )
+    if found(MemoryError):
+        return ImportFileError(
+            "The XLSX file needs more memory to read than a workbook of its size can."
+        )
+    if found(IndexError):
+        return ImportFileError(
+            "The XLSX file is damaged: a cell refers to a text it does not hold."
+        )
+    return ImportFileError(
+        f"The file is not a readable XLSX workbook ({type(error).__name__}: {error}); save it "
+        "as .xlsx or CSV."
+    )
 
 
 def _cell_text(value: Any) -> str:
@@ -519,8 +697,13 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, _Layout
         number, cells = next(((n, c) for n, c in records if any(c)), (0, []))
         if not cells:
             break
-        while cells and not cells[-1]:
-            cells = cells[:-1]
+        width = next((index + 1 for index in range(len(cells) - 1, -1, -1) if cells[index]), 0)
+        if width > _MAX_COLUMNS:
+            raise ImportFileError(
+                f"Row {number} has {width:,} columns; an attendee list has at most "
+                f"{_MAX_COLUMNS:,}."
+            )
+        cells = cells[:width]
         layout = _layout(cells)
         first = first or layout
         if _has_id(layout):
@@ -529,6 +712,7 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, _Layout
                     "No name column found; name it 'name', or 'first name' and 'last name'. "
                     f"Columns found: {_listing(layout.headers)}."
                 )
+            _check_headers(cells)
             return number, layout
     if first is None:
         raise ImportFileError("The file has no rows.")
@@ -537,6 +721,17 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, _Layout
         "from Eventbrite, 'Order code' with 'Position ID' from pretix, 'Ticket Reference' "
         f"from Tito). Columns found: {_listing(first.headers)}."
     )
+
+
+def _check_headers(cells: list[str]) -> None:
+    for index, cell in enumerate(cells):
+        # A header may wrap ("What would you like\nto talk about?"); nothing else.
+        problem = control_character(cell, multiline=True)
+        if problem is not None:
+            raise ImportFileError(
+                f"The header of column {get_column_letter(index + 1)} ({cell[:40]!r}) contains "
+                f"{problem}; remove it and import again."
+            )
 
 
 def _listing(headers: list[str]) -> str:
@@ -599,7 +794,7 @@ def _message(role: str, detail: Any) -> str:
         return f"missing {label}"
     if kind in ("string_too_long", "too_long"):
         size = len(detail["input"]) if isinstance(detail["input"], str | list | dict) else 0
-        unit = "languages" if kind == "too_long" else "characters"
+        unit = "characters" if kind == "string_too_long" else _ITEMS.get(role, "items")
         return f"{label} too long: {size} {unit}, at most {detail['ctx']['max_length']}"
     message = str(detail["msg"])
     if kind == "value_error":

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from service.attendees import links
+from service.attendees import importing, links
 from service.attendees import service as attendee_service
-from service.attendees.importing import import_file
+from service.attendees.fields import external_id_problem
 from service.attendees.schemas import (
     AttendeeIn,
     AttendeeOut,
@@ -68,6 +68,8 @@ def batch_upsert(
             errors.append({"pointer": "/external_id", "detail": "Each item needs an external_id."})
         elif ref in seen:
             errors.append({"pointer": "/external_id", "detail": f"Same id as item {seen[ref]}."})
+        elif (problem := external_id_problem(ref)) is not None:
+            errors.append({"pointer": "/external_id", "detail": problem})
         else:
             existing = attendee_service.find_attendee(
                 session, conference=access.conference, external_id=ref
@@ -99,8 +101,7 @@ def batch_upsert(
 
 
 @router.post("/import", summary="Import an attendee file (CSV or XLSX)")
-async def import_attendees(
-    request: Request,
+def import_attendees(
     access: IngestAccess,
     session: SessionDep,
     file: Annotated[
@@ -116,18 +117,19 @@ async def import_attendees(
 
     An import with problems writes nothing unless `skip_invalid=true`.
     """
+    # The request body as a whole is capped by service.limits before this runs.
     limit = get_settings().max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise PayloadTooLarge(f"The upload is larger than the limit of {limit} bytes.")
-    data = await file.read(limit + 1)
+    data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise PayloadTooLarge(f"The upload is larger than the limit of {limit} bytes.")
-    return import_file(
+        raise PayloadTooLarge(f"The upload is larger than the limit of {limit:,} bytes.")
+    # Reading the file takes seconds in a worker process: end the key lookup's transaction
+    # first, so no pooled connection waits idle on it meanwhile.
+    session.commit()
+    parsed = importing.read_file(data, filename=file.filename or "upload", in_worker=True)
+    return importing.apply_import(
         session,
         conference=access.conference,
-        data=data,
-        filename=file.filename or "upload",
+        parsed=parsed,
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         actor=access.caller.actor,

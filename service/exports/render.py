@@ -23,7 +23,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Final, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -36,6 +36,7 @@ __all__ = [
     "ExportRow",
     "escape_formula",
     "render_csv",
+    "render_file",
     "render_json",
     "render_xlsx",
 ]
@@ -236,6 +237,31 @@ def render_xlsx(
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+def render_file(
+    format: Literal["csv", "xlsx"],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    columns: Sequence[str] = SEATING_COLUMNS,
+) -> bytes:
+    """Render a whole CSV or XLSX file at once: what a file worker process builds.
+
+    Args:
+        format: "csv" or "xlsx".
+        rows: Mappings from column name to value.
+        columns: The columns, in order; also the header row.
+
+    Returns:
+        The file's bytes.
+
+    Example:
+        >>> render_file("csv", [{"name": "Zoë"}], columns=["name"]).decode("utf-8-sig")
+        'name\\r\\nZoë\\r\\n'
+    """
+    if format == "csv":
+        return b"".join(render_csv(rows, columns=columns))
+    return render_xlsx(rows, columns=columns)
 
 
 def _text_cell(sheet: Any, value: str) -> Cell:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from service import offload
 from service.auth import ReadAccess
+from service.config import get_settings
 from service.db import get_session
+from service.errors import Unavailable
 from service.exports import render
 from service.exports.service import PLAN_COLUMNS, published_plan_rows
 
@@ -40,6 +43,7 @@ MEDIA_TYPES = {
             },
         },
         409: {"description": "Nothing is published yet."},
+        503: {"description": "The file could not be built in time; try again later."},
     },
 )
 def export_plan(
@@ -54,20 +58,21 @@ def export_plan(
     rows = list(published_plan_rows(session, conference=access.conference))
     filename = f"{access.conference.slug}-plan.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    if format == "csv":
-        return StreamingResponse(
-            render.render_csv(rows, columns=PLAN_COLUMNS),
-            media_type=MEDIA_TYPES["csv"],
-            headers=headers,
-        )
     if format == "json":
-        return Response(
-            render.render_json(rows, columns=PLAN_COLUMNS),
-            media_type=MEDIA_TYPES["json"],
-            headers=headers,
-        )
-    return Response(
-        render.render_xlsx(rows, columns=PLAN_COLUMNS),
-        media_type=MEDIA_TYPES["xlsx"],
-        headers=headers,
-    )
+        body = render.render_json(rows, columns=PLAN_COLUMNS)
+    else:
+        body = _build_file(format, rows)
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+def _build_file(format: Literal["csv", "xlsx"], rows: list[dict[str, object]]) -> bytes:
+    """Build a CSV or XLSX in a file worker, so no other request waits while it is written."""
+    timeout = get_settings().file_timeout
+    try:
+        return offload.run(render.render_file, format, rows, columns=PLAN_COLUMNS, timeout=timeout)
+    except (offload.TookTooLong, offload.Busy, offload.WorkerLost) as exc:
+        raise Unavailable(
+            f"The {format.upper()} file could not be built just now ({exc}); try again in a "
+            "minute, or export JSON.",
+            headers={"Retry-After": "60"},
+        ) from exc

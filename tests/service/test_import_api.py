@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
+
+from tests.service import workbooks
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "imports"
 
@@ -157,3 +160,106 @@ def test_import_keeps_profiles_the_file_does_not_carry(
         _import(admin, conference, "eventbrite.csv", data, skip_invalid="true").status_code == 200
     )
     assert admin.get(url).json()["hometown"] == "Chennai"
+
+
+# --- hostile and damaged files (issue 10: no 500 on any input) -------------------------------
+
+
+def _people_csv(first: int, count: int) -> bytes:
+    return b"".join(b"%d,Person %d,Python\n" % (i, i) for i in range(first, first + count))
+
+
+def test_csv_with_a_nul_after_the_first_4kb_names_the_row_not_a_500(
+    admin: TestClient, conference: dict[str, Any]
+) -> None:
+    data = b"id,name,interests\n" + _people_csv(0, 300) + b"999,Nul\x00here,x\n"
+    data += _people_csv(1000, 5)
+    assert data.index(b"\x00") > 4096
+
+    dry = _import(admin, conference, "people.csv", data, dry_run="true")
+    assert dry.status_code == 200, dry.text
+    assert [(p["row"], p["column"]) for p in dry.json()["problems"]] == [(302, "name")]
+    real = _import(admin, conference, "people.csv", data)
+    assert real.status_code == 422
+    assert real.json()["errors"][0]["pointer"] == "/rows/302/name"
+    skipped = _import(admin, conference, "people.csv", data, skip_invalid="true")
+    assert skipped.status_code == 200, skipped.text
+    assert _count(admin, conference) == 305
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "detail"),
+    [
+        (
+            "truncated",
+            workbooks.workbook([["id", "name"], ["1", "Ada"]], edit=workbooks.truncated()),
+            "XML is not well-formed",
+        ),
+        (
+            "entity",
+            workbooks.workbook(
+                [["id", "name"], ["1", "Ada"]],
+                edit=workbooks.with_doctype(workbooks.ONE_ENTITY, use=(b"Ada", b"&company;")),
+            ),
+            "declares XML entities",
+        ),
+        (
+            "billion-laughs",
+            workbooks.workbook(
+                [["id", "name"], ["1", "Ada"]],
+                edit=workbooks.with_doctype(workbooks.BILLION_LAUGHS, use=(b"Ada", b"&lol9;")),
+            ),
+            "declares XML entities",
+        ),
+        (
+            "shared-string-bomb",
+            workbooks.workbook([["id", "name"], ["1", "Ada"]], extra_strings=1_000_000),
+            "decompression bomb",
+        ),
+    ],
+)
+def test_damaged_or_hostile_xlsx_is_a_422_problem_naming_it(
+    admin: TestClient, conference: dict[str, Any], name: str, data: bytes, detail: str
+) -> None:
+    started = time.perf_counter()
+    response = _import(admin, conference, f"{name}.xlsx", data, dry_run="true")
+    elapsed = time.perf_counter() - started
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert detail in response.json()["detail"]
+    assert elapsed < 5, f"refusing {name} took {elapsed:.1f} s"
+
+
+def test_import_parsing_runs_outside_the_web_process(
+    admin: TestClient, conference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.attendees import parsing
+
+    def in_this_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was parsed inside the web process")
+
+    monkeypatch.setattr(parsing, "_parse_records", in_this_process)
+    data = b"id,name\n1,Ada\n2,Grace\n"
+    response = _import(admin, conference, "people.csv", data, dry_run="true")
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 2
+
+
+def test_a_file_slower_to_read_than_the_timeout_is_a_422(
+    admin: TestClient, conference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.config import get_settings
+
+    monkeypatch.setenv("HALLWAY_FILE_TIMEOUT", "0.05")
+    get_settings.cache_clear()
+    data = b"id,name,interests\n" + _people_csv(0, 20_000)
+
+    response = _import(admin, conference, "big.csv", data, dry_run="true")
+
+    assert response.status_code == 422, response.text
+    assert "took longer than 0.05 seconds" in response.json()["detail"]
+    # The worker that was stopped goes on serving the next file.
+    monkeypatch.setenv("HALLWAY_FILE_TIMEOUT", "60")
+    get_settings.cache_clear()
+    assert _import(admin, conference, "small.csv", b"id,name\n1,Ada\n").status_code == 200

@@ -6,6 +6,7 @@ import codecs
 import io
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from service.attendees import parsing
 from service.attendees.fields import (
     BOOL_FALSE,
     BOOL_TRUE,
@@ -27,8 +29,10 @@ from service.attendees.parsing import (
     ParseResult,
     RowProblem,
     TooManyRows,
+    XlsxLimits,
     parse_attendee_file,
 )
+from tests.service import workbooks
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
 
@@ -541,3 +545,138 @@ def test_problems_name_the_column_the_bad_value_came_from() -> None:
         (3, "T-shirt size"),
     ]
     assert result.problems[2].message == "answer too long: 5001 characters, at most 5000"
+
+
+# --- hostile and damaged files (issue 10: no 500 on any input) -------------------------------
+
+
+def _people_csv(rows: int) -> bytes:
+    return b"id,name,interests\n" + b"".join(
+        b"%d,Person %d,Python and testing\n" % (i, i) for i in range(rows)
+    )
+
+
+def test_csv_with_a_nul_after_the_first_4kb_reports_the_row_and_column() -> None:
+    data = _people_csv(300) + b"999,Nul\x00here,x\n1000,After,x\n"
+    assert data.index(b"\x00") > 4096
+
+    result = parse_attendee_file(data, filename="people.csv")
+
+    assert [(p.row, p.column) for p in result.problems] == [(302, "name")]
+    assert "U+0000" in result.problems[0].message
+    assert len(result.rows) == 301
+
+
+@pytest.mark.parametrize(
+    ("cell", "column"),
+    [("Ada\x0bLovelace", "name"), ("Ada\nLovelace", "name"), ("likes\x1bcolour", "interests")],
+)
+def test_control_characters_in_cells_are_row_problems(cell: str, column: str) -> None:
+    name, interests = (cell, "ok") if column == "name" else ("Ada", cell)
+    data = f'id,name,interests\n1,"{name}","{interests}"\n2,Bob,"two\nlines\tand a tab"\n'
+
+    result = parse_attendee_file(data.encode(), filename="people.csv")
+
+    assert [(p.row, p.column) for p in result.problems] == [(2, column)]
+    assert "control character" in result.problems[0].message
+    assert by_id(result)["2"].interests == "two\nlines\tand a tab"
+
+
+def test_xlsx_with_a_raw_control_character_is_a_file_error() -> None:
+    # XML 1.0 cannot hold one, so the sheet is damaged rather than a value bad.
+    data = workbooks.workbook(
+        [["id", "name"], ["1", "Ada"]], edit=lambda name, part: part.replace(b"Ada", b"A\x07da")
+    )
+    with pytest.raises(ImportFileError, match="not well-formed"):
+        parse_attendee_file(data, filename="people.xlsx")
+
+
+def test_control_character_in_a_header_is_a_file_problem() -> None:
+    with pytest.raises(ImportFileError, match=r"header of column C .*U\+001B"):
+        parse_attendee_file(b"id,name,Shirt\x1bsize\n1,Ada,M\n", filename="people.csv")
+
+
+def test_a_row_a_hundred_thousand_columns_wide_is_refused_at_once() -> None:
+    data = b"id,name," + b",".join(b"q%d" % i for i in range(100_000)) + b"\n1,Ada\n"
+    started = time.perf_counter()
+    with pytest.raises(ImportFileError, match="100,002 columns"):
+        parse_attendee_file(data, filename="wide.csv")
+    assert time.perf_counter() - started < 2
+
+
+def test_five_hundred_extra_answers_are_a_row_problem() -> None:
+    headers = ",".join(f"Question {i}" for i in range(500))
+    answers = ",".join("yes" for _ in range(500))
+    data = f"id,name,{headers}\n1,Ada,{answers}\n".encode()
+
+    result = parse_attendee_file(data, filename="people.csv")
+
+    assert result.rows == []
+    assert [p.message for p in result.problems] == ["too many extra answers: 500, at most 100"]
+
+
+def test_truncated_xlsx_is_a_file_error_naming_the_xml_problem() -> None:
+    data = workbooks.workbook([["id", "name"], ["1", "Ada"]], edit=workbooks.truncated())
+    with pytest.raises(ImportFileError, match="damaged: its XML is not well-formed"):
+        parse_attendee_file(data, filename="people.xlsx")
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        workbooks.with_doctype(workbooks.ONE_ENTITY, use=(b"Ada", b"&company;")),
+        workbooks.with_doctype(workbooks.BILLION_LAUGHS, use=(b"Ada", b"&lol9;")),
+        workbooks.with_doctype(workbooks.ONE_ENTITY, part=workbooks.SHEET),
+    ],
+    ids=["entity", "billion-laughs", "entity-in-sheet"],
+)
+def test_xlsx_with_xml_entities_is_refused(doctype: Callable[[str, bytes], bytes]) -> None:
+    data = workbooks.workbook([["id", "name"], ["1", "Ada"]], edit=doctype)
+    started = time.perf_counter()
+    with pytest.raises(ImportFileError, match="declares XML entities"):
+        parse_attendee_file(data, filename="people.xlsx")
+    assert time.perf_counter() - started < 2
+
+
+def test_xlsx_shared_string_bomb_is_refused_before_parsing() -> None:
+    # The issue's 126 KB file held 3 M shared strings and froze the server for 40 s.
+    data = workbooks.workbook([["id", "name"], ["1", "Ada"]], extra_strings=1_000_000)
+    assert len(data) < 100_000
+
+    started = time.perf_counter()
+    with pytest.raises(ImportFileError, match="times its size"):
+        parse_attendee_file(data, filename="bomb.xlsx")
+    assert time.perf_counter() - started < 1
+
+
+def test_xlsx_with_more_shared_strings_than_allowed_is_refused() -> None:
+    rows = [["id", "name"]] + [[f"A-{i:05d}", f"Person {i}"] for i in range(1500)]
+    data = workbooks.workbook(rows)
+    assert len(parse_attendee_file(data, filename="people.xlsx").rows) == 1500
+
+    with pytest.raises(ImportFileError, match="more than 1,000 distinct texts"):
+        parse_attendee_file(
+            data, filename="people.xlsx", xlsx_limits=XlsxLimits(max_shared_strings=1000)
+        )
+
+
+def test_xlsx_unpacking_past_the_size_limit_is_refused() -> None:
+    rows = [["id", "name"]] + [[f"A-{i:05d}", f"Person {i}"] for i in range(1500)]
+    data = workbooks.workbook(rows)
+    with pytest.raises(ImportFileError, match="at most 100 times the file's size and 10,000 bytes"):
+        parse_attendee_file(
+            data, filename="people.xlsx", xlsx_limits=XlsxLimits(max_uncompressed_bytes=10_000)
+        )
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1024 * 1024])
+def test_shared_strings_are_counted_exactly_across_read_chunks(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parsing, "_READ_CHUNK", chunk)
+    rows = [["id", "name"]] + [[f"A-{i:05d}", f"Person {i}"] for i in range(500)]
+    data = workbooks.workbook(rows, extra_strings=3)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    part = archive.getinfo(workbooks.SHARED_STRINGS)
+
+    assert parsing._count_shared_strings(archive, part, stop_after=10**6) == 2 + 1000 + 3
