@@ -78,4 +78,7 @@ def test_the_check_sees_the_suites_writes_and_ignores_other_programs(tmp_path: P
 def test_nothing_written_under_the_real_home_cache(private_home: PrivateHome) -> None:
     """Runs last, so it sees what the whole run did to the real cache folder."""
     changed = private_home.real_cache_changes()
-    assert changed == [], f"the test run wrote under {private_home.real_cache}: {changed[:20]}"
+    assert changed == [], (
+        f"written under {private_home.real_cache} during the run: {changed[:20]} (by the suite,"
+        " or by another program using that cache meanwhile, such as a benchmark run by hand)"
+    )

@@ -14,6 +14,7 @@ type it lists for that code and a body that matches its schema.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -28,14 +29,18 @@ from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from service.app import create_app
+from service.db import Base, get_engine
 from service.errors import PROBLEM_JSON, problem_response
+from service.models import ApiKey
 from service.openapi import Problem
 
 SLUG = "fuzz-conf"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 UUID_PARAMETERS = frozenset({"round_id", "rule_id", "plan_id", "key_id"})
-# Per operation: bounds the run to about a minute on a 2-core machine.
-MAX_EXAMPLES = 50
+# Per operation: bounds the run to about a minute on a 2-core machine, the same requests every
+# run. HALLWAY_FUZZ_EXAMPLES=500 makes a longer hunt with new random requests each time.
+HUNT = os.environ.get("HALLWAY_FUZZ_EXAMPLES", "")
+MAX_EXAMPLES = int(HUNT or 50)
 # Stateful: scenarios of up to this many linked calls.
 STATEFUL_SCENARIOS = 30
 STATEFUL_STEPS = 8
@@ -105,7 +110,11 @@ schema = schemathesis.openapi.from_asgi(
     "/openapi.json",
     APP,
     config=schemathesis.Config.from_dict(
-        {"generation": {"max-examples": MAX_EXAMPLES, "deterministic": True}}
+        {
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": not HUNT},
+            # Scenarios go deep with valid requests; the stateless run covers invalid ones.
+            "phases": {"stateful": {"generation": {"mode": "positive"}}},
+        }
     ),
 )
 
@@ -200,16 +209,30 @@ def test_no_server_error_and_every_answer_documented(case: schemathesis.Case, wo
     case.call_and_validate(headers={"Authorization": f"Bearer {key}"}, checks=CHECKS)
 
 
-def test_stateful_scenarios_have_no_server_error(world: World) -> None:
+def _forget_all_but_admin_keys() -> None:
+    """Empty the database but for the admin keys: every scenario starts from the same state."""
+    with get_engine().begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name == ApiKey.__tablename__:
+                connection.execute(table.delete().where(table.c.conference_id.is_not(None)))
+            else:
+                connection.execute(table.delete())
+
+
+def test_stateful_scenarios_have_no_server_error(admin_key: str) -> None:
     """Chains of calls, each feeding ids from one answer into the next request.
 
     Schemathesis infers the links from the document (a conference's ``id`` is the next path's
-    ``conference_id``, and so on), so scenarios create conferences, attendees, rounds, rules and
-    keys with the admin key and then read, change and delete them.
+    ``conference_id``, and so on), so scenarios create conferences, attendees, rounds, rules,
+    keys and plans with the admin key and then read, change and delete them. Each scenario
+    starts from an empty database, so a scenario replays the same way when Hypothesis shrinks it.
     """
-    headers = {"Authorization": f"Bearer {world.keys[0]}"}
+    headers = {"Authorization": f"Bearer {admin_key}"}
 
     class Scenario(schema.as_state_machine()):
+        def setup(self) -> None:
+            _forget_all_but_admin_keys()
+
         def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
             return {"headers": headers}
 
@@ -222,7 +245,7 @@ def test_stateful_scenarios_have_no_server_error(world: World) -> None:
         settings=hypothesis.settings(
             max_examples=STATEFUL_SCENARIOS,
             stateful_step_count=STATEFUL_STEPS,
-            derandomize=True,
+            derandomize=not HUNT,
             deadline=None,
             suppress_health_check=list(HealthCheck),
         )
