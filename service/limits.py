@@ -7,7 +7,7 @@ a byte of it is read; a body sent without one (chunked) is counted as it arrives
 the moment it passes the limit, so the server never reads more than the limit plus one chunk.
 Both answers are ``413`` problem+json naming the limit.
 
-Path and query values (ids, slugs, tokens, cursors) follow the single-line rule of
+API path and query values (ids, slugs, cursors) follow the single-line rule of
 `service.validation` and are at most `MAX_PARAMETER_CHARS` long; otherwise the answer is
 ``422`` naming the parameter, before any dependency touches the database.
 """
@@ -32,6 +32,7 @@ MAX_PARAMETER_CHARS: Final = 1000
 # Boundaries, part headers and the file name around an uploaded file.
 MULTIPART_ALLOWANCE: Final = 64 * 1024
 UPLOAD_PATHS: Final = re.compile(r"^/v1/conferences/[^/]+/attendees/import$")
+API_PREFIX: Final = "/v1/"
 
 
 class _BodyTooLarge(Exception):
@@ -150,11 +151,16 @@ def _parameter_problem(value: str) -> str | None:
 
 
 def check_parameters(request: Request) -> None:
-    """Dependency of every route: refuse path and query values that no id or cursor can be.
+    """Dependency of every API route: refuse path and query values no id or cursor can be.
+
+    The HTML pages (the attendee page, the dashboard) answer in HTML and only ever look their
+    path values up by hash or in a fixed list, so they are left to do that.
 
     Raises:
         Invalid: naming the parameter with a JSON pointer, e.g. ``#/path/external_id``.
     """
+    if not request.url.path.startswith(API_PREFIX):
+        return
     places = (("path", request.path_params.items()), ("query", request.query_params.multi_items()))
     for place, items in places:
         for name, value in items:

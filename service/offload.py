@@ -14,6 +14,7 @@ answering.
 * Each worker's address space is capped at `WORKER_MEMORY_BYTES`, so whatever slips past the
   checks before parsing ends in a `MemoryError` in the worker, not in the machine's memory.
 * A caller waits at most twice the timeout (time in the queue included), then gets `Busy`.
+* Workers end when their web process does, however it ends (they check every second).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pickle
 import resource
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as WaitTimedOut
@@ -50,6 +52,8 @@ T = TypeVar("T")
 WORKER_MEMORY_BYTES: Final = 2 * 1024**3
 # CPU seconds past the timeout before the kernel ends a task stuck in C code.
 _HARD_GRACE_SECONDS: Final = 5
+# How often a worker checks that its web process is still there.
+_OWNER_POLL_SECONDS: Final = 1.0
 # Seconds a new worker may take to start (fork, import the main module).
 _START_SECONDS: Final = 5
 _PRELOAD: Final = ["service.attendees.parsing", "service.exports.render"]
@@ -140,7 +144,10 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
         _executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_start_worker
+            max_workers=workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
         if _executor_key is None:
             _at_exit(shutdown)
@@ -180,9 +187,10 @@ def _at_exit(callback: Callable[[], None]) -> None:
         register(callback)
 
 
-def _start_worker() -> None:
+def _start_worker(owner: int) -> None:
     # Ctrl-C in a terminal is for the web process; it stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_follow_owner, args=(owner,), name="follow-owner", daemon=True).start()
     try:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         cap = (
@@ -194,6 +202,35 @@ def _start_worker() -> None:
     except (ValueError, OSError):
         # Some systems (macOS) do not limit the address space; the time limits still hold.
         pass
+
+
+def _follow_owner(owner: int) -> None:
+    """End this worker once the web process that started it is gone.
+
+    A web server may end on a signal without running exit handlers (uvicorn re-raises SIGTERM
+    after its graceful shutdown), and a worker forked by the fork server is not its child, so
+    nothing else would stop it.
+    """
+    while True:
+        time.sleep(_OWNER_POLL_SECONDS)
+        if not _running(owner):
+            os._exit(0)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        # The number belongs to another user's process now: ours is gone.
+        return False
+    try:
+        # A process that ended but was not reaped yet ("zombie") is gone too.
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _limited(

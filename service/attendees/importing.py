@@ -2,11 +2,14 @@
 
 Reading the file (`read_file`) and applying it (`apply_import`) are apart so the web route can
 read it in a file worker process (`service.offload`), where neither a large nor a hostile
-file holds up anyone else's request, and touch the database only afterwards.
+file holds up anyone else's request, and touch the database only afterwards. What crosses back
+from the worker is plain data (`FileRows`): rebuilding 25,000 validated models in the web
+process would cost more interpreter time than parsing the file did.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,7 +18,7 @@ from service import offload
 from service.attendees import service as attendee_service
 from service.attendees.parsing import (
     ImportFileError,
-    ParseResult,
+    RowProblem,
     TooManyRows,
     XlsxLimits,
     parse_attendee_file,
@@ -27,6 +30,32 @@ from service.models import Conference
 
 # Seconds a client is asked to wait when every file worker is busy.
 RETRY_AFTER_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """What an attendee file holds, as plain data.
+
+    Attributes:
+        rows: Each valid row: its number as a spreadsheet shows it, and the fields the file
+            gave for it (validated; ``external_id`` always among them).
+        problems: Problems by row and column, in file order.
+        source_format: The export the headers look like.
+    """
+
+    rows: list[tuple[int, dict[str, Any]]]
+    problems: list[RowProblem]
+    source_format: str
+
+
+def parse_rows(data: bytes, **options: Any) -> FileRows:
+    """`parse_attendee_file`, reduced to plain data (what a file worker sends back)."""
+    parsed = parse_attendee_file(data, **options)
+    rows = [
+        (row.row, row.fields.model_dump(include=row.fields.model_fields_set | {"external_id"}))
+        for row in parsed.rows
+    ]
+    return FileRows(rows=rows, problems=parsed.problems, source_format=parsed.source_format)
 
 
 def import_file(
@@ -57,7 +86,7 @@ def import_file(
     )
 
 
-def read_file(data: bytes, *, filename: str, in_worker: bool = False) -> ParseResult:
+def read_file(data: bytes, *, filename: str, in_worker: bool = False) -> FileRows:
     """Parse an uploaded attendee file within the configured limits.
 
     Args:
@@ -81,8 +110,8 @@ def read_file(data: bytes, *, filename: str, in_worker: bool = False) -> ParseRe
     }
     try:
         if in_worker:
-            return offload.run(parse_attendee_file, data, timeout=settings.file_timeout, **options)
-        return parse_attendee_file(data, **options)
+            return offload.run(parse_rows, data, timeout=settings.file_timeout, **options)
+        return parse_rows(data, **options)
     except TooManyRows as exc:
         raise PayloadTooLarge(str(exc)) from exc
     except ImportFileError as exc:
@@ -108,7 +137,7 @@ def apply_import(
     session: Session,
     *,
     conference: Conference,
-    parsed: ParseResult,
+    parsed: FileRows,
     dry_run: bool,
     skip_invalid: bool,
     actor: str,
@@ -126,27 +155,27 @@ def apply_import(
         ImportProblem(row=p.row, column=p.column, message=p.message) for p in parsed.problems
     ]
     existing = attendee_service.attendees_by_external_id(
-        session, conference=conference, external_ids=[row.fields.external_id for row in parsed.rows]
+        session,
+        conference=conference,
+        external_ids=[given["external_id"] for _, given in parsed.rows],
     )
     items: list[tuple[str, dict[str, Any]]] = []
     outcomes = {"created": 0, "updated": 0, "unchanged": 0}
-    for row in parsed.rows:
-        given = row.fields.model_dump(include=row.fields.model_fields_set)
-        current = existing.get(row.fields.external_id)
+    for number, given in parsed.rows:
+        external_id = given["external_id"]
+        current = existing.get(external_id)
         if current is None:
             # A new attendee is exactly the parsed row, which the parser validated already.
             outcomes["created"] += 1
-            items.append((row.fields.external_id, given))
+            items.append((external_id, given))
             continue
         try:
-            merged = attendee_service.merge_fields(
-                current, external_id=row.fields.external_id, given=given
-            )
+            merged = attendee_service.merge_fields(current, external_id=external_id, given=given)
         except attendee_service.FieldErrors as exc:
             for error in exc.errors:
                 problems.append(
                     ImportProblem(
-                        row=row.row, column=error["pointer"].lstrip("/"), message=error["detail"]
+                        row=number, column=error["pointer"].lstrip("/"), message=error["detail"]
                     )
                 )
             continue
@@ -156,7 +185,7 @@ def apply_import(
             outcomes["unchanged"] += 1
         else:
             outcomes["updated"] += 1
-        items.append((row.fields.external_id, given))
+        items.append((external_id, given))
 
     invalid_rows = len({p.row for p in problems})
     result = ImportOut(

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -438,3 +443,32 @@ def test_an_exception_that_cannot_cross_processes_is_named() -> None:
     # Unpickled in the web process, it would break the pool for every waiting request.
     with pytest.raises(offload.TaskFailed, match="_Unpicklable: no way back"):
         offload._limited(_raise_unpicklable, 10, 1, (), {})
+
+
+def test_file_workers_end_when_their_web_process_is_killed(settings_env: str) -> None:
+    # A killed web process runs no exit handler; its file workers must not live on.
+    script = (
+        "import os, signal, sys\n"
+        "from service import offload\n"
+        "print(offload.run(os.getpid, timeout=10), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    worker = int(child.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(worker), f"file worker {worker} outlived its web process"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A worker that ended but was not reaped yet counts as gone.
+    with contextlib.suppress(OSError):
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    return True
