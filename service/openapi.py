@@ -30,6 +30,8 @@ from service.errors import PROBLEM_BASE, PROBLEM_JSON
 SECURITY_SCHEME = "bearerKey"
 HTML = "text/html"
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+METHODS = WRITE_METHODS | {"get"}
+FASTAPI_422 = "Validation Error"
 # Routes that refuse to act without If-Match (the others take it as an optional check).
 REQUIRES_IF_MATCH = frozenset({("post", "/v1/conferences/{conference_id}/plans/{plan_id}/edits")})
 
@@ -151,7 +153,7 @@ def _document_api_route(method: str, path: str, operation: dict[str, Any]) -> No
     for status, description in sorted(_api_errors(method, path, operation).items()):
         known = responses.get(str(status), {})
         # A router's own words win; FastAPI's stock 422 text does not.
-        words = known.get("description") if status != 422 else None
+        words = known.get("description") if known.get("description") != FASTAPI_422 else None
         responses[str(status)] = _response(words or description, status, _problem_content())
     for status, response in responses.items():
         # An error a router documents with words only (the export's 409) is a problem too.
@@ -174,6 +176,8 @@ def _document_page_route(method: str, operation: dict[str, Any]) -> None:
     # Path and query parameters are checked by the framework (problem+json); a saved form
     # with bad fields comes back as the page again (HTML).
     known = responses.get("422", {}).get("description")
+    if known == FASTAPI_422:
+        known = None
     content = _problem_content() | (html if method in WRITE_METHODS else {})
     responses["422"] = _response(known or API_ERRORS[422], 422, content)
     for status, response in responses.items():
@@ -214,7 +218,7 @@ def document_errors(document: dict[str, Any]) -> dict[str, Any]:
     }
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
-            if method not in {"get", "post", "put", "patch", "delete"}:
+            if method not in METHODS:
                 continue
             if path.startswith("/v1/"):
                 _document_api_route(method, path, operation)
