@@ -376,7 +376,10 @@ def _refuse_binary(data: bytes) -> None:
     head = data[:4096]
     is_utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     if not is_utf16 and b"\x00" in head:
-        raise ImportFileError("This is not a CSV or XLSX file: it holds binary data.")
+        line = head.count(b"\n", 0, head.index(b"\x00")) + 1
+        raise ImportFileError(
+            f"This is not a CSV or XLSX file: it holds binary data (a NUL byte on line {line})."
+        )
 
 
 def _decode(data: bytes) -> tuple[str, str]:
