@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, TimestampedMixin, utcnow
 
-ATTENDEE_STATUSES = ("registered", "cancelled", "no-show")
+ATTENDEE_STATUSES = ("registered", "cancelled", "no-show", "needs-details")
 ROUND_KINDS = ("lunch", "dinner")
 PLAN_STATUSES = ("queued", "running", "ready", "published", "superseded", "failed")
 RULE_KINDS = ("keep_apart", "keep_together")
@@ -223,3 +223,22 @@ class Setting(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ImportMapping(TimestampedMixin, Base):
+    """The column mapping an organizer chose for their attendee export; one per conference.
+
+    Reused for the next upload whose header set is the same (see `service.attendees.mapping`).
+    """
+
+    __tablename__ = "import_mapping"
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), unique=True
+    )
+    # The export's headers as written, in file order: what "the same export" is judged by.
+    headers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Header -> target (an attendee field, a name or id part, "extra" or "ignore").
+    columns: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Placeholder kind -> what to do with such rows.
+    placeholders: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

@@ -35,7 +35,9 @@ __all__ = [
     "parse_status",
 ]
 
-AttendeeStatus = Literal["registered", "cancelled", "no-show"]
+# "needs-details": imported from a placeholder row ("Info Requested"); never seated or shown to
+# tablemates until the details arrive.
+AttendeeStatus = Literal["registered", "cancelled", "no-show", "needs-details"]
 
 BOOL_TRUE: tuple[str, ...] = ("yes", "y", "true", "1", "x", "✓", "ja", "oui", "si")
 BOOL_FALSE: tuple[str, ...] = ("no", "n", "false", "0", "nein", "non")
@@ -64,6 +66,7 @@ _STATUSES: dict[str, AttendeeStatus] = {
         "cancelled",
     ),
     **dict.fromkeys(("no-show", "no show", "noshow", "no_show", "absent"), "no-show"),
+    **dict.fromkeys(("needs-details", "needs details", "info requested"), "needs-details"),
 }  # fmt: skip
 
 _LANGUAGE_SEPARATORS = re.compile(r"[,;/|&+\n]|\s+(?:and|und|et|y)\s+", re.IGNORECASE)
@@ -174,7 +177,8 @@ def parse_status(value: object) -> AttendeeStatus:
         return _STATUSES[text]
     except KeyError:
         raise ValueError(
-            f"{str(value).strip()!r} is not a status; use registered, cancelled or no-show"
+            f"{str(value).strip()!r} is not a status; use registered, cancelled, no-show or "
+            "needs-details"
         ) from None
 
 

@@ -56,7 +56,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
-from service.attendees.fields import AttendeeFields
+from service.attendees.fields import AttendeeFields, parse_bool, parse_status
+from service.attendees.mapping import DEFAULT_ACTIONS, ImportMapping, has_id, has_name, missing
 from service.validation import control_character
 
 # openpyxl reads XML with defusedxml whenever it is installed; without it, entity declarations
@@ -66,10 +67,14 @@ if not openpyxl.DEFUSEDXML:  # pragma: no cover - a broken installation
 
 __all__ = [
     "XLSX_MAX_RATIO",
+    "ColumnPreview",
+    "FlaggedRow",
     "ImportFileError",
+    "MappingError",
     "ParseResult",
     "ParsedRow",
     "RowProblem",
+    "SavedMapping",
     "TooManyRows",
     "XlsxLimits",
     "parse_attendee_file",
@@ -180,14 +185,33 @@ _ALIASES: Final[dict[str, tuple[str, int]]] = {
         "accessibility", "accessibility needs", "accessibility requirements",
     ),
     **_aliases("status", 0, "status", "attendee status", "ticket status", "registration status"),
+    # Whoever bought the ticket: only used for placeholder rows ("use the buyer's name").
+    **_aliases("buyer_first_name", 0, "buyer first name"),
+    **_aliases("buyer_last_name", 0, "buyer last name"),
+    **_aliases("buyer_name", 0, "buyer name", "order name"),
+    **_aliases("buyer_email", 0, "buyer email", "order email"),
 }  # fmt: skip
+
+# Headers only a registration system's export writes: recognised as "known export".
+_EXPORT_KEYS: Final = frozenset(
+    {
+        "attendee number", "attendee status", "order code", "position id", "attendee name",
+        "attendee name given name", "attendee name family name", "attendee email",
+        "ticket reference", "ticket full name", "ticket first name", "ticket last name",
+        "ticket email", "ticket company name", "buyer first name", "buyer last name",
+        "buyer email", "order name", "order email",
+    }
+)  # fmt: skip
+# The order a ticket belongs to: "yes, I bring a companion" makes a party of the order.
+_ORDER_KEYS: Final = ("order number", "order code", "order reference", "order")
+# Headers that make a party column hold labels as written; any other (a question) is yes/no.
+_PARTY_LABEL_KEYS: Final = frozenset({"party", "party label", "travel group", "group"})
 
 # Registration systems' bookkeeping columns that Hallway drops (see the module docstring).
 _IGNORED: Final = frozenset(
     {
         "event slug", "event", "order number", "order date", "order time", "order type",
-        "quantity", "ticket type", "barcode number", "buyer first name", "buyer last name",
-        "buyer email", "buyer name", "order name", "order email", "order reference",
+        "quantity", "ticket type", "barcode number", "order reference",
         "order company name", "order phone number", "total paid", "fees paid",
         "eventbrite fees", "eventbrite payment processing", "price", "ticket price",
         "tax rate", "tax rule", "tax value", "phone number", "ticket phone number", "phone",
@@ -203,13 +227,40 @@ _IGNORED: Final = frozenset(
     }
 )  # fmt: skip
 
-# Free-text questions whose wording varies; words in the header that give their role away.
-_QUESTION_WORDS: Final = (
-    ("interests", ("interest", "talk about", "topics")),
-    ("hometown", ("home town", "hometown")),
-    ("languages", ("languages",)),
-    ("dietary", ("dietary", "allerg")),
-    ("accessibility", ("accessib",)),
+# Questions whose wording varies, in English, German, French, Spanish, Italian and Dutch: words
+# in the (accent-free, lower-case) header that give their role away. Free-text questions come
+# first, so "Dietary needs for the dinner?" is dietary and "Topics for dinner?" interests.
+_QUESTION_WORDS: Final = tuple(
+    (role, re.compile(pattern))
+    for role, pattern in (
+        (
+            "interests",
+            r"interest|talk about|topics|themen|woruber|sprechen|sujets|parler|temas|hablar"
+            r"|argomenti|parlare|onderwerpen|praten",
+        ),
+        ("hometown", r"home ?town|heimat|wohnort|ville d origine|ciudad de origen|woonplaats"),
+        ("languages", r"languages|sprachen|langues|idiomas|lingue|\btalen\b"),
+        (
+            "dietary",
+            r"dietary|allerg|ernahrung|regime|alimentaire|dieta|alimentari|dieet|vegetar",
+        ),
+        ("accessibility", r"accessib|barrierefrei|accesib|toegankelijk"),
+        (
+            "solo",
+            r"\b(?:alone|on (?:your|my) own|by (?:yourself|myself)|solo|sola|allein|alleine"
+            r"|seule?s?|da sol[oa]|alleen)\b",
+        ),
+        (
+            "party",
+            r"companion|plus one|bring(?:ing)? (?:a|someone|anyone|your)|begleit|accompagn"
+            r"|acompan|begeleid|introduce",
+        ),
+        ("dinner", r"\b(?:dinner|abendessen|diner|cena|avondeten)\b"),
+        (
+            "first_time",
+            r"first time|erste[ns]? mal|premiere fois|primera vez|prima volta|eerste (?:keer|maal)",
+        ),
+    )
 )
 
 _SIGNATURES: Final[tuple[tuple[SourceFormat, frozenset[str]], ...]] = (
@@ -227,6 +278,22 @@ _ITEMS: Final = {"languages": "languages", "extra": "answers"}
 
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported (empty, not a table, no id column...)."""
+
+
+class MappingError(ImportFileError):
+    """The organizer's mapping does not fit the file (a column it names is not there, or it
+    leaves no id or name).
+
+    Attributes:
+        pointer: Where in the request the mistake is, e.g. "/mapping/columns/Ticket".
+    """
+
+    def __init__(self, message: str, *, pointer: str) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (partial(type(self), pointer=self.pointer), (str(self),))
 
 
 class TooManyRows(ImportFileError):
@@ -290,6 +357,45 @@ class ParsedRow:
     fields: AttendeeFields
 
 
+@dataclass(frozen=True)
+class ColumnPreview:
+    """One column of the file, what it fills and how that was decided.
+
+    Attributes:
+        header: The header as the file writes it (a repeated one gets " (2)").
+        target: What it fills: a target of `service.attendees.mapping.TARGETS`.
+        recognised_by: "exact header", "known export", "question wording", "saved mapping",
+            "your mapping", "empty header" or "not recognised" (kept as an extra answer).
+        samples: Up to 3 different values from the first rows that have one.
+    """
+
+    header: str
+    target: str
+    recognised_by: str
+    samples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlaggedRow:
+    """A row that is not (yet) a person: a placeholder, a test entry, a second ticket.
+
+    Attributes:
+        row: Row number as a spreadsheet shows it.
+        kind: One of `service.attendees.mapping.PlaceholderKind`.
+        action: What was done: "buyer_name", "needs_details", "skip" or "import".
+        name: The name the file gives (for the organizer only).
+        external_id: The row's id, if it has one.
+        note: Why the action differs from the one chosen, if it does (no buyer name).
+    """
+
+    row: int
+    kind: str
+    action: str
+    name: str
+    external_id: str
+    note: str = ""
+
+
 @dataclass
 class ParseResult:
     """What a file held.
@@ -299,14 +405,21 @@ class ParseResult:
         problems: Problems by row, in file order; the rows they name are not in `rows`.
         source_format: The export the headers look like: "eventbrite", "pretix", "tito", or
             "hallway" for anything else.
-        columns: Each header (a repeated header gets " (2)", " (3)"...) and what it feeds:
-            an AttendeeFields name, "first_name"/"last_name" (joined into name),
-            "order_code"/"position_id" (joined into external_id), "extra", or "ignored".
+        columns: Each header (a repeated header gets " (2)", " (3)"...) and its target (see
+            `service.attendees.mapping`): an AttendeeFields name, "first_name"/"last_name"
+            (joined into name), "order_code"/"position_id" (joined into external_id), a buyer
+            column, "extra", or "ignore".
         file_format: "csv" or "xlsx".
         encoding: The CSV's text encoding ("utf-8", "utf-8-sig", "utf-16", "cp1252"), or None
             for XLSX.
         delimiter: The CSV's delimiter, or None for XLSX.
         header_row: Row number of the header.
+        preview: Each column with its target, how it was recognised and sample values.
+        flagged: Placeholder and junk rows, and what was done with them.
+        mapping_source: "your mapping" (the caller's), "saved mapping" (the conference's, for
+            the same header set) or "recognised" (from the headers alone).
+        row_count: Data rows in the file (blank ones not counted).
+        placeholders: The action used for each placeholder kind.
     """
 
     rows: list[ParsedRow]
@@ -319,6 +432,11 @@ class ParseResult:
     header_row: int = 1
     # Rows that had any problem, for callers that report counts.
     rejected_rows: list[int] = field(default_factory=list)
+    preview: list[ColumnPreview] = field(default_factory=list)
+    flagged: list[FlaggedRow] = field(default_factory=list)
+    mapping_source: str = "recognised"
+    row_count: int = 0
+    placeholders: dict[str, str] = field(default_factory=dict)
 
 
 def parse_attendee_file(
@@ -327,6 +445,8 @@ def parse_attendee_file(
     filename: str,
     max_rows: int | None = None,
     xlsx_limits: XlsxLimits | None = None,
+    mapping: ImportMapping | None = None,
+    saved: SavedMapping | None = None,
 ) -> ParseResult:
     """Parse an attendee CSV or XLSX file.
 
@@ -335,12 +455,17 @@ def parse_attendee_file(
         filename: The uploaded file's name; its extension helps tell XLSX from CSV.
         max_rows: Refuse files with more data rows than this.
         xlsx_limits: What an XLSX may unpack to; `XlsxLimits()` when not given.
+        mapping: The caller's column targets and placeholder actions; they win over
+            everything else. Every column it names must be in the file.
+        saved: The conference's saved mapping; used when the file's header set is the one it
+            was saved for (the same export again).
 
     Returns:
         The valid rows, the problems by row and column, and what was detected.
 
     Raises:
         TooManyRows: More than `max_rows` data rows.
+        MappingError: ``mapping`` names a column the file lacks, or leaves no id or name.
         ImportFileError: The file is empty, damaged, not a CSV or XLSX file, unpacks out of
             proportion to its size, or has no recognisable id or name column.
 
@@ -354,16 +479,21 @@ def parse_attendee_file(
     """
     if not data.strip():
         raise ImportFileError("The file is empty.")
+    choices = _Choices(mapping=mapping or ImportMapping(), saved=saved)
     lower_name = filename.lower()
     if data.startswith(_ZIP_MAGIC) or lower_name.endswith((".xlsx", ".xlsm")):
         _check_xlsx_archive(data, xlsx_limits or XlsxLimits())
-        return _parse_records(_xlsx_records(data), file_format="xlsx", max_rows=max_rows)
+        return _parse_records(
+            _xlsx_records(data), file_format="xlsx", max_rows=max_rows, choices=choices
+        )
     _refuse_binary(data)
     text, encoding = _decode(data)
     text, delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     records = ((number, [cell.strip() for cell in cells]) for number, cells in enumerate(reader, 1))
-    result = _parse_records(_guard_csv(records), file_format="csv", max_rows=max_rows)
+    result = _parse_records(
+        _guard_csv(records), file_format="csv", max_rows=max_rows, choices=choices
+    )
     result.encoding = encoding
     result.delimiter = delimiter
     return result
@@ -572,18 +702,78 @@ def _header_key(header: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
-def _role(header: str) -> tuple[str, int]:
+def _role(header: str) -> tuple[str, int, str]:
+    """A header's target, its priority among columns of that target, and how it was known."""
     key = _header_key(header)
     if key in _ALIASES:
-        return _ALIASES[key]
+        role, priority = _ALIASES[key]
+        return role, priority, "known export" if key in _EXPORT_KEYS else "exact header"
     if key in _IGNORED:
-        return "ignored", 0
+        return "ignore", 0, "exact header"
     # pretix splits multiple-choice questions into "Question \u2013 Option" yes/no columns.
     if "\u2013" not in header:
-        for role, words in _QUESTION_WORDS:
-            if any(word in key for word in words):
-                return role, 5
-    return "extra", 0
+        for role, pattern in _QUESTION_WORDS:
+            if pattern.search(key):
+                return role, 5, "question wording"
+    return "extra", 0, "not recognised"
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    """A conference's saved mapping and the headers of the export it was made for.
+
+    Attributes:
+        headers: The export's headers as the file writes them (repeats with " (2)").
+        mapping: The column targets and placeholder actions chosen for it.
+    """
+
+    headers: tuple[str, ...]
+    mapping: ImportMapping
+
+    def fits(self, headers: Iterable[str]) -> bool:
+        """Whether ``headers`` are the same export's: the same header set, in any order."""
+        return same_export(self.headers, headers)
+
+
+def same_export(one: Iterable[str], other: Iterable[str]) -> bool:
+    """Whether two header rows are the same export: the same headers, in any order or case.
+
+    Example:
+        >>> same_export(["Attendee #", "First Name"], ["first name", "attendee #"])
+        True
+    """
+    return {_header_key(h) for h in one} == {_header_key(h) for h in other}
+
+
+@dataclass(frozen=True)
+class _Choices:
+    """The caller's mapping and the conference's saved one, before the header is known."""
+
+    mapping: ImportMapping
+    saved: SavedMapping | None
+
+    def targets(self, headers: list[str]) -> dict[str, tuple[str, str]]:
+        chosen: dict[str, tuple[str, str]] = {}
+        if self.saved is not None and self.saved.fits(headers):
+            chosen.update(
+                {h: (target, "saved mapping") for h, target in self.saved.mapping.columns.items()}
+            )
+        chosen.update({h: (target, "your mapping") for h, target in self.mapping.columns.items()})
+        return chosen
+
+    def actions(self, headers: list[str]) -> dict[str, str]:
+        actions = dict(DEFAULT_ACTIONS)
+        if self.saved is not None and self.saved.fits(headers):
+            actions.update({str(k): str(v) for k, v in self.saved.mapping.placeholders.items()})
+        actions.update({str(k): str(v) for k, v in self.mapping.placeholders.items()})
+        return actions
+
+    def source(self, headers: list[str]) -> str:
+        if self.mapping.columns or self.mapping.placeholders:
+            return "your mapping"
+        if self.saved is not None and self.saved.fits(headers):
+            return "saved mapping"
+        return "recognised"
 
 
 @dataclass
@@ -593,33 +783,59 @@ class _Layout:
     # Role -> column indexes, best first.
     sources: dict[str, list[int]]
     extra: list[int]
+    # How each column's role was decided.
+    how: list[str]
+    # The column naming each ticket's order, if any.
+    order: int | None
+    # Party columns that ask a yes/no question rather than hold a label.
+    yes_no_party: frozenset[int]
+
+    @property
+    def yes_no_party_headers(self) -> frozenset[str]:
+        return frozenset(self.headers[index] for index in self.yes_no_party)
 
 
-def _layout(cells: list[str]) -> _Layout:
+def _layout(cells: list[str], choices: _Choices) -> _Layout:
     headers: list[str] = []
     seen: dict[str, int] = {}
     for index, cell in enumerate(cells):
         header = cell or f"Column {get_column_letter(index + 1)}"
         seen[header] = seen.get(header, 0) + 1
         headers.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+    chosen = choices.targets(headers)
     roles: list[str] = []
+    how: list[str] = []
     ranked: dict[str, list[tuple[int, int]]] = {}
-    for index, cell in enumerate(cells):
-        role, priority = _role(cell) if cell else ("ignored", 0)
+    for index, (cell, header) in enumerate(zip(cells, headers, strict=True)):
+        if header in chosen:
+            # The organizer's choice comes before any column the headers suggest.
+            role, priority = chosen[header][0], -1
+            how.append(chosen[header][1])
+        elif cell:
+            role, priority, known = _role(cell)
+            how.append(known)
+        else:
+            role, priority = "ignore", 0
+            how.append("empty header")
         roles.append(role)
-        if role not in ("extra", "ignored"):
+        if role not in ("extra", "ignore"):
             ranked.setdefault(role, []).append((priority, index))
     sources = {role: [index for _, index in sorted(found)] for role, found in ranked.items()}
     extra = [index for index, role in enumerate(roles) if role == "extra"]
-    return _Layout(headers=headers, roles=roles, sources=sources, extra=extra)
-
-
-def _has_id(layout: _Layout) -> bool:
-    return "external_id" in layout.sources or all(part in layout.sources for part in _ID_PARTS)
-
-
-def _has_name(layout: _Layout) -> bool:
-    return "name" in layout.sources or any(part in layout.sources for part in _NAME_PARTS)
+    keys = [_header_key(cell) for cell in cells]
+    order = next((keys.index(key) for key in _ORDER_KEYS if key in keys), None)
+    yes_no_party = frozenset(
+        index for index in sources.get("party", []) if keys[index] not in _PARTY_LABEL_KEYS
+    )
+    return _Layout(
+        headers=headers,
+        roles=roles,
+        sources=sources,
+        extra=extra,
+        how=how,
+        order=order,
+        yes_no_party=yes_no_party,
+    )
 
 
 def _source_format(cells: Iterable[str]) -> SourceFormat:
@@ -630,21 +846,32 @@ def _source_format(cells: Iterable[str]) -> SourceFormat:
     return "hallway"
 
 
+# A sample value is cut to this many characters; samples are taken from this many rows.
+_SAMPLE_CHARS: Final = 80
+_SAMPLE_ROWS: Final = 1000
+_SAMPLES: Final = 3
+
+
 def _parse_records(
     records: Iterable[tuple[int, list[str]]],
     *,
     file_format: Literal["csv", "xlsx"],
     max_rows: int | None,
+    choices: _Choices,
 ) -> ParseResult:
     iterator = iter(records)
-    header_row, layout = _find_header(iterator)
+    header_row, layout = _find_header(iterator, choices)
     id_sources = layout.sources.get("external_id") or layout.sources[_ID_PARTS[0]]
     id_header = layout.headers[id_sources[0]]
     width = len(layout.headers)
+    actions = choices.actions(layout.headers)
 
     parsed: list[ParsedRow] = []
     problems: list[RowProblem] = []
+    flagged: list[FlaggedRow] = []
     rows_by_id: dict[str, list[int]] = {}
+    samples: list[list[str]] = [[] for _ in range(width)]
+    hungry = set(range(width))
     count = 0
     for number, cells in iterator:
         if not any(cells):
@@ -667,7 +894,19 @@ def _parse_records(
                 )
             )
             continue
-        values, origin = _row_values(cells, layout)
+        if hungry and count <= _SAMPLE_ROWS:
+            _take_samples(cells, samples, hungry)
+        values, origin, buyer = _row_values(cells, layout)
+        kind = _placeholder_kind(values["name"])
+        if kind is not None:
+            action, note = _resolve(actions[kind], values, buyer)
+            flagged.append(
+                FlaggedRow(number, kind, action, values["name"], values["external_id"], note)
+            )
+            if action == "skip":
+                continue
+            if action == "buyer_name":
+                origin["name"] = origin.get("buyer_name") or origin.get("buyer_first_name", "")
         if values["external_id"]:
             rows_by_id.setdefault(values["external_id"], []).append(number)
         try:
@@ -682,7 +921,14 @@ def _parse_records(
         bad = {problem.row for problem in duplicates}
         parsed = [row for row in parsed if row.row not in bad]
         problems = sorted([*problems, *duplicates], key=lambda problem: problem.row)
+    parsed, repeated = _same_person(parsed, action=actions["duplicate_person"])
     columns = dict(zip(layout.headers, layout.roles, strict=True))
+    preview = [
+        ColumnPreview(header, role, how, tuple(sample))
+        for header, role, how, sample in zip(
+            layout.headers, layout.roles, layout.how, samples, strict=True
+        )
+    ]
     return ParseResult(
         rows=parsed,
         problems=problems,
@@ -691,11 +937,118 @@ def _parse_records(
         file_format=file_format,
         header_row=header_row,
         rejected_rows=sorted({problem.row for problem in problems}),
+        preview=preview,
+        flagged=sorted([*flagged, *repeated], key=lambda found: found.row),
+        mapping_source=choices.source(layout.headers),
+        row_count=count,
+        placeholders=actions,
     )
 
 
-def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, _Layout]:
+def _take_samples(cells: list[str], samples: list[list[str]], hungry: set[int]) -> None:
+    for index in list(hungry):
+        value = cells[index]
+        if not value:
+            continue
+        shown = value if len(value) <= _SAMPLE_CHARS else value[: _SAMPLE_CHARS - 1] + "\u2026"
+        if shown not in samples[index]:
+            samples[index].append(shown)
+            if len(samples[index]) == _SAMPLES:
+                hungry.discard(index)
+
+
+_INFO_REQUESTED: Final = "info requested"
+_EMAIL_IN_NAME = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# A name made only of these words is a test entry, if at least one is from _JUNK_CORE.
+_JUNK_WORD = re.compile(
+    r"(?:test(?:ing|er|user)?|asdf\w*|qwert\w*|dummy|foo|bar|baz|x+|a+|tb[ad]|n/?a|none|null"
+    r"|bla+h?|sample|example|user|attendee|person|name|vorname|nachname|\d+)\d*"
+)
+_JUNK_CORE = re.compile(
+    r"(?:test(?:ing|er|user)?|asdf\w*|qwert\w*|dummy|x{2,}|a{3,}|tb[ad]|null|bla+h?)\d*"
+)
+
+
+def _placeholder_kind(name: str) -> str | None:
+    """Whether a name is no person's: Eventbrite's placeholder, an e-mail address, a test.
+
+    Example:
+        >>> [_placeholder_kind(n) for n in ("Info Requested Info Requested", "a@b.org", "Test 2")]
+        ['info_requested', 'email_as_name', 'test_entry']
+    """
+    folded = " ".join(name.casefold().split())
+    if not folded:
+        return None
+    if _INFO_REQUESTED in folded:
+        return "info_requested"
+    if _EMAIL_IN_NAME.search(folded):
+        return "email_as_name"
+    words = re.findall(r"[\w/]+", folded)
+    if (
+        words
+        and all(_JUNK_WORD.fullmatch(word) for word in words)
+        and any(_JUNK_CORE.fullmatch(word) for word in words)
+    ):
+        return "test_entry"
+    return None
+
+
+def _resolve(action: str, values: dict[str, Any], buyer: dict[str, str]) -> tuple[str, str]:
+    """Apply a placeholder action to a row's values; returns the action taken and why."""
+    note = ""
+    if action == "buyer_name":
+        name = buyer.get("buyer_name") or " ".join(
+            part for part in (buyer.get("buyer_first_name"), buyer.get("buyer_last_name")) if part
+        )
+        if name and _placeholder_kind(name) is None:
+            values["name"] = name
+            if not values.get("email") and buyer.get("buyer_email"):
+                values["email"] = buyer["buyer_email"]
+            return action, note
+        action, note = "needs_details", "no buyer name in this row"
+    if action == "needs_details":
+        try:
+            status = parse_status(values.get("status"))
+        except ValueError:
+            status = "registered"
+        # A cancelled ticket stays cancelled; anyone else waits for their details.
+        if status not in ("cancelled", "no-show"):
+            values["status"] = "needs-details"
+    return action, note
+
+
+def _same_person(rows: list[ParsedRow], *, action: str) -> tuple[list[ParsedRow], list[FlaggedRow]]:
+    """Find one person under two ticket ids (same e-mail and name); skip the later ones."""
+    first: dict[tuple[str, str], str] = {}
+    kept: list[ParsedRow] = []
+    flagged: list[FlaggedRow] = []
+    for row in rows:
+        fields = row.fields
+        if fields.email and fields.status != "needs-details":
+            key = (fields.email, " ".join(fields.name.casefold().split()))
+            original = first.setdefault(key, fields.external_id)
+            if original != fields.external_id:
+                flagged.append(
+                    FlaggedRow(
+                        row.row,
+                        "duplicate_person",
+                        action,
+                        fields.name,
+                        fields.external_id,
+                        f"same e-mail and name as id {original!r}",
+                    )
+                )
+                if action == "skip":
+                    continue
+        kept.append(row)
+    return kept, flagged
+
+
+def _find_header(
+    records: Iterator[tuple[int, list[str]]], choices: _Choices
+) -> tuple[int, _Layout]:
     first: _Layout | None = None
+    wanted = list(choices.mapping.columns)
     for _ in range(_HEADER_SEARCH_ROWS):
         number, cells = next(((n, c) for n, c in records if any(c)), (0, []))
         if not cells:
@@ -707,10 +1060,22 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, _Layout
                 f"{_MAX_COLUMNS:,}."
             )
         cells = cells[:width]
-        layout = _layout(cells)
+        layout = _layout(cells, choices)
         first = first or layout
-        if _has_id(layout):
-            if not _has_name(layout):
+        absent = [header for header in wanted if header not in layout.headers]
+        if wanted and not absent:
+            # The row the caller's mapping was made for is the header, whatever it maps.
+            problem = missing(layout.sources)
+            if problem is not None:
+                raise MappingError(
+                    f"The mapping does not fit the file: {problem}.", pointer="/mapping/columns"
+                )
+            _check_headers(cells)
+            return number, layout
+        if has_id(layout.sources):
+            if absent:
+                raise _absent_column(absent[0], layout)
+            if not has_name(layout.sources):
                 raise ImportFileError(
                     "No name column found; name it 'name', or 'first name' and 'last name'. "
                     f"Columns found: {_listing(layout.headers)}."
@@ -719,10 +1084,20 @@ def _find_header(records: Iterator[tuple[int, list[str]]]) -> tuple[int, _Layout
             return number, layout
     if first is None:
         raise ImportFileError("The file has no rows.")
+    if wanted:
+        raise _absent_column(next(h for h in wanted if h not in first.headers), first)
     raise ImportFileError(
         "No id column found; name it 'id' (or use the export's own id column: 'Attendee #' "
         "from Eventbrite, 'Order code' with 'Position ID' from pretix, 'Ticket Reference' "
         f"from Tito). Columns found: {_listing(first.headers)}."
+    )
+
+
+def _absent_column(header: str, layout: _Layout) -> MappingError:
+    return MappingError(
+        f"The mapping names a column the file does not have: {header!r}. Columns found: "
+        f"{_listing(layout.headers)}.",
+        pointer=f"/mapping/columns/{header}",
     )
 
 
@@ -742,8 +1117,21 @@ def _listing(headers: list[str]) -> str:
     return shown + (f" and {len(headers) - 20} more" if len(headers) > 20 else "")
 
 
-def _row_values(cells: list[str], layout: _Layout) -> tuple[dict[str, Any], dict[str, str]]:
-    """Gather one row's values by role; also returns which header each value came from."""
+_BUYER: Final[tuple[str, ...]] = (
+    "buyer_name",
+    "buyer_first_name",
+    "buyer_last_name",
+    "buyer_email",
+)
+
+
+def _row_values(
+    cells: list[str], layout: _Layout
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Gather one row's values by role.
+
+    Returns the values, which header each came from, and the buyer's name and e-mail.
+    """
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for role, indexes in layout.sources.items():
@@ -755,6 +1143,7 @@ def _row_values(cells: list[str], layout: _Layout) -> tuple[dict[str, Any], dict
         chosen = next((index for index in indexes if cells[index]), indexes[0])
         values[role] = cells[chosen]
         origin[role] = layout.headers[chosen]
+    buyer: dict[str, str] = {role: values.pop(role) for role in _BUYER if role in values}
 
     first, last = (values.pop(part, "") for part in _NAME_PARTS)
     if not values.get("name"):
@@ -769,6 +1158,12 @@ def _row_values(cells: list[str], layout: _Layout) -> tuple[dict[str, Any], dict
         origin.setdefault("external_id", origin.get("order_code", ""))
         if code and not position:
             origin["external_id"] = origin.get("position_id", "")
+    if "party" in values and origin["party"] in layout.yes_no_party_headers:
+        values["party"] = _party_label(values["party"], cells, layout, values["external_id"])
+    # Eventbrite writes its placeholder into every attendee field it did not collect.
+    for role, value in values.items():
+        if role != "name" and isinstance(value, str) and value.casefold() == _INFO_REQUESTED:
+            values[role] = ""
 
     # Left unset without extra columns, so that callers applying only the fields a file
     # provides (model_fields_set) keep the extra answers an attendee already has.
@@ -776,7 +1171,25 @@ def _row_values(cells: list[str], layout: _Layout) -> tuple[dict[str, Any], dict
         values["extra"] = {
             layout.headers[index]: cells[index] for index in layout.extra if cells[index]
         }
-    return values, origin
+    return values, origin, buyer
+
+
+def _party_label(answer: str, cells: list[str], layout: _Layout, external_id: str) -> str:
+    """A yes/no "bringing a companion?" answer as a party label: the ticket's order.
+
+    People who bought their tickets together and said yes share a party; an answer that is
+    not yes or no (a companion's name, a team) is kept as the label.
+    """
+    try:
+        coming_with = parse_bool(answer)
+    except ValueError:
+        return answer
+    if not coming_with:
+        return ""
+    order = cells[layout.order] if layout.order is not None else ""
+    # Without an order, the companion is not in the file: a party of one, which keeps nobody
+    # apart but says what was answered.
+    return f"order {order}" if order else f"companion of {external_id}"
 
 
 def _problems(number: int, error: ValidationError, origin: dict[str, str]) -> Iterator[RowProblem]:

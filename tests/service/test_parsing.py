@@ -108,7 +108,7 @@ def test_parse_status_maps_registration_system_states(value: str, expected: str)
 
 
 def test_parse_status_refuses_unknown_states() -> None:
-    with pytest.raises(ValueError, match="registered, cancelled or no-show"):
+    with pytest.raises(ValueError, match="registered, cancelled, no-show or needs-details"):
         parse_status("waitlisted")
 
 
@@ -203,7 +203,7 @@ def test_eventbrite_export() -> None:
     assert people["1093847563"].email is None
     assert people["1093847564"].status == "cancelled"
     assert result.columns["Attendee #"] == "external_id"
-    assert result.columns["Buyer Email"] == "ignored"
+    assert result.columns["Buyer Email"] == "buyer_email"
     assert result.columns["First Name"] == "first_name"
 
 
@@ -228,7 +228,7 @@ def test_pretix_export() -> None:
     assert (marie.status, marie.solo, marie.languages) == ("cancelled", True, ["French", "English"])
     assert result.columns["Company"] == "affiliation"
     assert result.columns["Company (2)"] == "affiliation"
-    assert result.columns["Price"] == "ignored"
+    assert result.columns["Price"] == "ignore"
     assert julia.extra == {"Product": "Conference ticket", "Variation": "Business"}
 
 
