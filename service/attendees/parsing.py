@@ -807,16 +807,14 @@ def _layout(cells: list[str], choices: _Choices) -> _Layout:
     how: list[str] = []
     ranked: dict[str, list[tuple[int, int]]] = {}
     for index, (cell, header) in enumerate(zip(cells, headers, strict=True)):
+        role, priority, known = _role(cell) if cell else ("ignore", 0, "empty header")
         if header in chosen:
-            # The organizer's choice comes before any column the headers suggest.
-            role, priority = chosen[header][0], -1
-            how.append(chosen[header][1])
-        elif cell:
-            role, priority, known = _role(cell)
-            how.append(known)
-        else:
-            role, priority = "ignore", 0
-            how.append("empty header")
+            target, known = chosen[header]
+            if target != role:
+                # The organizer's choice comes before any column the headers suggest; one
+                # that agrees with them keeps their order ("Attendee email" before "Email").
+                role, priority = target, -1
+        how.append(known)
         roles.append(role)
         if role not in ("extra", "ignore"):
             ranked.setdefault(role, []).append((priority, index))

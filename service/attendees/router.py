@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
 from service.attendees import importing, links
@@ -19,6 +19,7 @@ from service.attendees.schemas import (
     BatchIn,
     BatchItemResult,
     BatchOut,
+    ImportMappingBody,
     ImportOut,
 )
 from service.auth import Caller, IngestAccess, ReadAccess, WriteAccess
@@ -112,11 +113,23 @@ def import_attendees(
     skip_invalid: Annotated[
         bool, Query(description="Import the good rows even if some are bad.")
     ] = False,
+    mapping: Annotated[
+        str | None,
+        Form(
+            description='JSON: {"columns": {header: target}, "placeholders": {kind: action}}. '
+            "Columns not named keep the saved mapping (same export) or what their header says.",
+            max_length=200_000,
+        ),
+    ] = None,
 ) -> ImportOut:
-    """Upload an export; every problem is reported by row and column.
+    """Upload an export; the answer previews each column's target, the counts and the flagged
+    rows, and lists every problem by row and column.
 
-    An import with problems writes nothing unless `skip_invalid=true`.
+    An import with problems writes nothing unless `skip_invalid=true`. The mapping used is
+    saved for the next upload of the same export.
     """
+    chosen = importing.mapping_from(mapping) if mapping else None
+    saved = importing.saved_mapping(session, conference=access.conference)
     # The request body as a whole is capped by service.limits before this runs.
     limit = get_settings().max_upload_bytes
     data = file.file.read(limit + 1)
@@ -125,7 +138,9 @@ def import_attendees(
     # Reading the file takes seconds in a worker process: end the key lookup's transaction
     # first, so no pooled connection waits idle on it meanwhile.
     session.commit()
-    parsed = importing.read_file(data, filename=file.filename or "upload", in_worker=True)
+    parsed = importing.read_file(
+        data, filename=file.filename or "upload", in_worker=True, mapping=chosen, saved=saved
+    )
     return importing.apply_import(
         session,
         conference=access.conference,
@@ -133,6 +148,26 @@ def import_attendees(
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         actor=access.caller.actor,
+    )
+
+
+@router.get("/import-mapping", summary="Get the saved import mapping")
+def get_import_mapping(access: ReadAccess, session: SessionDep) -> ImportMappingBody:
+    """The column mapping reused for the next upload of the same export (404 before any)."""
+    return importing.get_mapping(session, conference=access.conference)
+
+
+@router.put("/import-mapping", summary="Save the import mapping")
+def put_import_mapping(
+    access: WriteAccess, session: SessionDep, data: ImportMappingBody
+) -> ImportMappingBody:
+    """Save each column's target and the placeholder actions for this export's next upload.
+
+    Unknown targets, kinds or actions, or a mapping with no id or name column, are a 422
+    naming the field; nothing is saved.
+    """
+    return importing.put_mapping(
+        session, conference=access.conference, body=data, actor=access.caller.actor
     )
 
 
@@ -145,7 +180,8 @@ def list_attendees(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     status_: Annotated[
-        Literal["registered", "cancelled", "no-show"] | None, Query(alias="status")
+        Literal["registered", "cancelled", "no-show", "needs-details"] | None,
+        Query(alias="status"),
     ] = None,
     solo: bool | None = None,
     dinner: bool | None = None,

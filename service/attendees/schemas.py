@@ -131,6 +131,77 @@ class ImportProblem(BaseModel):
     message: str
 
 
+class ImportColumn(BaseModel):
+    header: str = Field(description="The column's header as the file writes it.")
+    target: str = Field(description="What it fills (see GET …/import-mapping for the list).")
+    label: str = Field(description="The target in words: 'home town', 'kept as extra answer'…")
+    recognised_by: str = Field(
+        description="exact header, known export, question wording, saved mapping, your "
+        "mapping, empty header, or not recognised"
+    )
+    samples: list[str] = Field(description="Up to 3 different values from the first rows.")
+
+
+class ImportFlagged(BaseModel):
+    row: int = Field(description="Row number as a spreadsheet shows it.")
+    kind: str = Field(description="info_requested, email_as_name, test_entry or duplicate_person")
+    action: str = Field(
+        description="What was (or would be) done: buyer_name, needs_details, skip or import."
+    )
+    name: str = Field(description="The name as the file gives it.")
+    external_id: str
+    note: str = ""
+
+
+class ImportCounts(BaseModel):
+    """What the attendees written by this import look like once it is applied."""
+
+    seated: int = Field(description="Registered: they will get a seat.")
+    solo: int = Field(description="Registered and came alone.")
+    dinner: int = Field(description="Registered and opted in to dinners.")
+    blank_profiles: int = Field(description="Registered with no interests written yet.")
+    cancelled: int = Field(description="Cancelled or no-show.")
+    needs_details: int = Field(description="Placeholders waiting for a real name.")
+    skipped: int = Field(description="Flagged rows left out by their action.")
+
+
+class ImportMappingBody(BaseModel):
+    """A saved import mapping: the export's headers, each column's target, placeholder actions."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "headers": [
+                        "Attendee #",
+                        "First Name",
+                        "Last Name",
+                        "Are you attending alone?",
+                    ],
+                    "columns": {
+                        "Attendee #": "external_id",
+                        "First Name": "first_name",
+                        "Last Name": "last_name",
+                        "Are you attending alone?": "solo",
+                    },
+                    "placeholders": {"info_requested": "buyer_name", "test_entry": "skip"},
+                }
+            ]
+        }
+    )
+
+    headers: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="The export's headers; the mapping is reused for a file with the same "
+        "header set. Defaults to the columns named.",
+    )
+    columns: dict[str, str] = Field(description="Header -> target.")
+    placeholders: dict[str, str] = Field(
+        default_factory=dict, description="Placeholder kind -> action."
+    )
+
+
 class ImportOut(BaseModel):
     dry_run: bool
     applied: bool = Field(description="Whether anything was written.")
@@ -141,3 +212,19 @@ class ImportOut(BaseModel):
     unchanged: int
     invalid: int
     problems: list[ImportProblem]
+    problems_by_column: dict[str, int] = Field(
+        default_factory=dict, description="How many problems each column has ('' for whole rows)."
+    )
+    counts: ImportCounts | None = None
+    columns: list[ImportColumn] = Field(
+        default_factory=list, description="The mapping preview: every column of the file."
+    )
+    flagged: list[ImportFlagged] = Field(
+        default_factory=list, description="Placeholder and junk rows, and what is done with each."
+    )
+    mapping: ImportMappingBody | None = Field(
+        default=None, description="The mapping used; send it back (changed) as `mapping`."
+    )
+    mapping_source: str = Field(
+        default="recognised", description="your mapping, saved mapping, or recognised"
+    )
