@@ -164,18 +164,30 @@ def _conference_or_fail(session: Any, slug: str) -> Any:
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     conference: Annotated[str, typer.Option(help="Conference slug.")],
-    dry_run: Annotated[bool, typer.Option(help="Only report what would happen.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Only report what would happen, with the column mapping.")
+    ] = False,
     skip_invalid: Annotated[
         bool, typer.Option(help="Import the good rows even if some are bad.")
     ] = False,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="JSON or TOML file: [columns] header = target, [placeholders] kind = action.",
+        ),
+    ] = None,
 ) -> None:
     """Import attendees from a CSV or XLSX export."""
-    from service.attendees.importing import import_file
+    from service.attendees.importing import import_file, mapping_from
     from service.db import session_scope
     from service.errors import AppError
 
     data = file.read_bytes()
     try:
+        chosen = mapping_from(_read_mapping(mapping)) if mapping is not None else None
         with session_scope() as session, err.status(f"importing {file.name}"):
             result = import_file(
                 session,
@@ -185,13 +197,19 @@ def import_(
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
                 actor="cli",
+                mapping=chosen,
             )
     except AppError as exc:
         err.print(f"[bold red]error:[/] {exc.detail}")
         for problem in exc.errors:
-            where = f"row {problem.get('row')}, {problem.get('column') or 'file'}"
+            if "row" in problem:
+                where = f"row {problem.get('row')}, {problem.get('column') or 'file'}"
+            else:
+                where = str(problem.get("pointer", ""))
             err.print(f"  {where}: {problem['detail']}")
         raise typer.Exit(1) from exc
+    if dry_run:
+        _print_preview(result)
     for found in result.problems:
         err.print(f"  row {found.row}, {found.column or 'file'}: {found.message}")
     verb = "would import" if dry_run else "imported"
@@ -199,6 +217,51 @@ def import_(
         f"{verb} {result.created} new, {result.updated} updated, {result.unchanged} unchanged, "
         f"{result.invalid} invalid ({result.source_format} format)"
     )
+
+
+def _read_mapping(path: Path) -> Any:
+    """A mapping file's content: TOML for .toml, JSON otherwise."""
+    import json
+    import tomllib
+
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        if path.suffix.lower() == ".toml":
+            return tomllib.loads(text)
+        return json.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        _fail(f"{path} is not a valid {kind} mapping: {exc}")
+    return None
+
+
+def _print_preview(result: Any) -> None:
+    """The mapping preview, counts and flagged rows of a dry run, on standard output."""
+    from rich.table import Table
+
+    out = Console(width=max(Console().width, 120))
+    table = Table(title=f"Columns ({result.mapping_source})")
+    for heading in ("column", "fills", "recognised by", "samples"):
+        table.add_column(heading)
+    for column in result.columns:
+        table.add_row(column.header, column.label, column.recognised_by, " | ".join(column.samples))
+    out.print(table)
+    counts = result.counts
+    if counts is not None:
+        out.print(
+            f"rows {result.rows}: {result.created} new, {result.updated} updated, "
+            f"{result.unchanged} unchanged; seated {counts.seated}, solo {counts.solo}, "
+            f"dinner {counts.dinner}, blank profiles {counts.blank_profiles}, cancelled "
+            f"{counts.cancelled}, needs details {counts.needs_details}, skipped {counts.skipped}, "
+            f"problems {len(result.problems)}",
+            markup=False,
+        )
+    for found in result.flagged:
+        note = f" ({found.note})" if found.note else ""
+        out.print(
+            f"  flagged row {found.row}: {found.kind} {found.name!r} -> {found.action}{note}",
+            markup=False,
+        )
 
 
 @app.command()
