@@ -27,10 +27,12 @@ from service.attendees.parsing import (
     FlaggedRow,
     ImportFileError,
     MappingError,
+    NoKeyColumn,
     RowProblem,
     SavedMapping,
     TooManyRows,
     XlsxLimits,
+    json_pointer_part,
     parse_attendee_file,
 )
 from service.attendees.schemas import (
@@ -119,7 +121,12 @@ def mapping_from(data: object, *, pointer: str = "/mapping") -> ImportMapping:
     except ValidationError as exc:
         errors = [
             {
-                "pointer": "/".join([pointer, *(str(part) for part in error["loc"])]),
+                "pointer": "/".join(
+                    [
+                        pointer,
+                        *(json_pointer_part(str(part)) for part in error["loc"] if part != "[key]"),
+                    ]
+                ),
                 "detail": str(error["msg"]).removeprefix("Value error, "),
             }
             for error in exc.errors(include_url=False)
@@ -176,7 +183,12 @@ def put_mapping(
     if absent:
         raise Invalid(
             f"The column {absent[0]!r} is not among the headers.",
-            errors=[{"pointer": f"#/body/columns/{absent[0]}", "detail": "not among headers"}],
+            errors=[
+                {
+                    "pointer": f"#/body/columns/{json_pointer_part(absent[0])}",
+                    "detail": "not among the headers",
+                }
+            ],
         )
     problem = missing(mapping.columns.values())
     if problem is not None:
@@ -303,6 +315,12 @@ def read_file(
         return parse_rows(data, **options)
     except TooManyRows as exc:
         raise PayloadTooLarge(str(exc)) from exc
+    except NoKeyColumn as exc:
+        raise Invalid(
+            f"The file could not be imported: {exc}",
+            errors=[{"pointer": "/mapping/columns", "detail": str(exc)}],
+            columns=[_column_out(column).model_dump() for column in exc.preview],
+        ) from exc
     except MappingError as exc:
         raise Invalid(
             f"The file could not be imported: {exc}",
@@ -397,16 +415,7 @@ def apply_import(
         problems=sorted(problems, key=lambda p: (p.row, p.column or "")),
         problems_by_column=dict(Counter(p.column or "" for p in problems)),
         counts=_counts(people, skipped=sum(f.action == "skip" for f in parsed.flagged)),
-        columns=[
-            ImportColumn(
-                header=column.header,
-                target=column.target,
-                label=TARGET_LABELS[column.target],
-                recognised_by=column.recognised_by,
-                samples=list(column.samples),
-            )
-            for column in parsed.preview
-        ],
+        columns=[_column_out(column) for column in parsed.preview],
         flagged=[
             ImportFlagged(
                 row=found.row,
@@ -458,6 +467,16 @@ def apply_import(
         )
     result.applied = True
     return result
+
+
+def _column_out(column: ColumnPreview) -> ImportColumn:
+    return ImportColumn(
+        header=column.header,
+        target=column.target,
+        label=TARGET_LABELS[column.target],
+        recognised_by=column.recognised_by,
+        samples=list(column.samples),
+    )
 
 
 def _counts(people: list[Mapping[str, Any]], *, skipped: int) -> ImportCounts:

@@ -45,6 +45,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import partial
+from itertools import islice
 from typing import Any, Final, Literal
 from xml.etree.ElementTree import ParseError
 from xml.parsers.expat import ExpatError
@@ -71,6 +72,7 @@ __all__ = [
     "FlaggedRow",
     "ImportFileError",
     "MappingError",
+    "NoKeyColumn",
     "ParseResult",
     "ParsedRow",
     "RowProblem",
@@ -258,7 +260,8 @@ _QUESTION_WORDS: Final = tuple(
         ("dinner", r"\b(?:dinner|abendessen|diner|cena|avondeten)\b"),
         (
             "first_time",
-            r"first time|erste[ns]? mal|premiere fois|primera vez|prima volta|eerste (?:keer|maal)",
+            r"first time|\berste[nrs]?\b|premiere fois|primera vez|prima volta"
+            r"|eerste (?:keer|maal)",
         ),
     )
 )
@@ -294,6 +297,22 @@ class MappingError(ImportFileError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (partial(type(self), pointer=self.pointer), (str(self),))
+
+
+class NoKeyColumn(ImportFileError):
+    """No column was recognised as the id or the name: the organizer has to map one.
+
+    Attributes:
+        preview: The first row's columns as the headers suggest, with sample values, so the
+            organizer can choose a target for each.
+    """
+
+    def __init__(self, message: str, *, preview: list[ColumnPreview]) -> None:
+        super().__init__(message)
+        self.preview = preview
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (partial(type(self), preview=self.preview), (str(self),))
 
 
 class TooManyRows(ImportFileError):
@@ -848,6 +867,8 @@ def _source_format(cells: Iterable[str]) -> SourceFormat:
 _SAMPLE_CHARS: Final = 80
 _SAMPLE_ROWS: Final = 1000
 _SAMPLES: Final = 3
+# Rows read for samples when the header has no id or name (the file is not imported).
+_SAMPLE_SCAN: Final = 20
 
 
 def _parse_records(
@@ -870,6 +891,7 @@ def _parse_records(
     rows_by_id: dict[str, list[int]] = {}
     samples: list[list[str]] = [[] for _ in range(width)]
     hungry = set(range(width))
+    buyers_used: set[str] = set()
     count = 0
     for number, cells in iterator:
         if not any(cells):
@@ -897,7 +919,7 @@ def _parse_records(
         values, origin, buyer = _row_values(cells, layout)
         kind = _placeholder_kind(values["name"])
         if kind is not None:
-            action, note = _resolve(actions[kind], values, buyer)
+            action, note = _resolve(actions[kind], values, buyer, buyers_used)
             flagged.append(
                 FlaggedRow(number, kind, action, values["name"], values["external_id"], note)
             )
@@ -991,19 +1013,32 @@ def _placeholder_kind(name: str) -> str | None:
     return None
 
 
-def _resolve(action: str, values: dict[str, Any], buyer: dict[str, str]) -> tuple[str, str]:
-    """Apply a placeholder action to a row's values; returns the action taken and why."""
+def _resolve(
+    action: str, values: dict[str, Any], buyer: dict[str, str], buyers_used: set[str]
+) -> tuple[str, str]:
+    """Apply a placeholder action to a row's values; returns the action taken and why.
+
+    A buyer's name goes to one ticket only: the other tickets of their order are other
+    people, who wait for their details.
+    """
     note = ""
     if action == "buyer_name":
         name = buyer.get("buyer_name") or " ".join(
             part for part in (buyer.get("buyer_first_name"), buyer.get("buyer_last_name")) if part
         )
-        if name and _placeholder_kind(name) is None:
+        who = " ".join(f"{name} {buyer.get('buyer_email', '')}".casefold().split())
+        if name and _placeholder_kind(name) is None and who not in buyers_used:
+            buyers_used.add(who)
             values["name"] = name
             if not values.get("email") and buyer.get("buyer_email"):
                 values["email"] = buyer["buyer_email"]
             return action, note
-        action, note = "needs_details", "no buyer name in this row"
+        action = "needs_details"
+        note = (
+            "the buyer's name went to another ticket"
+            if who in buyers_used
+            else "no buyer name in this row"
+        )
     if action == "needs_details":
         try:
             status = parse_status(values.get("status"))
@@ -1047,10 +1082,13 @@ def _find_header(
 ) -> tuple[int, _Layout]:
     first: _Layout | None = None
     wanted = list(choices.mapping.columns)
+    later: list[list[str]] = []
     for _ in range(_HEADER_SEARCH_ROWS):
         number, cells = next(((n, c) for n, c in records if any(c)), (0, []))
         if not cells:
             break
+        if first is not None:
+            later.append(cells)
         width = next((index + 1 for index in range(len(cells) - 1, -1, -1) if cells[index]), 0)
         if width > _MAX_COLUMNS:
             raise ImportFileError(
@@ -1074,9 +1112,10 @@ def _find_header(
             if absent:
                 raise _absent_column(absent[0], layout)
             if not has_name(layout.sources):
-                raise ImportFileError(
-                    "No name column found; name it 'name', or 'first name' and 'last name'. "
-                    f"Columns found: {_listing(layout.headers)}."
+                raise NoKeyColumn(
+                    "No name column found; name it 'name', or 'first name' and 'last name', "
+                    f"or map one. Columns found: {_listing(layout.headers)}.",
+                    preview=_first_preview(layout, [c for _, c in islice(records, _SAMPLE_SCAN)]),
                 )
             _check_headers(cells)
             return number, layout
@@ -1084,19 +1123,46 @@ def _find_header(
         raise ImportFileError("The file has no rows.")
     if wanted:
         raise _absent_column(next(h for h in wanted if h not in first.headers), first)
-    raise ImportFileError(
+    later.extend(cells for _, cells in islice(records, _SAMPLE_SCAN))
+    raise NoKeyColumn(
         "No id column found; name it 'id' (or use the export's own id column: 'Attendee #' "
         "from Eventbrite, 'Order code' with 'Position ID' from pretix, 'Ticket Reference' "
-        f"from Tito). Columns found: {_listing(first.headers)}."
+        f"from Tito), or map one. Columns found: {_listing(first.headers)}.",
+        preview=_first_preview(first, later),
     )
+
+
+def _first_preview(layout: _Layout, rows: list[list[str]]) -> list[ColumnPreview]:
+    """The columns of a file whose id or name was not found, for the organizer to map."""
+    width = len(layout.headers)
+    samples: list[list[str]] = [[] for _ in range(width)]
+    hungry = set(range(width))
+    for cells in rows:
+        _take_samples((cells + [""] * width)[:width], samples, hungry)
+    return [
+        ColumnPreview(header, role, how, tuple(sample))
+        for header, role, how, sample in zip(
+            layout.headers, layout.roles, layout.how, samples, strict=True
+        )
+    ]
 
 
 def _absent_column(header: str, layout: _Layout) -> MappingError:
     return MappingError(
         f"The mapping names a column the file does not have: {header!r}. Columns found: "
         f"{_listing(layout.headers)}.",
-        pointer=f"/mapping/columns/{header}",
+        pointer=f"/mapping/columns/{json_pointer_part(header)}",
     )
+
+
+def json_pointer_part(key: str) -> str:
+    """A key as one step of a JSON pointer (RFC 6901): "~" and "/" escaped.
+
+    Example:
+        >>> json_pointer_part("Alone / with family?")
+        'Alone ~1 with family?'
+    """
+    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _check_headers(cells: list[str]) -> None:
@@ -1167,7 +1233,9 @@ def _row_values(
     # provides (model_fields_set) keep the extra answers an attendee already has.
     if layout.extra:
         values["extra"] = {
-            layout.headers[index]: cells[index] for index in layout.extra if cells[index]
+            layout.headers[index]: cells[index]
+            for index in layout.extra
+            if cells[index] and cells[index].casefold() != _INFO_REQUESTED
         }
     return values, origin, buyer
 
