@@ -320,6 +320,7 @@ def read_file(
             f"The file could not be imported: {exc}",
             errors=[{"pointer": "/mapping/columns", "detail": str(exc)}],
             columns=[_column_out(column).model_dump() for column in exc.preview],
+            targets=dict(TARGET_LABELS),
         ) from exc
     except MappingError as exc:
         raise Invalid(

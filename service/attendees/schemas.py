@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.attendees.fields import AttendeeFields
+from service.attendees.mapping import ACTIONS_BY_KIND, TARGET_LABELS
 from service.validation import Line
 
 EXAMPLE: dict[str, Any] = {
@@ -227,4 +228,12 @@ class ImportOut(BaseModel):
     )
     mapping_source: str = Field(
         default="recognised", description="your mapping, saved mapping, or recognised"
+    )
+    targets: dict[str, str] = Field(
+        default_factory=lambda: dict(TARGET_LABELS),
+        description="Every target a column can have, with its label.",
+    )
+    placeholder_actions: dict[str, list[str]] = Field(
+        default_factory=lambda: {kind: list(actions) for kind, actions in ACTIONS_BY_KIND.items()},
+        description="The actions each placeholder kind can have.",
     )
