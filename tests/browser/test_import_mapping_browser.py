@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_dashboard_browser import sign_in
+from tests.browser.test_dashboard_browser import shot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -97,6 +97,7 @@ def test_organizer_fixes_the_alone_question_in_the_preview_and_imports(
 
     expect(solo_count).to_have_text(str(solo), timeout=SLOW)
     expect(page.get_by_label(ALONE, exact=True)).to_have_value("solo")
+    shot(page, "import-mapping")
     assert api.get(f"{base}/attendees").json()["items"] == []
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#import-done")).to_contain_text(f"{ROWS} created", timeout=SLOW)
