@@ -434,7 +434,9 @@ def apply_import(
             placeholders=parsed.placeholders,
         ),
         mapping_source=parsed.mapping_source,
-        **outcomes,
+        created=outcomes["created"],
+        updated=outcomes["updated"],
+        unchanged=outcomes["unchanged"],
     )
     if dry_run:
         return result

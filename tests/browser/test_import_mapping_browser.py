@@ -102,7 +102,9 @@ def test_organizer_fixes_the_alone_question_in_the_preview_and_imports(
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#import-done")).to_contain_text(f"{ROWS} created", timeout=SLOW)
 
-    people = api.get(f"{base}/attendees", params={"solo": "true", "status": "registered", "limit": 1000}).json()
+    people = api.get(
+        f"{base}/attendees", params={"solo": "true", "status": "registered", "limit": 1000}
+    ).json()
     assert len(people["items"]) == solo
     waiting = api.get(f"{base}/attendees", params={"status": "needs-details"}).json()
     assert len(waiting["items"]) == placeholders
