@@ -11,7 +11,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Text, and_, cast, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Text,
+    Uuid,
+    and_,
+    bindparam,
+    cast,
+    column,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -136,7 +148,7 @@ def publish(
             (publishing it would undo the other publish unseen).
     """
     _lock_conference(session, conference=conference)
-    session.refresh(plan)
+    session.refresh(plan, ["status", "version", "based_on_id", "params"])
     if expected_version is not None and expected_version != plan.version:
         raise PreconditionFailed(
             f"The plan changed (version {plan.version}, you sent {expected_version}); reload it "
@@ -176,7 +188,7 @@ def publish(
         raise Conflict("Another plan of this conference was published at the same time.") from exc
     if getattr(made_live, "rowcount", 1) != 1:
         raise Conflict("The plan changed while it was being published; reload it.")
-    session.refresh(plan)
+    session.refresh(plan, ["status", "version", "published_at", "updated_at"])
     for row in list(session.identity_map.values()):
         if isinstance(row, Plan) and row.id in live:
             session.expire(row)
@@ -196,36 +208,66 @@ def link_mates(session: Session, *, plan: Plan) -> None:
     """Note on every seat which tablemate its why line is about, as the plan's report says.
 
     Pages then name that tablemate as they are called today, leave out the words of a
-    tablemate who hides their profile, and drop the line when the tablemate is gone.
+    tablemate who hides their profile, and drop the line when the tablemate is gone. The
+    seats' keys go to the database as one JSON document joined on the seat's unique index:
+    one statement for a 20,000-person plan, whatever the planner knows of the tables.
     """
     people: dict[str, Any] = (plan.report or {}).get("attendees") or {}
     if not people:
         return
-    names = {
-        r.id: r.name
-        for r in session.scalars(select(Round).where(Round.conference_id == plan.conference_id))
+    postgresql = session.get_bind().dialect.name == "postgresql"
+
+    def key(value: uuid.UUID) -> str:
+        return str(value) if postgresql else value.hex  # as each database stores a UUID
+
+    ids = {
+        external_id: key(attendee_id)
+        for external_id, attendee_id in session.execute(
+            select(Attendee.external_id, Attendee.id).where(
+                Attendee.conference_id == plan.conference_id, Attendee.erased_at.is_(None)
+            )
+        )
     }
-    rows = session.execute(
-        select(Assignment.id, Assignment.round_id, Assignment.mate_id, Attendee.external_id)
-        .join(Attendee, Attendee.id == Assignment.attendee_id)
-        .where(Assignment.plan_id == plan.id)
-    ).all()
-    ids = dict(
-        session.execute(
-            select(Attendee.external_id, Attendee.id)
-            .join(Assignment, Assignment.attendee_id == Attendee.id)
-            .where(Assignment.plan_id == plan.id)
-        ).all()
+    rounds = {
+        name: key(round_id)
+        for name, round_id in session.execute(
+            select(Round.name, Round.id).where(Round.conference_id == plan.conference_id)
+        )
+    }
+    triples = [
+        {"round": rounds[round_name], "reader": ids[person], "mate": ids[seat["kindred"]]}
+        for person, seats_of in people.items()
+        if person in ids and isinstance(seats_of, dict)
+        for round_name, seat in seats_of.items()
+        if round_name in rounds and isinstance(seat, dict) and seat.get("kindred") in ids
+    ]
+    if not triples:
+        return
+    keys = ("round", "reader", "mate")
+    if postgresql:
+        rows = (
+            func.json_to_recordset(cast(bindparam("mates", triples, type_=JSON), JSON))
+            .table_valued(*(column(name, Uuid) for name in keys))
+            .render_derived(with_types=True)
+        )
+        source = select(*(rows.c[name] for name in keys))
+    else:
+        each = func.json_each(json.dumps(triples)).table_valued("value")
+        source = select(
+            *(func.json_extract(each.c.value, f"$.{name}").label(name) for name in keys)
+        )
+    # Materialized, so the database reads the document once and finds each seat by its index.
+    given = source.cte("mates").prefix_with("MATERIALIZED")
+    session.execute(
+        update(Assignment)
+        .values(mate_id=given.c.mate)
+        .where(
+            Assignment.plan_id == plan.id,
+            Assignment.round_id == given.c.round,
+            Assignment.attendee_id == given.c.reader,
+        )
+        .execution_options(synchronize_session=False)
     )
-    changes = []
-    for seat_id, round_id, current, external_id in rows:
-        entry = (people.get(external_id) or {}).get(names.get(round_id, "")) or {}
-        kindred = entry.get("kindred") if isinstance(entry, dict) else None
-        mate = ids.get(kindred) if isinstance(kindred, str) else None
-        if mate != current:
-            changes.append({"id": seat_id, "mate_id": mate})
-    if changes:
-        session.execute(update(Assignment), changes)
 
 
 def seats(session: Session, *, plan: Plan) -> list[tuple[Round, int, uuid.UUID]]:
