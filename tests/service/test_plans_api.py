@@ -424,8 +424,12 @@ def test_rules_are_created_listed_checked_and_deleted(
     unknown = admin.post(f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P003", "X"]})
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["pointer"] == "#/body/attendees/1"
-    twice = admin.post(f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P3", "P3"]})
-    assert twice.status_code == 422
+    twice = admin.post(
+        f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P003", "P004", "P003"]}
+    )
+    assert twice.status_code == 422, twice.text
+    assert twice.headers["content-type"].startswith("application/problem+json")
+    assert twice.json()["errors"] == [{"pointer": "#/body/attendees/2", "detail": "named twice"}]
     alone = admin.post(f"{base}/rules", json={"kind": "keep_apart", "attendees": ["P003"]})
     assert alone.status_code == 422
     contradiction = admin.post(
