@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.__main__ import MODULES, supports_smoke
+
 ROOT = Path(__file__).resolve().parents[2]
 # Module -> a piece of its table header; None: any markdown table or dashed rule will do.
 HEADERS: dict[str, str | None] = {
@@ -32,13 +34,21 @@ def _has_table(output: str) -> bool:
     )
 
 
+def test_every_benchmark_is_smoke_tested() -> None:
+    on_disk = {
+        path.stem
+        for path in (ROOT / "benchmarks").glob("*.py")
+        if path.stem not in {"__init__", "__main__", "common"}
+    }
+    assert on_disk == set(HEADERS)
+    assert set(MODULES) == set(HEADERS)
+
+
 @pytest.mark.parametrize("module", list(HEADERS))
 def test_smoke(module: str, tmp_path: Path) -> None:
     source = ROOT / "benchmarks" / f"{module}.py"
-    if not source.exists():
-        pytest.skip(f"benchmarks/{module}.py does not exist yet")
-    if "--smoke" not in source.read_text():
-        pytest.skip(f"benchmarks/{module}.py has no --smoke mode yet")
+    assert source.exists(), f"benchmarks/{module}.py is missing"
+    assert supports_smoke(module), f"benchmarks/{module}.py has no --smoke mode"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HALLWAY_BENCH_CACHE": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", "--smoke"],
