@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,23 @@ from hypothesis import strategies as st
 
 from matching.precomputed import DiversityGrouping, load_mdgplib
 
-MDGPLIB = Path(
-    os.environ.get("HALLWAY_MDGPLIB_DIR")
-    or Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "mdgplib"
-)
+SAMPLE_MDGPLIB = Path(__file__).resolve().parent / "data" / "mdgplib"
+
+
+def find_mdgplib(start: Path, environ: Mapping[str, str]) -> Path:
+    """Where the MDGPLIB instances are: ``HALLWAY_MDGPLIB_DIR`` when set, else the first
+    ``shared/benchmarks/mdgplib`` found walking up from ``start``, else the two tiny instances
+    committed beside these tests (generated in the same file format)."""
+    if environ.get("HALLWAY_MDGPLIB_DIR"):
+        return Path(environ["HALLWAY_MDGPLIB_DIR"])
+    for folder in (start, *start.parents):
+        candidate = folder / "shared" / "benchmarks" / "mdgplib"
+        if candidate.is_dir():
+            return candidate
+    return SAMPLE_MDGPLIB
+
+
+MDGPLIB = find_mdgplib(Path(__file__).resolve().parent, os.environ)
 
 
 def random_matrix(n: int, seed: int, low: float = 0.0, high: float = 100.0) -> np.ndarray:
@@ -172,20 +186,39 @@ def test_accepts_a_generator_and_ignores_the_diagonal() -> None:
     assert grouping.objective_ == pytest.approx(within_group_sum(D, grouping.labels_))
 
 
-@pytest.mark.skipif(not MDGPLIB.is_dir(), reason="MDGPLIB instances not present")
-@pytest.mark.parametrize("name", ["RanInt_n120_ss_01", "Geo_n120_ds_01"])
-def test_loads_mdgplib_instances(name: str) -> None:
-    path = MDGPLIB / f"{name}.txt"
+def test_mdgplib_is_found_from_any_depth(tmp_path: Path) -> None:
+    data = tmp_path / "team" / "shared" / "benchmarks" / "mdgplib"
+    data.mkdir(parents=True)
+    checkout = tmp_path / "team" / "worktrees" / "feature" / "main" / "tests" / "matching"
+    checkout.mkdir(parents=True)
+    assert find_mdgplib(checkout, {}) == data
+    assert find_mdgplib(checkout, {"HALLWAY_MDGPLIB_DIR": "/elsewhere"}) == Path("/elsewhere")
+    alone = tmp_path / "alone" / "main" / "tests" / "matching"
+    alone.mkdir(parents=True)
+    found = find_mdgplib(alone, {"HALLWAY_MDGPLIB_DIR": ""})
+    assert found == SAMPLE_MDGPLIB or found.parts[-3:] == ("shared", "benchmarks", "mdgplib")
+    assert sorted(p.name for p in SAMPLE_MDGPLIB.glob("*.txt")) == [
+        "Sample_n12_ds_01.txt",
+        "Sample_n12_ss_01.txt",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["ss", "ds"])
+def test_loads_mdgplib_instances(kind: str) -> None:
+    paths = sorted(MDGPLIB.glob(f"*_{kind}_*.txt"))
+    assert paths, f"no '{kind}' instance in {MDGPLIB} (HALLWAY_MDGPLIB_DIR)"
+    path = paths[0]
     D, lower, upper = load_mdgplib(path)
 
     with open(path) as handle:
         header = handle.readline().split()
         i, j, d = handle.readline().split()
-    assert D.shape == (120, 120)
+    n = int(header[0])
+    assert D.shape == (n, n) and len(lower) == len(upper) == int(header[1])
     np.testing.assert_array_equal(D, D.T)
     np.testing.assert_array_equal(np.diag(D), 0.0)
     assert D[int(i), int(j)] == float(d)
-    assert np.count_nonzero(np.triu(D, 1)) > 0.99 * 120 * 119 / 2
+    assert np.count_nonzero(np.triu(D, 1)) > 0.99 * n * (n - 1) / 2
     assert lower.tolist() == [int(x) for x in header[3::2]]
     assert upper.tolist() == [int(x) for x in header[4::2]]
     assert (lower == upper).all() == (header[2] == "ss")
