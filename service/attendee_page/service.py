@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
@@ -87,6 +88,54 @@ class Meal:
     tablemates: list[Tablemate] = field(default_factory=list)
 
 
+class Person(Protocol):
+    """What the page reads of a person at the attendee's table: an attendee row, or a `Mate`."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def affiliation(self) -> str: ...
+    @property
+    def hometown(self) -> str: ...
+    @property
+    def interests(self) -> str: ...
+    @property
+    def visibility(self) -> dict[str, bool]: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def erased_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Mate:
+    """The columns of a tablemate the page reads (never their e-mail, notes or extra answers)."""
+
+    id: uuid.UUID
+    name: str
+    affiliation: str
+    hometown: str
+    interests: str
+    visibility: dict[str, bool]
+    status: str
+    erased_at: datetime | None
+
+
+#: The columns a `Mate` is read from, in its fields' order.
+MATE_COLUMNS = (
+    Attendee.id,
+    Attendee.name,
+    Attendee.affiliation,
+    Attendee.hometown,
+    Attendee.interests,
+    Attendee.visibility,
+    Attendee.status,
+    Attendee.erased_at,
+)
+
+
 def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
     """The attendee whose current private link is ``token``; None if unknown, revoked or erased."""
     if not token or len(token) > _MAX_TOKEN_CHARS:
@@ -97,7 +146,7 @@ def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
     return session.scalar(stmt)
 
 
-def visibility_of(attendee: Attendee) -> dict[str, bool]:
+def visibility_of(attendee: Person) -> dict[str, bool]:
     """What tablemates may see of ``attendee``; fields never set count as visible."""
     stored = attendee.visibility or {}
     return {name: bool(stored.get(name, True)) for name in VISIBLE_FIELDS}
@@ -196,7 +245,7 @@ def shorten(text: str, *, limit: int = PROFILE_PREVIEW_CHARS) -> str:
     return cut.rstrip(" ,;.-") + "…"
 
 
-def tablemate(person: Attendee) -> Tablemate:
+def tablemate(person: Person) -> Tablemate:
     """What the attendee at ``person``'s table may see of ``person``."""
     seen = visibility_of(person)
     return Tablemate(
@@ -207,7 +256,7 @@ def tablemate(person: Attendee) -> Tablemate:
     )
 
 
-def private_why(line: str, *, mate: Attendee | None, members: Sequence[Attendee]) -> str:
+def private_why(line: str, *, mate: Person | None, members: Sequence[Person]) -> str:
     """The seat's why line as the reader may see it today.
 
     The tablemate it is about is named as they are called now; the words are left out when
@@ -237,7 +286,7 @@ def private_why(line: str, *, mate: Attendee | None, members: Sequence[Attendee]
 
 
 def visible_topics(
-    topics: Sequence[str], *, reader: Attendee, members: Sequence[Attendee]
+    topics: Sequence[str], *, reader: Person, members: Sequence[Person]
 ) -> list[str]:
     """The table's topics, less any word only a hidden or erased profile at the table holds."""
     if all(p.erased_at is None and visibility_of(p)["interests"] for p in members):
@@ -289,9 +338,9 @@ def seated_meals(
     topics = {(rnd.id, seat.table_number): list(words or []) for rnd, seat, words in rows}
     tables = set(topics)
     others: dict[tuple[uuid.UUID, int], list[Tablemate]] = {key: [] for key in tables}
-    members: dict[tuple[uuid.UUID, int], list[Attendee]] = {key: [] for key in tables}
+    members: dict[tuple[uuid.UUID, int], list[Mate]] = {key: [] for key in tables}
     stmt = (
-        select(Assignment.round_id, Assignment.table_number, Attendee)
+        select(Assignment.round_id, Assignment.table_number, *MATE_COLUMNS)
         .join(Attendee, Attendee.id == Assignment.attendee_id)
         .where(
             # plan_id inside each branch lets the database look each table up in its index.
@@ -307,7 +356,8 @@ def seated_meals(
         )
         .order_by(Attendee.name)
     )
-    for round_id, number, person in session.execute(stmt):
+    for round_id, number, *columns in session.execute(stmt):
+        person = Mate(*columns)
         if (round_id, number) in others:
             members[(round_id, number)].append(person)
             # Erased and cancelled people will not be at the table.
