@@ -980,6 +980,9 @@ def _report_without(
     for person, seats_of in (report.get("attendees") or {}).items():
         if person == external_id:
             continue
+        if not isinstance(seats_of, dict):
+            people[person] = seats_of
+            continue
         people[person] = {
             name: (
                 {**seat, "kindred": None, "shared_topics": [], "why": MATE_GONE}
