@@ -168,14 +168,35 @@ def test_history_is_the_best_objective_over_time() -> None:
     assert values[-1] == pytest.approx(grouping.objective_, rel=1e-9)
 
 
-def test_stops_at_the_time_limit() -> None:
+def test_stops_at_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A clock that moves one tick per reading makes the stop exact on a loaded machine: the
+    # search must read the clock past its deadline (not stop early) and then stop within a few
+    # readings (not run on), long before its iteration cap.
     D = random_matrix(80, 6)
     DiversityGrouping(time_limit=0.01, max_iter=10).fit(D, sizes=[40, 40])  # compile once
-    start = time.perf_counter()
-    grouping = DiversityGrouping(time_limit=0.3, random_state=0).fit(D, sizes=[20, 20, 20, 20])
-    elapsed = time.perf_counter() - start
-    assert 0.3 <= elapsed < 1.0
-    assert grouping.n_iter_ > 0
+    tick, readings = 0.001, [0]
+
+    def clock() -> float:
+        readings[0] += 1
+        return 1000.0 + tick * readings[0]
+
+    monkeypatch.setattr(time, "perf_counter", clock)
+    iterations = []
+    for limit in (0.05, 0.1):
+        readings[0] = 0
+        grouping = DiversityGrouping(time_limit=limit, random_state=0, max_iter=200_000)
+        grouping.fit(D, sizes=[20, 20, 20, 20])
+        assert limit / tick <= readings[0] <= limit / tick + 5
+        assert grouping.history_[-1, 0] <= limit + 5 * tick
+        assert 0 < grouping.n_iter_ < 200_000
+        iterations.append(grouping.n_iter_)
+    assert iterations[1] > 1.5 * iterations[0]  # twice the time, about twice the work
+
+
+def test_stops_at_max_iter_before_the_time_limit() -> None:
+    D = random_matrix(40, 6)
+    grouping = DiversityGrouping(time_limit=600.0, random_state=0, max_iter=300)
+    assert grouping.fit(D, sizes=[10, 10, 10, 10]).n_iter_ == 300
 
 
 def test_accepts_a_generator_and_ignores_the_diagonal() -> None:
