@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -25,6 +26,8 @@ ATTENDEE_STATUSES = ("registered", "cancelled", "no-show", "needs-details")
 ROUND_KINDS = ("lunch", "dinner")
 PLAN_STATUSES = ("queued", "running", "ready", "published", "superseded", "failed")
 RULE_KINDS = ("keep_apart", "keep_together")
+MAIL_KINDS = ("invitation", "tables_ready", "table_changed")
+MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 
 
 class Conference(TimestampedMixin, Base):
@@ -72,6 +75,10 @@ class Attendee(TimestampedMixin, Base):
     link_version: Mapped[int] = mapped_column(Integer, default=1)
     link_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     erased_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the attendee first opened their page, and first saved their profile there: a time
+    # each, nothing else about the visit.
+    link_opened_at: Mapped[datetime | None] = mapped_column(default=None)
+    profile_written_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Round(TimestampedMixin, Base):
@@ -242,3 +249,53 @@ class ImportMapping(TimestampedMixin, Base):
     columns: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # Placeholder kind -> what to do with such rows.
     placeholders: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class MailTemplate(TimestampedMixin, Base):
+    """An organizer's own subject and text for one of the messages (else the built-in one)."""
+
+    __tablename__ = "mail_template"
+    __table_args__ = (
+        UniqueConstraint("conference_id", "kind", name="uq_mail_template_conference_kind"),
+        CheckConstraint(f"kind IN {MAIL_KINDS!r}", name="kind"),
+    )
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class MailMessage(TimestampedMixin, Base):
+    """One message to one attendee: the outbox row that makes every message go out once.
+
+    The row is written before anything is sent and is unique per attendee, message and plan
+    (``plan_key`` is the published plan's id for the table messages, "" for the invitation),
+    so a send started twice, or restarted after a crash, never mails anyone twice.
+    """
+
+    __tablename__ = "mail_message"
+    __table_args__ = (
+        UniqueConstraint("attendee_id", "kind", "plan_key", name="uq_mail_message_once"),
+        Index("ix_mail_message_status_next", "status", "next_attempt_at"),
+        CheckConstraint(f"kind IN {MAIL_KINDS!r}", name="kind"),
+        CheckConstraint(f"status IN {MAIL_STATUSES!r}", name="status"),
+    )
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    attendee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("attendee.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    plan_key: Mapped[str] = mapped_column(String(36), default="")
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The mail server's last answer (code and text), or why the message could not be built.
+    last_answer: Mapped[str] = mapped_column(Text, default="")

@@ -15,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from matching.wording import MATE_GONE, parse_why, restate, topics_used
@@ -146,6 +146,23 @@ def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
     return session.scalar(stmt)
 
 
+def note_first_visit(session: Session, *, attendee: Attendee) -> None:
+    """Record when the attendee first opened their page: one time, nothing about the visitor.
+
+    Only the first visit writes: later ones see the time on the row already read and write
+    nothing, and two first visits at once set it once (the UPDATE is conditional). The row's
+    ``updated_at`` stays: opening the page changes nothing the attendee or organizer wrote.
+    """
+    if attendee.link_opened_at is not None:
+        return
+    session.execute(
+        update(Attendee)
+        .where(Attendee.id == attendee.id, Attendee.link_opened_at.is_(None))
+        .values(link_opened_at=utcnow(), updated_at=Attendee.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def visibility_of(attendee: Person) -> dict[str, bool]:
     """What tablemates may see of ``attendee``; fields never set count as visible."""
     stored = attendee.visibility or {}
@@ -199,6 +216,8 @@ def save_profile(
         record_audit=False,
     )
     changed = sorted(k for k, v in before.items() if getattr(attendee, k) != v)
+    if attendee.profile_written_at is None:
+        attendee.profile_written_at = utcnow()
     new_visibility = form.visibility()
     if new_visibility != old_visibility or set(attendee.visibility or {}) != set(VISIBLE_FIELDS):
         # A new dict, not an in-place edit: the JSON column only notices reassignment.

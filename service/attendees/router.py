@@ -27,6 +27,7 @@ from service.config import get_settings
 from service.db import get_session
 from service.errors import PayloadTooLarge
 from service.models import Attendee
+from service.validation import Line
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/attendees", tags=["attendees"])
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -185,9 +186,25 @@ def list_attendees(
     ] = None,
     solo: bool | None = None,
     dinner: bool | None = None,
+    q: Annotated[
+        Line | None,
+        Query(
+            max_length=200,
+            description="A piece of the name, e-mail, affiliation or id (any case).",
+        ),
+    ] = None,
+    has_profile: Annotated[
+        bool | None, Query(description="Whether the interests are filled in.")
+    ] = None,
+    link_opened: Annotated[
+        bool | None, Query(description="Whether the attendee has opened their page.")
+    ] = None,
+    profile_written: Annotated[
+        bool | None, Query(description="Whether the attendee saved their profile on their page.")
+    ] = None,
 ) -> AttendeePage:
-    """Attendees in external-id order, a page at a time, with optional filters."""
-    rows, next_cursor = attendee_service.list_attendees(
+    """Attendees in external-id order, a page at a time, with a search and optional filters."""
+    rows, next_cursor, total = attendee_service.list_attendees(
         session,
         conference=access.conference,
         limit=limit,
@@ -195,9 +212,13 @@ def list_attendees(
         status=status_,
         solo=solo,
         dinner=dinner,
+        q=q.strip() if q else None,
+        has_profile=has_profile,
+        link_opened=link_opened,
+        profile_written=profile_written,
     )
     items = [attendee_out(session, a, caller=access.caller) for a in rows]
-    return AttendeePage.model_validate({"items": items, "next_cursor": next_cursor})
+    return AttendeePage.model_validate({"items": items, "next_cursor": next_cursor, "total": total})
 
 
 @router.put(

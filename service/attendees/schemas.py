@@ -65,6 +65,12 @@ class AttendeeOut(BaseModel):
     status: str
     extra: dict[str, Any]
     link: str = Field(default="", description="The attendee's private page (keep it private).")
+    link_opened_at: datetime | None = Field(
+        default=None, description="When the attendee first opened their page (null: not yet)."
+    )
+    profile_written_at: datetime | None = Field(
+        default=None, description="When the attendee first saved their profile on their page."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -90,6 +96,7 @@ class AttendeePage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as ?cursor= for the next page; null at the end."
     )
+    total: int = Field(default=0, description="How many attendees match the search and filters.")
 
 
 class BatchIn(BaseModel):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Text, cast, delete, or_, select
+from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.attendees import links
@@ -241,22 +241,53 @@ def list_attendees(
     status: str | None = None,
     solo: bool | None = None,
     dinner: bool | None = None,
-) -> tuple[list[Attendee], str | None]:
-    """One page of attendees ordered by external id, and the cursor of the next page."""
+    q: str | None = None,
+    has_profile: bool | None = None,
+    link_opened: bool | None = None,
+    profile_written: bool | None = None,
+) -> tuple[list[Attendee], str | None, int]:
+    """One page of attendees ordered by external id, the next page's cursor, and how many match.
+
+    ``q`` finds a case-insensitive piece of the name, e-mail, affiliation or external id.
+    """
     stmt = select(Attendee).where(
         Attendee.conference_id == conference.id, Attendee.erased_at.is_(None)
     )
-    if cursor:
-        stmt = stmt.where(Attendee.external_id > decode_cursor(cursor))
+    if q:
+        needle = q.lower()
+        stmt = stmt.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (
+                        Attendee.name,
+                        Attendee.email,
+                        Attendee.affiliation,
+                        Attendee.external_id,
+                    )
+                )
+            )
+        )
     if status is not None:
         stmt = stmt.where(Attendee.status == status)
     if solo is not None:
         stmt = stmt.where(Attendee.solo == solo)
     if dinner is not None:
         stmt = stmt.where(Attendee.dinner == dinner)
+    if has_profile is not None:
+        stmt = stmt.where((Attendee.interests != "") if has_profile else (Attendee.interests == ""))
+    for column, wanted in (
+        (Attendee.link_opened_at, link_opened),
+        (Attendee.profile_written_at, profile_written),
+    ):
+        if wanted is not None:
+            stmt = stmt.where(column.is_not(None) if wanted else column.is_(None))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if cursor:
+        stmt = stmt.where(Attendee.external_id > decode_cursor(cursor))
     rows = list(session.scalars(stmt.order_by(Attendee.external_id).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1].external_id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return rows[:limit], next_cursor, total
 
 
 _CURSOR_TAG = "after:"
