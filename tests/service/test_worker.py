@@ -6,17 +6,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from service.config import get_settings
-from service.db import session_scope
+from service.db import get_engine, session_scope
 from service.models import Plan
 from service.plans import worker
 
@@ -103,11 +106,39 @@ def test_claims_are_atomic(admin: TestClient, conference: dict[str, Any], hashin
     base = setup_conference(admin, conference, 12)
     created = admin.post(f"{base}/plans", json={"time_budget": 2})
     assert created.status_code == 202
-    assert worker.claim_next() == uuid.UUID(created.json()["id"])
-    assert worker.claim_next() is None
-    plan = plan_row(created.json()["id"])
-    assert plan.status == "running" and plan.params["attempts"] == 1
-    assert plan.started_at is not None and plan.heartbeat_at is not None
+    with session_scope() as session:
+        more = [Plan(conference_id=uuid.UUID(conference["id"]), params={}) for _ in range(5)]
+        session.add_all(more)
+        session.flush()
+        queued = {uuid.UUID(created.json()["id"]), *(p.id for p in more)}
+
+    # Every claimer reads the queue, then waits before it writes: all of them see the same oldest
+    # plan, so a claim that is not atomic hands one plan to several workers.
+    def slow_read(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "queued" in str(args[0]):
+            time.sleep(0.1)
+
+    engine = get_engine()
+    event.listen(engine, "after_cursor_execute", slow_read)
+    start = threading.Barrier(4)
+
+    def claimer() -> list[uuid.UUID]:
+        start.wait(timeout=30)
+        mine = []
+        while (plan_id := worker.claim_next()) is not None:
+            mine.append(plan_id)
+        return mine
+
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            claims = [c for f in [pool.submit(claimer) for _ in range(4)] for c in f.result()]
+    finally:
+        event.remove(engine, "after_cursor_execute", slow_read)
+    assert sorted(claims) == sorted(queued)  # each plan claimed once, by one thread
+    for plan_id in queued:
+        plan = plan_row(plan_id)
+        assert plan.status == "running" and plan.params["attempts"] == 1
+        assert plan.started_at is not None and plan.heartbeat_at is not None
 
 
 def test_a_lost_plan_is_queued_again_once_then_failed(
