@@ -16,6 +16,7 @@ from service.errors import install_error_handlers
 from service.exports.router import router as exports_router
 from service.keys.router import router as keys_router
 from service.limits import install_limits
+from service.mail.router import router as mail_router
 from service.openapi import HallwayAPI
 from service.overload import AdmissionControl
 from service.plans.router import router as plans_router
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
         exports_router,
         keys_router,
         plans_router,
+        mail_router,
         cards_router,
         dashboard_router,
         attendee_page_router,

@@ -86,6 +86,29 @@ class Settings(BaseSettings):
         description="How long a waiting request may wait for a slot before it gets 503.",
     )
 
+    smtp_url: str = Field(
+        default="",
+        description="The organizer's mail server: smtp://user:pass@host:587 (STARTTLS), "
+        "smtps://user:pass@host:465 (TLS), smtp://127.0.0.1:25 (loopback, no TLS). Empty: "
+        "no e-mail is sent.",
+    )
+    mail_from: str = Field(
+        default="", description='Sender of attendee e-mail: "PyConf <hello@pyconf.example>".'
+    )
+    mail_per_minute: int = Field(
+        default=60, ge=1, le=100_000, description="Most messages sent per minute, all workers."
+    )
+    mail_max_attempts: int = Field(
+        default=5, ge=1, le=100, description="Tries of a message the server defers (4xx)."
+    )
+    mail_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=86_400,
+        description="Wait before the first retry of a deferred message; doubled each time.",
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, le=600, description="SMTP socket timeout.")
+
 
 @lru_cache
 def get_settings() -> Settings:

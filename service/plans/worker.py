@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from service.db import get_engine, session_scope, utcnow
 from service.embedding import Encoder
+from service.mail.sender import MailLoop
 from service.models import Plan
 from service.plans import runner
 
@@ -167,7 +168,26 @@ def run_forever(
     heartbeat_interval: float = HEARTBEAT_INTERVAL,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Recover lost plans, then run queued plans until ``should_stop`` says so."""
+    """Recover lost plans, then run queued plans until ``should_stop`` says so.
+
+    The mail queue runs beside it on a thread of its own (`service.mail.sender`).
+    """
+    with MailLoop():
+        _plan_loop(
+            poll_interval=poll_interval,
+            stale_after=stale_after,
+            heartbeat_interval=heartbeat_interval,
+            should_stop=should_stop,
+        )
+
+
+def _plan_loop(
+    *,
+    poll_interval: float,
+    stale_after: float,
+    heartbeat_interval: float,
+    should_stop: Callable[[], bool],
+) -> None:
     last_recovery = 0.0
     while not should_stop():
         if time.monotonic() - last_recovery >= min(stale_after, 60.0):

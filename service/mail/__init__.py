@@ -1,0 +1,1 @@
+"""E-mail to attendees through the organizer's SMTP server."""

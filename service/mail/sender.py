@@ -1,0 +1,220 @@
+"""The mail queue's worker: claims outbox rows one at a time and hands them to the SMTP server.
+
+It runs inside every plan worker (`hallway worker`, and the one `hallway serve` starts) on a
+thread of its own, so a long plan never holds up the mail. A row is claimed (queued ->
+sending, a conditional UPDATE only one worker wins) before its message is sent and marked sent
+right after, so a restarted send skips everyone already mailed. A worker stopped on purpose
+finishes the message it holds first; a row left "sending" by a worker that died is failed with
+that reason, never sent again by itself (the server may have taken it), and can be sent again
+from the log. Deferred answers (4xx) are tried again with a doubling wait up to
+``HALLWAY_MAIL_MAX_ATTEMPTS`` times; rejections (5xx) fail at once. At most
+``HALLWAY_MAIL_PER_MINUTE`` messages leave per minute, counted in the database across workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+
+from service.audit import service as audit
+from service.config import get_settings
+from service.db import session_scope, utcnow
+from service.mail import service as mail_service
+from service.mail import smtp
+from service.mail.templates import TemplateProblem
+from service.models import Attendee, Conference, MailMessage
+
+log = logging.getLogger(__name__)
+
+#: A row "sending" for longer than this lost its worker.
+STALE_SENDING = timedelta(minutes=10)
+ACTOR = "mailer"
+
+
+def _claim() -> uuid.UUID | None:
+    """Take the next due message (queued -> sending); None when nothing is due."""
+    now = utcnow()
+    with session_scope() as session:
+        candidates = session.scalars(
+            select(MailMessage.id)
+            .where(
+                MailMessage.status == "queued",
+                or_(MailMessage.next_attempt_at.is_(None), MailMessage.next_attempt_at <= now),
+            )
+            .order_by(MailMessage.created_at, MailMessage.id)
+            .limit(5)
+        ).all()
+        for message_id in candidates:
+            claimed = session.execute(
+                update(MailMessage)
+                .where(MailMessage.id == message_id, MailMessage.status == "queued")
+                .values(status="sending", claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) == 1:
+                return message_id
+    return None
+
+
+def _sent_last_minute() -> int:
+    with session_scope() as session:
+        since = utcnow() - timedelta(minutes=1)
+        return session.scalar(select(func.count()).where(MailMessage.sent_at > since)) or 0
+
+
+def fail_stale() -> int:
+    """Fail rows left "sending" by a worker that died: they may have reached the server."""
+    cutoff = utcnow() - STALE_SENDING
+    with session_scope() as session:
+        result = session.execute(
+            update(MailMessage)
+            .where(MailMessage.status == "sending", MailMessage.claimed_at < cutoff)
+            .values(
+                status="failed",
+                updated_at=utcnow(),
+                last_answer="Interrupted while sending: it may or may not have arrived. "
+                "Send failed messages again to retry.",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _finish(message_id: uuid.UUID, *, status: str, answer: str, retry_in: float | None) -> None:
+    now = utcnow()
+    with session_scope() as session:
+        row = session.get_one(MailMessage, message_id)
+        attendee = session.get_one(Attendee, row.attendee_id)
+        row.attempts += 1
+        row.last_answer = answer
+        row.updated_at = now
+        if status == "sent":
+            row.status = "sent"
+            row.sent_at = now
+        elif retry_in is not None:
+            row.status = "queued"
+            row.next_attempt_at = now + timedelta(seconds=retry_in)
+        else:
+            row.status = "failed"
+        audit.record(
+            session,
+            actor=ACTOR,
+            action=f"mail.{'deferred' if row.status == 'queued' else row.status}",
+            target_type="attendee",
+            target_id=attendee.external_id,
+            conference_id=row.conference_id,
+            details={"message": row.kind, "answer": answer, "attempt": row.attempts},
+        )
+
+
+def send_one(message_id: uuid.UUID) -> str:
+    """Build and send one claimed message; record the outcome. Returns the new status."""
+    settings = get_settings()
+    current = mail_service.setup()
+    if current.server is None:
+        # Configuration gone since the send was queued: give the row back, send nothing.
+        with session_scope() as session:
+            session.execute(
+                update(MailMessage)
+                .where(MailMessage.id == message_id)
+                .values(status="queued", claimed_at=None)
+            )
+        return "queued"
+    with session_scope() as session:
+        row = session.get_one(MailMessage, message_id)
+        attendee = session.get_one(Attendee, row.attendee_id)
+        conference = session.get_one(Conference, row.conference_id)
+        attempts = row.attempts
+        problem = ""
+        message = None
+        if attendee.erased_at is not None or attendee.status != "registered":
+            problem = f"Not sent: the attendee is {attendee.status} now."
+        elif not attendee.email:
+            problem = "Not sent: the attendee has no e-mail address now."
+        else:
+            template, _ = mail_service.get_template(session, conference=conference, kind=row.kind)
+            try:
+                message = mail_service.build_message(
+                    session,
+                    conference=conference,
+                    attendee=attendee,
+                    template=template,
+                    sender=current.sender,
+                )
+            except (TemplateProblem, ValueError) as exc:
+                problem = f"Not sent: {exc}"
+    if message is None:
+        _finish(message_id, status="failed", answer=problem, retry_in=None)
+        return "failed"
+    try:
+        answer = smtp.send(current.server, message, timeout=settings.smtp_timeout)
+    except smtp.Deferred as exc:
+        tries = attempts + 1
+        retry = (
+            settings.mail_retry_seconds * 2 ** (tries - 1)
+            if tries < settings.mail_max_attempts
+            else None
+        )
+        _finish(message_id, status="deferred", answer=str(exc), retry_in=retry)
+        return "queued" if retry is not None else "failed"
+    except smtp.Rejected as exc:
+        _finish(message_id, status="failed", answer=str(exc), retry_in=None)
+        return "failed"
+    _finish(message_id, status="sent", answer=answer, retry_in=None)
+    return "sent"
+
+
+def run_pending(
+    *, max_messages: int | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> int:
+    """Send due messages until none is due, the rate limit is reached, or told to stop.
+
+    Returns how many messages were handled (sent, deferred or failed).
+    """
+    if mail_service.setup().server is None:
+        return 0
+    handled = 0
+    limit = get_settings().mail_per_minute
+    while not should_stop() and (max_messages is None or handled < max_messages):
+        if _sent_last_minute() >= limit:
+            break
+        message_id = _claim()
+        if message_id is None:
+            break
+        send_one(message_id)
+        handled += 1
+    return handled
+
+
+class MailLoop:
+    """Runs the mail queue on a thread beside the plan worker's loop."""
+
+    def __init__(self, *, poll_interval: float = 2.0) -> None:
+        self.poll_interval = poll_interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="mail-queue", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                fail_stale()
+                handled = run_pending(should_stop=self.stop.is_set)
+            except Exception:  # the database or server may be briefly away; keep going
+                log.exception("mail queue error")
+                handled = 0
+            if not handled:
+                self.stop.wait(self.poll_interval)
+
+    def __enter__(self) -> MailLoop:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        # The message in hand is finished first (an SMTP exchange is bounded by its timeout).
+        self.thread.join(timeout=get_settings().smtp_timeout + 5)
