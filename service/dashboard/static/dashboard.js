@@ -203,6 +203,7 @@ const VIEWS = {
   rounds: loadRounds,
   plans: loadPlans,
   review: loadReview,
+  mail: loadMail,
 };
 
 async function route() {
@@ -269,10 +270,30 @@ async function loadOverview() {
 
 // ---- attendees and import ------------------------------------------------------------------
 
+async function copyLink(a) {
+  try {
+    await navigator.clipboard.writeText(a.link);
+    toast(`Link of ${a.name} copied.`);
+  } catch (_) {
+    window.prompt(`Private link of ${a.name}:`, a.link);
+  }
+}
+
+async function revokeLink(a, row) {
+  if (!confirm(`Revoke the link of ${a.name}? The old link stops working; copy the new one to send it.`)) return;
+  try {
+    const updated = await api(conf(`/attendees/${encodeURIComponent(a.external_id)}/link:revoke`), { method: "POST" });
+    row.replaceWith(attendeeRow(updated));
+    toast(`${a.name} has a new link.`);
+  } catch (err) {
+    toast(problemText(err));
+  }
+}
+
 function attendeeRow(a) {
-  return h(
+  const row = h(
     "tr",
-    {},
+    { "data-attendee": a.external_id },
     h("td", {}, a.external_id),
     h("td", {}, a.name),
     h("td", {}, a.affiliation),
@@ -280,7 +301,26 @@ function attendeeRow(a) {
     h("td", {}, a.solo ? "yes" : ""),
     h("td", {}, a.dinner ? "yes" : ""),
     h("td", {}, a.status),
+    h("td", {}, a.link_opened_at ? fmtStamp(a.link_opened_at) : "not yet"),
+    h("td", {}, a.profile_written_at ? fmtStamp(a.profile_written_at) : "not yet"),
+    h(
+      "td",
+      {},
+      h("button", { type: "button", class: "small", "aria-label": `Copy the link of ${a.name}`, onclick: () => copyLink(a) }, "Copy link"),
+      " ",
+      h("button", { type: "button", class: "small danger", "aria-label": `Revoke the link of ${a.name}`, onclick: () => revokeLink(a, row) }, "Revoke"),
+    ),
   );
+  return row;
+}
+
+function attendeeQuery() {
+  const params = new URLSearchParams();
+  for (const el of $("attendee-filters").elements) {
+    if (el.name && el.value.trim()) params.set(el.name, el.value.trim());
+  }
+  const text = params.toString();
+  return text ? `&${text}` : "";
 }
 
 async function loadAttendees(more = false) {
@@ -290,11 +330,116 @@ async function loadAttendees(more = false) {
     state.attendeeCursor = null;
   }
   const cursor = state.attendeeCursor ? `&cursor=${encodeURIComponent(state.attendeeCursor)}` : "";
-  const page = await api(conf(`/attendees?limit=100${cursor}`));
+  const page = await api(conf(`/attendees?limit=100${attendeeQuery()}${cursor}`));
   tbody.append(...page.items.map(attendeeRow));
-  if (!tbody.rows.length) tbody.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "Nobody yet: import a file.")));
+  if (!tbody.rows.length) tbody.append(h("tr", {}, h("td", { colspan: 10, class: "muted" }, attendeeQuery() ? "Nobody matches." : "Nobody yet: import a file.")));
+  $("attendee-count").textContent = `${page.total} ${page.total === 1 ? "person matches" : "people match"}.`;
   state.attendeeCursor = page.next_cursor;
   show($("attendees-more"), Boolean(page.next_cursor));
+}
+
+async function downloadMailMerge(format) {
+  try {
+    const response = await api(conf(`/mail-merge?format=${format}`), { raw: true });
+    const blob = await response.blob();
+    const url = URL.createObjectURL(blob);
+    const link = h("a", { href: url, download: `${state.conference.slug}-mail-merge.${format}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    toast(problemText(err));
+  }
+}
+
+// ---- e-mail ----------------------------------------------------------------------------------
+
+const MAIL_LABEL = { invitation: "Invitation", tables_ready: "Tables ready", table_changed: "Table changed" };
+
+function mailError(err) {
+  const box = $("mail-error");
+  if (!err) {
+    show(box, false);
+    return;
+  }
+  box.textContent = problemText(err);
+  show(box, true);
+}
+
+async function loadMailTemplate() {
+  const kind = $("mail-kind").value;
+  const t = await api(conf(`/mail/templates/${kind}`));
+  $("mail-subject").value = t.subject;
+  $("mail-body").value = t.body;
+  $("mail-fields").textContent = "Fields: " + Object.entries(t.fields).map(([k, v]) => `{{ ${k} }} (${v})`).join(", ");
+}
+
+async function loadMailStatus() {
+  const status = await api(conf("/mail"));
+  $("mail-setup").textContent = status.configured
+    ? `Sending through ${status.server} as ${status.sender}.`
+    : `${status.problem} Use the mail merge on the Attendees page instead.`;
+  $("mail-send").disabled = !status.configured;
+  $("mail-progress").replaceChildren(
+    ...Object.entries(status.progress).map(([kind, p]) =>
+      stat(`${MAIL_LABEL[kind]}: sent ${p.sent}, queued ${p.queued + p.sending}, failed ${p.failed}`, p.sent, `mail-progress-${kind}`),
+    ),
+  );
+  const log = await api(conf("/mail/messages?limit=200"));
+  $("mail-log").tBodies[0].replaceChildren(
+    ...log.items.map((e) =>
+      h("tr", {}, h("td", {}, e.external_id), h("td", {}, e.name), h("td", {}, MAIL_LABEL[e.kind]), h("td", {}, e.status), h("td", {}, String(e.attempts)), h("td", {}, e.answer)),
+    ),
+  );
+  return status;
+}
+
+async function loadMail() {
+  mailError(null);
+  await loadMailTemplate();
+  const status = await loadMailStatus();
+  const busy = Object.values(status.progress).some((p) => p.queued + p.sending > 0);
+  clearTimeout(state.mailTimer);
+  if (busy && location.hash.startsWith("#/mail")) state.mailTimer = setTimeout(loadMailStatus, POLL_MS * 2);
+}
+
+async function saveMailTemplate() {
+  mailError(null);
+  try {
+    await api(conf(`/mail/templates/${$("mail-kind").value}`), { method: "PUT", body: { subject: $("mail-subject").value, body: $("mail-body").value } });
+    toast("Text saved.");
+  } catch (err) {
+    mailError(err);
+  }
+}
+
+async function previewMail() {
+  mailError(null);
+  try {
+    const p = await api(conf(`/mail/${$("mail-kind").value}/preview`), {
+      method: "POST",
+      body: { attendee: $("mail-preview-attendee").value.trim(), subject: $("mail-subject").value, body: $("mail-body").value },
+    });
+    $("mail-preview-headers").textContent = Object.entries(p.headers).map(([k, v]) => `${k}: ${v}`).join("\n");
+    $("mail-preview-text").textContent = p.text;
+    show($("mail-preview-box"), true);
+  } catch (err) {
+    mailError(err);
+  }
+}
+
+async function sendMail() {
+  mailError(null);
+  const kind = $("mail-kind").value;
+  if (!confirm(`Send "${MAIL_LABEL[kind]}" (the saved text) to everyone who has not had it yet?`)) return;
+  try {
+    const r = await api(conf(`/mail/${kind}:send`), { method: "POST" });
+    toast(`${r.queued} queued; ${r.already} had it already.`);
+    await loadMail();
+  } catch (err) {
+    mailError(err);
+  }
 }
 
 async function runImport(mode) {
@@ -1023,6 +1168,17 @@ document.addEventListener("DOMContentLoaded", () => {
     $("import-file").value = "";
   });
   $("attendees-more").addEventListener("click", () => loadAttendees(true));
+  $("attendee-filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadAttendees().catch((err) => toast(problemText(err)));
+  });
+  for (const button of document.querySelectorAll("[data-mail-merge]")) {
+    button.addEventListener("click", () => downloadMailMerge(button.dataset.mailMerge));
+  }
+  $("mail-kind").addEventListener("change", () => loadMailTemplate().catch((err) => mailError(err)));
+  $("mail-save").addEventListener("click", saveMailTemplate);
+  $("mail-preview").addEventListener("click", previewMail);
+  $("mail-send").addEventListener("click", sendMail);
   $("round-form").addEventListener("submit", addRound);
   $("rule-form").addEventListener("submit", addRule);
   for (const radio of document.querySelectorAll('input[name="plan"]')) radio.addEventListener("change", tablePlanChanged);
