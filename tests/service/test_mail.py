@@ -478,3 +478,15 @@ def test_templates_save_and_reset(admin: TestClient, base: str) -> None:
     reset = admin.delete(f"{base}/mail/templates/tables_ready").json()
     assert reset["custom"] is False and "ready" in reset["subject"]
     assert admin.get(f"{base}/mail/templates/nope").status_code == 422
+
+
+def test_rate_limit_holds_the_rest_for_the_next_minute(
+    admin: TestClient, base: str, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HALLWAY_MAIL_PER_MINUTE", "2")
+    get_settings.cache_clear()
+    admin.post(f"{base}/mail/invitation:send")
+    assert sender.run_pending() == 2
+    assert sender.run_pending() == 0
+    assert len(inbox.messages) == 2
+    assert admin.get(f"{base}/mail").json()["progress"]["invitation"]["queued"] == 1
