@@ -719,10 +719,20 @@ def _compile_round(
     demand = np.zeros(n_tables, dtype=np.int64)
     for table in forced.values():
         demand[table] += 1
+    claimed = demand.copy()
+    if r.capacities is not None and n_tables:
+        # Unequal tables: claim seats for each keep-together set at the table with the most
+        # free seats first, or spreading everyone evenly can leave no table room for the set.
+        free = np.asarray(r.capacities, dtype=np.int64) - demand
+        for group in sorted(units, key=len, reverse=True):
+            best = int(np.argmax(free))
+            if free[best] >= len(group):
+                free[best] -= len(group)
+                claimed[best] += len(group)
     anchor = before[members]
     kept = anchor[(anchor >= 0) & (anchor < n_tables)]
     prefer = np.bincount(kept, minlength=n_tables) if kept.size else None
-    caps, sizes = table_sizes(n, r, demand=demand, prefer=prefer)
+    caps, sizes = table_sizes(n, r, demand=claimed, prefer=prefer)
     room = sizes - demand
     for group in sorted(units, key=len, reverse=True):
         best = int(np.argmax(room)) if room.size else -1

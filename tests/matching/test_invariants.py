@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,18 +54,81 @@ def conferences(draw: st.DrawFn) -> tuple[list[Attendee], list[Round], Constrain
     return people, rounds, constraints, X
 
 
+def round_is_feasible(r: Round, people: list[Attendee], constraints: Constraints) -> bool:
+    """Whether some seating of this round keeps every hard rule, by search (no engine code).
+
+    Only the people a pin, keep-apart pair or keep-together set names need a table chosen; the
+    rest fill the remaining seats, which works whenever each table's claimed seats fit its size.
+    """
+    seated = [a.id for a in people if r.kind == "lunch" or a.dinner]
+    n, here = len(seated), set(seated)
+    pins = {p.attendee_id: p.table for p in constraints.pins if p.round_name == r.name}
+    if not set(pins) <= here:
+        return False
+    if r.capacities is not None:
+        caps = list(r.capacities)
+        if n > sum(caps):
+            return False
+        kind_of = caps  # tables alike but for their capacity are interchangeable
+
+        def fits(claimed: list[int]) -> bool:
+            return all(c <= cap for c, cap in zip(claimed, caps, strict=True))
+    else:
+        size = r.table_size or 1
+        k = -(-n // size)
+        base, extra = divmod(n, k) if k else (0, 0)
+        caps = [base + (1 if extra else 0)] * k
+        kind_of = [0] * k  # which tables hold the extra people is free
+
+        def fits(claimed: list[int]) -> bool:
+            return all(c <= base + 1 for c in claimed) and (sum(c > base for c in claimed) <= extra)
+
+    if any(not 0 <= t < len(caps) for t in pins.values()):
+        return False
+    apart = [(a, b) for a, b in constraints.keep_apart if a in here and b in here]
+    together = [g for g in constraints.keep_together if set(g) <= here]
+    named = sorted({*pins, *(x for pair in apart for x in pair), *(x for g in together for x in g)})
+    pinned_tables = set(pins.values())
+
+    def search(i: int, table: dict[str, int], claimed: list[int]) -> bool:
+        if not fits(claimed):
+            return False
+        if i == len(named):
+            return all(table[a] != table[b] for a, b in apart) and all(
+                len({table[x] for x in g}) == 1 for g in together
+            )
+        person = named[i]
+        if person in pins:
+            options = [pins[person]]
+        else:
+            used = set(table.values()) | pinned_tables
+            fresh = {kind_of[t]: t for t in reversed(range(len(caps))) if t not in used}
+            options = sorted(used | set(fresh.values()))
+        for t in options:
+            claimed[t] += 1
+            if search(i + 1, {**table, person: t}, claimed):
+                return True
+            claimed[t] -= 1
+        return False
+
+    return search(0, {}, [0] * len(caps))
+
+
 @settings(max_examples=60, deadline=None)
 @given(conferences(), st.integers(0, 1000))
 def test_hard_rules_hold_or_infeasible_is_raised(
     case: tuple[list[Attendee], list[Round], Constraints, np.ndarray], seed: int
 ) -> None:
     people, rounds, constraints, X = case
+    feasible = all(round_is_feasible(r, people, constraints) for r in rounds)
     matcher = Matcher(random_state=seed, max_iter=5, time_budget=None)
     try:
         matcher.fit(people, rounds, embeddings=X, constraints=constraints)
     except Infeasible as error:
+        assert not feasible, f"a seating keeping every hard rule exists, yet: {error}"
         assert error.rule in {"capacity", "pins", "keep-apart", "keep-together"}
         return
+    assert feasible, "no seating can keep every hard rule, yet the engine returned one"
     for r in rounds:
         tables = matcher.seating_[r.name]
         seated = [a for t in tables for a in t]
@@ -86,6 +150,55 @@ def test_hard_rules_hold_or_infeasible_is_raised(
         for group in constraints.keep_together:
             if all(g in where for g in group):
                 assert len({where[g] for g in group}) == 1
+
+
+def test_a_kept_together_pair_gets_the_big_dinner_table() -> None:
+    people = [Attendee(id=f"a{i}", dinner=True) for i in range(4)]
+    rounds = [
+        Round(name="L", table_size=4),
+        Round(name="D", kind="dinner", capacities=(1, 1, 1, 3)),
+    ]
+    constraints = Constraints(keep_together=[["a0", "a1"]])
+    assert all(round_is_feasible(r, people, constraints) for r in rounds)
+    X = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
+    matcher = Matcher(random_state=0, max_iter=5, time_budget=None)
+    tables = matcher.fit(people, rounds, embeddings=X, constraints=constraints).seating_["D"]
+    assert ["a0", "a1"] in [sorted(t) for t in tables]
+    assert all(len(t) <= c for t, c in zip(tables, (1, 1, 1, 3), strict=True))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=Infeasible,
+    reason="engine bug: the solo balance keeps two solos apart even when a keep-apart rule needs "
+    "them at one table, and the search then reports the keep-apart rule as impossible",
+)
+def test_keep_apart_wins_over_spreading_solos() -> None:
+    people = [Attendee(id=f"a{i}", solo=i in (1, 2)) for i in range(6)]
+    rounds = [Round(name="L", table_size=3)]  # two tables of three: a1 and a2 must share one
+    constraints = Constraints(keep_apart=[("a0", "a1"), ("a0", "a2")])
+    assert round_is_feasible(rounds[0], people, constraints)
+    X = np.random.default_rng(0).normal(size=(6, 8)).astype(np.float32)
+    matcher = Matcher(random_state=0, max_iter=5, time_budget=None)
+    tables = matcher.fit(people, rounds, embeddings=X, constraints=constraints).seating_["L"]
+    where = {a: t for t, ids in enumerate(tables) for a in ids}
+    assert where["a0"] != where["a1"] and where["a0"] != where["a2"]
+
+
+def test_the_feasibility_search_finds_impossible_rounds() -> None:
+    people = [Attendee(id=f"a{i}", dinner=i < 3) for i in range(6)]
+    dinner = Round(name="D", kind="dinner", capacities=(1, 1, 1))
+    lunch = Round(name="L", table_size=3)  # two tables of three
+    assert not round_is_feasible(dinner, people, Constraints(keep_together=[["a0", "a1"]]))
+    assert round_is_feasible(dinner, people, Constraints(keep_together=[["a0", "a3"]]))
+    assert not round_is_feasible(lunch, people, Constraints(pins=[Pin("a0", "L", 2)]))
+    three_apart = [("a0", "a1"), ("a1", "a2"), ("a0", "a2")]
+    assert not round_is_feasible(lunch, people, Constraints(keep_apart=three_apart))
+    assert round_is_feasible(lunch, people, Constraints(keep_apart=three_apart[:2]))
+    pins = [Pin("a0", "L", 0), Pin("a1", "L", 1)]
+    assert not round_is_feasible(
+        lunch, people, Constraints(pins=pins, keep_together=[["a0", "a1"]])
+    )
 
 
 @settings(max_examples=15, deadline=None)
