@@ -19,7 +19,7 @@ from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
 from service.db import utcnow
 from service.errors import Invalid, NotFound
-from service.models import Assignment, Attendee, AuditEvent, Conference, Plan
+from service.models import Assignment, Attendee, AuditEvent, Conference, MailMessage, Plan
 from service.plans import service as plan_service
 from service.rules import service as rule_service
 from service.validation import control_character
@@ -340,6 +340,8 @@ def erase_attendee(
         )
     )
     rule_service.forget_attendee(session, attendee=attendee)
+    # Their outbox and its log: a mail server's answer often quotes the address.
+    session.execute(delete(MailMessage).where(MailMessage.attendee_id == attendee.id))
     _forget_in_audit_log(session, conference=conference, attendee=attendee, erased_ref=erased_ref)
     audit.record(
         session,

@@ -225,6 +225,7 @@ def every_response(admin: TestClient, visitor: TestClient, seated: dict[str, Any
         for round_id in seated["rounds"].values():
             bodies.append(get(admin, f"{base}/plans/{plan_id}/rounds/{round_id}/tables"))
             bodies.append(get(admin, f"{base}/plans/{plan_id}/map", round_id=round_id))
+    bodies.append(get(admin, f"{base}/mail-merge", format="csv"))
     bodies.append(get(admin, f"{base}/export", format="csv"))
     bodies.append(get(admin, f"{base}/export", format="json"))
     xlsx = admin.get(f"{base}/export", params={"format": "xlsx"})
@@ -274,6 +275,30 @@ def test_erasure_leaves_nothing_of_the_person_in_any_response_or_stored_column(
     assert any(m["why"] == MATE_GONE for seats in members.values() for m in seats)
     cora = visitor.get(f"/me/{seated['tokens']['C1']}").text
     assert "Former attendee" not in cora
+
+
+def test_erasure_empties_the_persons_outbox_and_its_server_answers(
+    admin: TestClient, seated: dict[str, Any]
+) -> None:
+    from service.db import session_scope
+    from service.models import Attendee, MailMessage
+
+    with session_scope() as session:
+        quilla = session.scalars(select(Attendee).where(Attendee.external_id == QUILLA_ID)).one()
+        session.add(
+            MailMessage(
+                conference_id=quilla.conference_id,
+                attendee_id=quilla.id,
+                kind="invitation",
+                status="failed",
+                last_answer=f"550 5.1.1 <{quilla.email}>: mailbox unavailable",
+            )
+        )
+    assert stored_hits([str(QUILLA["email"])])
+
+    assert admin.delete(f"{seated['base']}/attendees/{QUILLA_ID}").status_code == 204
+
+    assert stored_hits(QUILLA_STRINGS) == []
 
 
 def test_erasure_restarts_a_run_that_read_the_profile(
