@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.validation import Line, Text
 
 
 class TemplateIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "{{ conference.name }}: what would you like to talk about?",
+                    "body": "Hello {{ attendee.name }},\n\nTell us here: {{ link }}\n",
+                }
+            ]
+        }
+    )
+
     subject: Text = Field(min_length=1, max_length=500, description="A Jinja2 template.")
     body: Text = Field(min_length=1, max_length=20_000, description="A Jinja2 template.")
 
@@ -23,6 +34,8 @@ class TemplateOut(BaseModel):
 
 
 class PreviewIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"attendee": "A-17"}]})
+
     attendee: Line = Field(max_length=200, description="The attendee's external id.")
     subject: Text | None = Field(
         default=None, max_length=500, description="An unsaved subject to try; else the saved one."
@@ -39,6 +52,8 @@ class PreviewOut(BaseModel):
 
 
 class SendIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"retry_failed": False}]})
+
     retry_failed: bool = Field(
         default=False, description="Also queue again the messages that failed."
     )

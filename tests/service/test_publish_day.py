@@ -269,12 +269,12 @@ def test_reads_never_wait_for_a_writer_on_sqlite(
     done = threading.Event()
 
     def long_write() -> None:
-        # A plan being stored: one write transaction held for two seconds.
+        # A plan being stored: one write transaction held for four seconds.
         db = sqlite3.connect(path, timeout=30)
         db.execute("BEGIN IMMEDIATE")
         db.execute("UPDATE attendee SET hometown = 'Darmstadt'")
         writing.set()
-        time.sleep(2.0)
+        time.sleep(4.0)
         db.commit()
         db.close()
         done.set()
@@ -291,8 +291,10 @@ def test_reads_never_wait_for_a_writer_on_sqlite(
         assert response.status_code == 200, response.text
         reads += 1
     writer.join()
-    assert reads >= 3
-    assert slowest < 1.0, f"a read waited {slowest:.1f} s for the writer"
+    # A read that waited for the writer would take the rest of its four seconds; a busy
+    # machine's hiccups stay well under two.
+    assert reads >= 5
+    assert slowest < 2.0, f"a read waited {slowest:.1f} s for the writer"
 
 
 @pytest.mark.skipif(
