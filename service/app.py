@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from service.attendee_page.router import PrivatePages
 from service.attendee_page.router import router as attendee_page_router
+from service.attendee_page.visits import first_visits
 from service.attendees.router import router as attendees_router
 from service.conferences.router import router as conferences_router
 from service.config import get_settings
@@ -33,10 +38,18 @@ Errors are RFC 9457 `application/problem+json`.
 """
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """The web process's life: on a graceful shutdown, write what is still only in memory."""
+    yield
+    await run_in_threadpool(first_visits.flush)
+
+
 def create_app() -> FastAPI:
     """Build the application (the database is configured by the settings)."""
     app = HallwayAPI(
         title="Hallway",
+        lifespan=lifespan,
         version="0.1.0",
         description=DESCRIPTION,
         openapi_tags=[

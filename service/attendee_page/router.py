@@ -127,7 +127,7 @@ def attendee_page(
     attendee = page_service.find_attendee_by_token(session, token=token)
     if attendee is None:
         return _not_found(request)
-    page_service.note_first_visit(session, attendee=attendee)
+    page_service.note_first_visit(attendee)
     form = page_service.profile_form(attendee)
     return _page(request, session, token=token, attendee=attendee, form=form, saved=saved == "1")
 

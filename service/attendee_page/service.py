@@ -15,10 +15,11 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from matching.wording import MATE_GONE, parse_why, restate, topics_used
+from service.attendee_page.visits import first_visits
 from service.attendees import links
 from service.attendees import service as attendee_service
 from service.attendees.fields import AttendeeFields
@@ -146,21 +147,15 @@ def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
     return session.scalar(stmt)
 
 
-def note_first_visit(session: Session, *, attendee: Attendee) -> None:
+def note_first_visit(attendee: Attendee) -> None:
     """Record when the attendee first opened their page: one time, nothing about the visitor.
 
-    Only the first visit writes: later ones see the time on the row already read and write
-    nothing, and two first visits at once set it once (the UPDATE is conditional). The row's
-    ``updated_at`` stays: opening the page changes nothing the attendee or organizer wrote.
+    Later visits see the time on the row already read and note nothing; first visits are
+    written a batch at a time (see `service.attendee_page.visits`), so a page view never waits
+    for a write.
     """
-    if attendee.link_opened_at is not None:
-        return
-    session.execute(
-        update(Attendee)
-        .where(Attendee.id == attendee.id, Attendee.link_opened_at.is_(None))
-        .values(link_opened_at=utcnow(), updated_at=Attendee.updated_at)
-        .execution_options(synchronize_session=False)
-    )
+    if attendee.link_opened_at is None:
+        first_visits.note(attendee.id)
 
 
 def visibility_of(attendee: Person) -> dict[str, bool]:

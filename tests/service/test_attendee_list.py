@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 
+from service.attendee_page.visits import FirstVisits, first_visits
 from service.db import get_engine, session_scope
 from service.models import Attendee
 
@@ -84,7 +85,7 @@ def test_filters_and_total(admin: TestClient, base: str) -> None:
     assert [i["external_id"] for i in second["items"]] == ["T-002", "T-003"]
 
 
-def test_first_visit_recorded_once_and_later_visits_write_nothing(
+def test_first_visit_recorded_once_and_no_visit_writes_while_the_page_is_served(
     admin: TestClient, base: str
 ) -> None:
     token = token_of(admin, base, "T-001")
@@ -100,14 +101,17 @@ def test_first_visit_recorded_once_and_later_visits_write_nothing(
 
     event.listen(get_engine(), "before_cursor_execute", count)
     try:
-        assert admin.get(f"/me/{token}").status_code == 200
-        first_writes = list(writes)
-        writes.clear()
         for _ in range(3):
             assert admin.get(f"/me/{token}").status_code == 200
+        # A page view never waits for a write: first visits are written a batch at a time.
+        assert writes == [], "a page view wrote while it was served"
+        assert first_visits.flush() == 1
+        assert len(writes) == 1 and "link_opened_at" in writes[0]
+        writes.clear()
+        assert admin.get(f"/me/{token}").status_code == 200
+        assert first_visits.flush() == 0
     finally:
         event.remove(get_engine(), "before_cursor_execute", count)
-    assert len(first_writes) == 1 and "link_opened_at" in first_writes[0]
     assert writes == [], "a visit after the first one must not write"
 
     after = admin.get(f"{base}/attendees/T-001").json()
@@ -118,6 +122,32 @@ def test_first_visit_recorded_once_and_later_visits_write_nothing(
     assert ids(admin, base, link_opened=False) == ["T-002", "T-003", "X-100"]
 
 
+def test_first_visits_noted_before_a_shutdown_are_written_by_it(
+    admin_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service import app as app_module
+    from service.attendee_page import service as page_service
+
+    # A recorder whose thread would not write before the shutdown.
+    slow = FirstVisits(interval=3600)
+    monkeypatch.setattr(page_service, "first_visits", slow)
+    monkeypatch.setattr(app_module, "first_visits", slow)
+    with TestClient(app_module.create_app()) as client:
+        client.headers["Authorization"] = f"Bearer {admin_key}"
+        made = client.post("/v1/conferences", json={"slug": "conf-c", "name": "C"})
+        assert made.status_code == 201, made.text
+        put = client.put("/v1/conferences/conf-c/attendees/P-1", json={"name": "Pia"})
+        assert put.status_code == 201
+        link = client.get("/v1/conferences/conf-c/attendees/P-1").json()["link"]
+        assert client.get(f"/me/{link.rsplit('/', 1)[1]}").status_code == 200
+        assert slow.pending_count() == 1
+    # Leaving the block shuts the app down, as SIGTERM does.
+    assert slow.pending_count() == 0
+    with session_scope() as session:
+        row = session.scalars(select(Attendee).where(Attendee.external_id == "P-1")).one()
+    assert row.link_opened_at is not None
+
+
 def test_nothing_about_the_visitor_is_stored(admin: TestClient, base: str) -> None:
     token = token_of(admin, base, "T-002")
     marker = "agent-7c1e-visitor"
@@ -125,6 +155,7 @@ def test_nothing_about_the_visitor_is_stored(admin: TestClient, base: str) -> No
         f"/me/{token}", headers={"User-Agent": marker, "X-Forwarded-For": "203.0.113.9"}
     )
     assert response.status_code == 200
+    first_visits.flush()
     with session_scope() as session:
         row = session.scalars(select(Attendee).where(Attendee.external_id == "T-002")).one()
         stored = repr({c.key: getattr(row, c.key) for c in Attendee.__table__.columns})
