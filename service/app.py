@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -41,6 +42,10 @@ Errors are RFC 9457 `application/problem+json`.
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """The web process's life: on a graceful shutdown, write what is still only in memory."""
+    # Everything loaded at start-up lives as long as the process: keep it out of the garbage
+    # collector's full passes, which otherwise stall requests for milliseconds at a time.
+    gc.collect()
+    gc.freeze()
     yield
     await run_in_threadpool(first_visits.flush)
 
