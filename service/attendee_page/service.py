@@ -38,6 +38,8 @@ INTERESTS_MAX: int = next(
 )
 PROFILE_PREVIEW_CHARS = 280
 MEAL_HOURS: Mapping[str, float] = {"lunch": 1.0, "dinner": 2.5}
+# Where the page's first query leaves the live plan of the attendee's conference.
+_LIVE_PLANS = "attendee_page.live_plans"
 # Tokens are 32 URL-safe characters; anything much longer is not one of ours.
 _MAX_TOKEN_CHARS = 128
 
@@ -138,13 +140,29 @@ MATE_COLUMNS = (
 
 
 def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
-    """The attendee whose current private link is ``token``; None if unknown, revoked or erased."""
+    """The attendee whose current private link is ``token``; None if unknown, revoked or erased.
+
+    The same query reads the attendee's conference and its live plan, so the page that follows
+    needs no further lookups for them (`published_plan` and ``session.get`` find them in the
+    session).
+    """
     if not token or len(token) > _MAX_TOKEN_CHARS:
         return None
-    stmt = select(Attendee).where(
-        Attendee.link_token_hash == links.hash_token(token), Attendee.erased_at.is_(None)
+    stmt = (
+        select(Attendee, Conference, Plan.id, Plan.published_at)
+        .join(Conference, Conference.id == Attendee.conference_id)
+        .outerjoin(
+            Plan, (Plan.conference_id == Attendee.conference_id) & (Plan.status == "published")
+        )
+        .where(Attendee.link_token_hash == links.hash_token(token), Attendee.erased_at.is_(None))
     )
-    return session.scalar(stmt)
+    row = session.execute(stmt).first()
+    if row is None:
+        return None
+    attendee, conference, plan_id, published_at = row
+    live = LivePlan(id=plan_id, published_at=published_at) if plan_id is not None else None
+    session.info.setdefault(_LIVE_PLANS, {})[conference.id] = live
+    return attendee
 
 
 def note_first_visit(attendee: Attendee) -> None:
@@ -320,6 +338,10 @@ class LivePlan:
 
 
 def published_plan(session: Session, *, conference: Conference) -> LivePlan | None:
+    """The conference's live plan: as read with the attendee, or read now."""
+    known: dict[uuid.UUID, LivePlan | None] = session.info.get(_LIVE_PLANS, {})
+    if conference.id in known:
+        return known[conference.id]
     row = session.execute(
         select(Plan.id, Plan.published_at).where(
             Plan.conference_id == conference.id, Plan.status == "published"
