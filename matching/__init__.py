@@ -1,10 +1,12 @@
 """Hallway's matching library: seat conference attendees so that strangers meet.
 
 The public API: `Matcher` (the façade), `Weights` (soft-rule weights), `Infeasible` (a hard
-rule cannot hold), `DiversityGrouping` (maximally diverse grouping from a precomputed matrix)
-and the plain data types of `matching.types`.
+rule cannot hold), `check_feasibility` (instant checks before any embedding, with its
+`Feasibility` and `Finding`), `DiversityGrouping` (maximally diverse grouping from a
+precomputed matrix) and the plain data types of `matching.types`.
 """
 
+from matching.feasibility import Feasibility, Finding, check_feasibility
 from matching.matcher import Matcher
 from matching.precomputed import DiversityGrouping
 from matching.problem import Infeasible, Weights
@@ -14,6 +16,8 @@ __all__ = [
     "Attendee",
     "Constraints",
     "DiversityGrouping",
+    "Feasibility",
+    "Finding",
     "History",
     "Infeasible",
     "Matcher",
@@ -22,4 +26,5 @@ __all__ = [
     "RoundKind",
     "Seating",
     "Weights",
+    "check_feasibility",
 ]
