@@ -128,3 +128,17 @@ def get_session() -> Iterator[Session]:
     """FastAPI dependency: one session per request, committed on success."""
     with session_scope() as session:
         yield session
+
+
+def get_read_session() -> Iterator[Session]:
+    """FastAPI dependency for a request that only reads: its queries run without a transaction.
+
+    No BEGIN and no COMMIT: two fewer round trips to the database on every attendee page, the
+    busiest read on publish day. The connection goes back to the pool at its usual level.
+    """
+    session = _session_factory(get_engine())()
+    try:
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+    finally:
+        session.close()

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.attendee_page import service as page_service
 from service.attendees import service as attendee_service
-from service.db import get_session
+from service.db import get_read_session, get_session
 from service.models import Attendee, Conference
 
 # The link is the only key to the page: keep it out of caches, referrers and search engines.
@@ -57,6 +57,7 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Commit before the response goes out: the 303 after a save is followed at once, and the
 # next page must read what was just saved (the default "request" scope commits afterwards).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "The link is unknown or no longer valid (an HTML page)."}
 }
@@ -121,7 +122,7 @@ def _page(
     responses=NOT_FOUND,
 )
 def attendee_page(
-    token: str, request: Request, session: SessionDep, saved: str | None = None
+    token: str, request: Request, session: ReadSessionDep, saved: str | None = None
 ) -> HTMLResponse:
     """The attendee's profile form and, once published, their tables."""
     attendee = page_service.find_attendee_by_token(session, token=token)
@@ -196,7 +197,7 @@ def save_profile(
     summary="The attendee's meals as a calendar",
     responses={200: {"content": {"text/calendar": {}}}, **NOT_FOUND},
 )
-def attendee_calendar(token: str, request: Request, session: SessionDep) -> Response:
+def attendee_calendar(token: str, request: Request, session: ReadSessionDep) -> Response:
     """An iCalendar file with one event per meal the attendee is seated at."""
     attendee = page_service.find_attendee_by_token(session, token=token)
     if attendee is None:

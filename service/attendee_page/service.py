@@ -40,6 +40,7 @@ PROFILE_PREVIEW_CHARS = 280
 MEAL_HOURS: Mapping[str, float] = {"lunch": 1.0, "dinner": 2.5}
 # Where the page's first query leaves the live plan of the attendee's conference.
 _LIVE_PLANS = "attendee_page.live_plans"
+_CONFERENCES = "attendee_page.conferences"
 # Tokens are 32 URL-safe characters; anything much longer is not one of ours.
 _MAX_TOKEN_CHARS = 128
 
@@ -162,6 +163,9 @@ def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
     attendee, conference, plan_id, published_at = row
     live = LivePlan(id=plan_id, published_at=published_at) if plan_id is not None else None
     session.info.setdefault(_LIVE_PLANS, {})[conference.id] = live
+    # The session holds rows only weakly; nothing else refers to the conference, so keep it
+    # here for the request's ``session.get`` to find.
+    session.info.setdefault(_CONFERENCES, []).append(conference)
     return attendee
 
 
