@@ -13,7 +13,15 @@ from service.db import get_session
 from service.errors import PreconditionFailed
 from service.models import Plan
 from service.plans import service as plan_service
-from service.plans.schemas import Edit, MapOut, PlanDetail, PlanIn, PlanOut, TableOut
+from service.plans.schemas import (
+    Edit,
+    MapOut,
+    PlanCreated,
+    PlanDetail,
+    PlanIn,
+    PlanOut,
+    TableOut,
+)
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/plans", tags=["plans"])
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -70,8 +78,13 @@ def create_plan(
             }
         ),
     ] = None,
-) -> PlanOut:
-    """Queue a plan for the worker; poll it until it is ready (or failed)."""
+) -> PlanCreated:
+    """Queue a plan for the worker after instant checks; poll it until ready (or failed).
+
+    Seats, rules and pins that cannot hold for the people registered now answer 422 (type
+    infeasible, naming the rule and round) before anything is queued; odd but possible input
+    comes back as ``warnings``.
+    """
     data = data or PlanIn()
     plan = plan_service.create_plan(
         session,
@@ -85,7 +98,7 @@ def create_plan(
     )
     response.headers["Location"] = f"/v1/conferences/{access.conference.id}/plans/{plan.id}"
     response.headers["ETag"] = etag(plan)
-    return plan_out(plan)
+    return PlanCreated(**plan_out(plan).model_dump(), warnings=plan.params.get("warnings", []))
 
 
 @router.get("", status_code=status.HTTP_200_OK, summary="List plans")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from service.rounds.schemas import CheckOut
 from service.validation import check_line
 
 # Bounds of what a plan request may ask for; far above any real conference.
@@ -80,6 +81,16 @@ class PlanOut(BaseModel):
     finished_at: datetime | None
     published_at: datetime | None
     summary: dict[str, Any] | None = Field(description="The report's summary once ready.")
+
+
+class PlanCreated(PlanOut):
+    """A queued plan with what the instant checks found odd but possible."""
+
+    warnings: list[CheckOut] = Field(
+        default_factory=list,
+        description="Warnings that do not block the plan: an empty dinner, a round so small that "
+        "repeated pairs are unavoidable (with the minimum). Also kept in params.warnings.",
+    )
 
 
 class PlanDetail(PlanOut):

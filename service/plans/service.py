@@ -35,9 +35,10 @@ from matching.wording import MATE_GONE, topics_used
 from service.audit import service as audit
 from service.db import utcnow
 from service.embedding import Encoder, embed
-from service.errors import AppError, Conflict, Invalid, NotFound, PreconditionFailed
+from service.errors import AppError, Conflict, Infeasible, Invalid, NotFound, PreconditionFailed
 from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
 from service.plans.schemas import MoveEdit, PinEdit, SwapEdit
+from service.rounds import service as round_service
 from service.rules import service as rule_service
 
 
@@ -336,6 +337,8 @@ def create_plan(
     Raises:
         Conflict: the conference already has a queued or running plan.
         Invalid: unknown rounds, no rounds at all, or unknown weights.
+        Infeasible: the instant checks (`matching.feasibility`) find a round whose seats or
+            rules cannot hold for the people registered now; nothing is queued.
     """
     # Serialise plan creation per conference (PostgreSQL; SQLite serialises writers anyway).
     session.execute(select(Conference.id).where(Conference.id == conference.id).with_for_update())
@@ -371,6 +374,20 @@ def create_plan(
                 errors=[{"pointer": "#/body/weights", "detail": str(exc)}],
             ) from exc
     live = live_plan_ids(session, conference=conference)
+    checks = round_service.check_rounds(
+        session,
+        conference=conference,
+        rounds=rounds,
+        pins=_published_pins(session, plan_id=live[0], rounds=rounds) if replan and live else (),
+    )
+    if checks.errors:
+        first = checks.errors[0]
+        raise Infeasible(
+            first.message,
+            errors=[round_service.check_out(f).model_dump() for f in checks.errors],
+            rule=first.rule,
+            round=first.round,
+        )
     plan = Plan(
         conference_id=conference.id,
         status="queued",
@@ -383,6 +400,7 @@ def create_plan(
             "weights": dict(weights or {}),
             "replan": replan,
             "attempts": 0,
+            "warnings": [round_service.check_out(f).model_dump() for f in checks.warnings],
         },
     )
     session.add(plan)
@@ -397,6 +415,26 @@ def create_plan(
         details={"rounds": len(rounds), "replan": replan},
     )
     return plan
+
+
+def _published_pins(session: Session, *, plan_id: uuid.UUID, rounds: Sequence[Round]) -> list[Pin]:
+    """The pinned seats of the live plan in ``rounds``: a re-plan keeps them."""
+    names = {r.id: r.name for r in rounds}
+    rows = session.execute(
+        select(Assignment.round_id, Assignment.table_number, Attendee.external_id)
+        .join(Attendee, Attendee.id == Assignment.attendee_id)
+        .where(
+            Assignment.plan_id == plan_id,
+            Assignment.pinned.is_(True),
+            Assignment.round_id.in_(list(names)),
+            Attendee.status == "registered",
+            Attendee.erased_at.is_(None),
+        )
+    )
+    return [
+        Pin(attendee_id=external_id, round_name=names[round_id], table=number - 1)
+        for round_id, number, external_id in rows
+    ]
 
 
 def planned_round_ids(plan: Plan) -> list[uuid.UUID]:

@@ -13,7 +13,7 @@ from service.auth import ReadAccess, WriteAccess
 from service.db import get_session
 from service.models import Conference, Round
 from service.rounds import service as round_service
-from service.rounds.schemas import RoundIn, RoundOut, RoundPatch
+from service.rounds.schemas import RoundChecked, RoundIn, RoundOut, RoundPatch
 
 
 def round_out(row: Round, conference: Conference) -> RoundOut:
@@ -24,17 +24,23 @@ def round_out(row: Round, conference: Conference) -> RoundOut:
     return out
 
 
+def checked(session: Session, row: Round, conference: Conference) -> RoundChecked:
+    """The round with what the instant checks find for it (never an error)."""
+    warnings = round_service.round_warnings(session, conference=conference, row=row)
+    return RoundChecked(**round_out(row, conference).model_dump(), warnings=warnings)
+
+
 router = APIRouter(prefix="/v1/conferences/{conference_id}/rounds", tags=["rounds"])
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a round")
-def create_round(data: RoundIn, access: WriteAccess, session: SessionDep) -> RoundOut:
-    """Add a meal: lunch or dinner, when, where, and its table plan."""
+def create_round(data: RoundIn, access: WriteAccess, session: SessionDep) -> RoundChecked:
+    """Add a meal: lunch or dinner, when, where, and its table plan (with check warnings)."""
     row = round_service.create_round(
         session, conference=access.conference, data=data, actor=access.caller.actor
     )
-    return round_out(row, access.conference)
+    return checked(session, row, access.conference)
 
 
 @router.get("", summary="List rounds")
@@ -47,22 +53,22 @@ def list_rounds(access: ReadAccess, session: SessionDep) -> list[RoundOut]:
 
 
 @router.get("/{round_id}", summary="Get a round")
-def get_round(round_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> RoundOut:
-    """Show one meal."""
+def get_round(round_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> RoundChecked:
+    """Show one meal, with what the instant checks find for it now."""
     row = round_service.get_round(session, conference=access.conference, round_id=round_id)
-    return round_out(row, access.conference)
+    return checked(session, row, access.conference)
 
 
 @router.patch("/{round_id}", summary="Update a round")
 def patch_round(
     round_id: uuid.UUID, patch: RoundPatch, access: WriteAccess, session: SessionDep
-) -> RoundOut:
-    """Change a meal's name, time, place or table plan."""
+) -> RoundChecked:
+    """Change a meal's name, time, place or table plan (with check warnings)."""
     row = round_service.get_round(session, conference=access.conference, round_id=round_id)
     row = round_service.update_round(
         session, conference=access.conference, row=row, patch=patch, actor=access.caller.actor
     )
-    return round_out(row, access.conference)
+    return checked(session, row, access.conference)
 
 
 @router.delete("/{round_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a round")

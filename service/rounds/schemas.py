@@ -89,6 +89,35 @@ class RoundOut(BaseModel):
     updated_at: datetime
 
 
+class CheckOut(BaseModel):
+    """One finding of the instant checks (see `matching.feasibility`)."""
+
+    rule: str = Field(
+        description="capacity, keep-together, keep-apart or pins (cannot hold); empty-dinner or "
+        "repeats (odd but possible)."
+    )
+    round: str | None = Field(description="The round's name; null when no single round.")
+    detail: str = Field(description="The finding in plain words, naming people by name.")
+    attendees: list[str] = Field(description="External ids of the people concerned.")
+    minimum: int | None = Field(
+        default=None, description="For repeats: the fewest repeated pairs any seating has."
+    )
+
+
+class RoundChecked(RoundOut):
+    """A round as saved (or read), with what the instant checks find for it.
+
+    Saving never fails on these: people may still register or cancel, and starting a plan
+    refuses what cannot hold at that moment.
+    """
+
+    warnings: list[CheckOut] = Field(
+        default_factory=list,
+        description="What the checks against the people registered now found for this round: "
+        "too few seats, a rule its tables cannot hold, an empty dinner, unavoidable repeats.",
+    )
+
+
 def check_table_plan(table_size: int | None, capacities: list[int] | None) -> None:
     """A round has either a table size or a list of capacities, never both or neither."""
     if (table_size is None) == (capacities is None):

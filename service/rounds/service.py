@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.feasibility import Feasibility, Finding, check_feasibility
+from matching.types import Attendee as MAttendee
+from matching.types import Pin
 from service.audit import service as audit
 from service.errors import Conflict, Invalid, NotFound, reject_nulls
-from service.models import Assignment, Conference, Plan, Round
-from service.rounds.schemas import RoundIn, RoundPatch, check_table_plan
+from service.models import Assignment, Attendee, Conference, Plan, Round
+from service.rounds.schemas import CheckOut, RoundIn, RoundPatch, check_table_plan
+from service.rules import service as rule_service
 
 
 def _localise(starts_at: datetime | None, conference: Conference) -> datetime | None:
@@ -28,6 +33,55 @@ def _check_unique_name(
     existing = session.scalar(stmt)
     if existing is not None and existing != exclude:
         raise Conflict(f"This conference already has a round named '{name}'.")
+
+
+def check_rounds(
+    session: Session, *, conference: Conference, rounds: Sequence[Round], pins: Sequence[Pin] = ()
+) -> Feasibility:
+    """The instant checks of ``rounds`` (in the order they are held) against the attendees
+    registered now and the conference's rules: counts only, nothing is embedded.
+    """
+    from service.plans.service import matching_round
+
+    people = [
+        MAttendee(id=external_id, name=name or "", dinner=bool(dinner))
+        for external_id, name, dinner in session.execute(
+            select(Attendee.external_id, Attendee.name, Attendee.dinner)
+            .where(
+                Attendee.conference_id == conference.id,
+                Attendee.status == "registered",
+                Attendee.erased_at.is_(None),
+            )
+            .order_by(Attendee.external_id)
+        )
+    ]
+    constraints = rule_service.constraints(session, conference_id=conference.id, pins=list(pins))
+    return check_feasibility(people, [matching_round(r) for r in rounds], constraints)
+
+
+def check_out(finding: Finding) -> CheckOut:
+    return CheckOut(
+        rule=finding.rule,
+        round=finding.round,
+        detail=finding.message,
+        attendees=list(finding.attendees),
+        minimum=finding.minimum,
+    )
+
+
+def round_warnings(session: Session, *, conference: Conference, row: Round) -> list[CheckOut]:
+    """What the checks find for ``row`` among all the conference's rounds, all as warnings.
+
+    A round is saved whatever they find (people may still register or cancel); starting a
+    plan refuses what cannot hold then.
+    """
+    from service.plans.service import ordered_rounds
+
+    session.flush()
+    result = check_rounds(
+        session, conference=conference, rounds=ordered_rounds(session, conference=conference)
+    )
+    return [check_out(f) for f in [*result.errors, *result.warnings] if f.round == row.name]
 
 
 def list_rounds(session: Session, *, conference: Conference) -> list[Round]:

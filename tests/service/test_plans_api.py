@@ -299,28 +299,21 @@ def test_new_plans_leave_the_published_one_alone(admin: TestClient, conf: dict[s
     assert second["status"] == "ready"
     assert export_seats(admin, base) == live  # ready is not live
 
-    # A run that cannot work fails with the reason and leaves the live plan alone.
+    # A run that cannot work is refused with the reason at once and leaves the live plan alone.
     tiny = admin.post(
         f"{base}/rounds", json={"name": "Dinner 2", "kind": "dinner", "capacities": [2, 2]}
     )
     assert tiny.status_code == 201
     failed = admin.post(f"{base}/plans", json={"time_budget": 5})
-    assert failed.status_code == 202
-    assert worker.run_once() == uuid.UUID(failed.json()["id"])
-    failed_plan = admin.get(f"{base}/plans/{failed.json()['id']}").json()
-    assert failed_plan["status"] == "failed"
-    assert "capacity" in failed_plan["error"] and "Dinner 2" in failed_plan["error"]
+    assert failed.status_code == 422
+    assert failed.json()["rule"] == "capacity" and failed.json()["round"] == "Dinner 2"
+    assert worker.run_once() is None
     assert admin.get(f"{base}/plans/{first['id']}").json()["status"] == "published"
     assert export_seats(admin, base) == live
-    assert admin.post(f"{base}/plans/{failed.json()['id']}/publish").status_code == 409
 
     assert admin.post(f"{base}/plans/{second['id']}/publish").status_code == 200
     statuses = {p["id"]: p["status"] for p in admin.get(f"{base}/plans").json()}
-    assert statuses == {
-        first["id"]: "superseded",
-        second["id"]: "published",
-        failed.json()["id"]: "failed",
-    }
+    assert statuses == {first["id"]: "superseded", second["id"]: "published"}
     lunch = where(tables_of(admin, base, second["id"], rounds["Lunch 1"]))
     assert {k[1]: v for k, v in export_seats(admin, base).items() if k[0] == "Lunch 1"} == lunch
 
