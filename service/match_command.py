@@ -145,7 +145,7 @@ def match(
     report: Annotated[Path | None, typer.Option(help="Report JSON to write.")] = None,
 ) -> None:
     """Plan lunch tables and dinner groups for an attendee file and write the seating."""
-    from matching import Infeasible, Matcher
+    from matching import Infeasible, Matcher, check_feasibility
     from matching import types as mt
     from service.attendees.parsing import ImportFileError, parse_attendee_file
     from service.config import get_settings
@@ -194,6 +194,16 @@ def match(
     ]
     if not people:
         err.print("[bold red]error:[/] no registered attendees in the file")
+        raise typer.Exit(1)
+    # The instant checks, before the model is even loaded: what cannot hold stops here.
+    checks = check_feasibility(
+        people, rounds, constraints, dinner_given="dinner" in parsed.columns.values()
+    )
+    for warning in checks.warnings:
+        err.print(f"[bold yellow]warning:[/] {warning.message}")
+    for error in checks.errors:
+        err.print(f"[bold red]cannot plan ({error.rule}):[/] {error.message}")
+    if checks.errors:
         raise typer.Exit(1)
 
     with tqdm(total=100, desc="embedding profiles", unit="%", file=None, leave=True) as bar:

@@ -6,11 +6,14 @@ had embedded every profile.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
 
+from service.cli import app
 from service.config import get_settings
 from service.plans import worker
 
@@ -154,3 +157,74 @@ def test_saving_a_round_too_small_warns_but_saves(admin: TestClient, base: str) 
     assert shrunk.status_code == 200 and shrunk.json()["warnings"] == []
     narrowed = admin.patch(f"{base}/rounds/{saved['id']}", json={"capacities": [9, 9]})
     assert [w["rule"] for w in narrowed.json()["warnings"]] == ["capacity"]
+
+
+# --- hallway match ------------------------------------------------------------------------------
+
+
+class EncoderLoaded(Exception):
+    """Raised instead of loading the model: the checks let the run go on."""
+
+
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    def load(*args: Any, **kwargs: Any) -> Any:
+        raise EncoderLoaded
+
+    monkeypatch.setattr("service.embedding.get_encoder", load)
+
+
+def attendee_file(path: Path, n: int, *, dinner: bool = True) -> Path:
+    header = "id,name,dinner" if dinner else "id,name"
+    rows = [f"p{i:02d},Person {i}" + (f",{i % 2 == 0}" if dinner else "") for i in range(n)]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def match(tmp_path: Path, *args: str) -> Result:
+    out = tmp_path / "out.csv"
+    return CliRunner().invoke(app, ["match", *args, "--out", str(out), "--time-budget", "1"])
+
+
+def words(text: str) -> str:
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_cli_too_few_seats_stops_before_the_model(tmp_path: Path, no_model: None) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[round]]\nname = "Opening lunch"\ncapacities = [8, 8]\n')
+    result = match(tmp_path, str(attendee_file(tmp_path / "p.csv", 20)), "--plan", str(plan))
+    assert result.exit_code == 1 and not isinstance(result.exception, EncoderLoaded)
+    message = words(result.stderr)
+    assert "cannot plan (capacity)" in message and "'Opening lunch'" in message
+    assert "20 people to seat" in message
+
+
+def test_cli_rules_that_cannot_hold_name_people(tmp_path: Path, no_model: None) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        '[[round]]\nname = "Lunch"\ncapacities = [5, 5, 5, 5]\n'
+        '[[rule]]\nkind = "keep_apart"\nattendees = ["p01", "p02", "p03", "p04", "p05"]\n'
+        '[[pin]]\nattendee = "p06"\nround = "Lunch"\ntable = 7\n'
+    )
+    result = match(tmp_path, str(attendee_file(tmp_path / "p.csv", 20)), "--plan", str(plan))
+    assert result.exit_code == 1 and not isinstance(result.exception, EncoderLoaded)
+    message = words(result.stderr)
+    assert "cannot plan (keep-apart)" in message and "Person 1 (p01)" in message
+    assert "cannot plan (pins)" in message and "Person 6 (p06)" in message
+
+
+def test_cli_warns_of_a_file_without_a_dinner_column(tmp_path: Path, no_model: None) -> None:
+    source = attendee_file(tmp_path / "p.csv", 30, dinner=False)
+    result = match(tmp_path, str(source), "--lunches", "1", "--dinners", "1")
+    assert isinstance(result.exception, EncoderLoaded), result.output  # a warning, not a stop
+    assert "no 'dinner' column" in words(result.stderr)
+
+
+def test_cli_warns_of_unavoidable_repeats_with_the_minimum(tmp_path: Path, no_model: None) -> None:
+    source = attendee_file(tmp_path / "p.csv", 60)
+    result = match(tmp_path, str(source), "--lunches", "3", "--dinners", "0")
+    assert isinstance(result.exception, EncoderLoaded), result.output
+    message = words(result.stderr)
+    assert "'Lunch 2'" in message and "at least 24 pairs" in message
+    assert "'Lunch 3'" in message
