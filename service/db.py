@@ -133,12 +133,15 @@ def get_session() -> Iterator[Session]:
 def get_read_session() -> Iterator[Session]:
     """FastAPI dependency for a request that only reads: its queries run without a transaction.
 
-    No BEGIN and no COMMIT: two fewer round trips to the database on every attendee page, the
-    busiest read on publish day. The connection goes back to the pool at its usual level.
+    No BEGIN and no COMMIT: two fewer round trips to a database server on every attendee page,
+    the busiest read on publish day; the connection goes back to the pool at its usual level.
+    SQLite has no round trips, and one read transaction costs less there than one a statement.
     """
-    session = _session_factory(get_engine())()
+    engine = get_engine()
+    session = _session_factory(engine)()
     try:
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if engine.dialect.name != "sqlite":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
     finally:
         session.close()
