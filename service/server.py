@@ -10,6 +10,7 @@ requests are doing. The supervisor itself does no work, so it never wedges.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
@@ -108,6 +109,10 @@ def supervise(children: list[subprocess.Popen[bytes]]) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+        # Whatever the child started (web processes, file workers) goes with it: each child
+        # leads a process group of its own.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
     return 0 if stopping else code
 
 
@@ -115,10 +120,12 @@ def serve(*, host: str, port: int, plan_workers: int) -> int:
     """Start the web processes and ``plan_workers`` plan workers; supervise them until stopped."""
     processes = web_processes()
     web = [sys.executable, "-m", "service.server", "--host", host, "--port", str(port)]
-    children = [subprocess.Popen([*web, "--processes", str(processes)])]
+    # Each child leads a process group, so a stop can end everything it started; the
+    # supervisor passes on Ctrl-C and SIGTERM itself.
+    children = [subprocess.Popen([*web, "--processes", str(processes)], start_new_session=True)]
     # Plans run in processes of their own, never in a web process.
     children += [
-        subprocess.Popen([sys.executable, "-m", "service.plans.worker"])
+        subprocess.Popen([sys.executable, "-m", "service.plans.worker"], start_new_session=True)
         for _ in range(plan_workers)
     ]
     return supervise(children)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
@@ -216,6 +217,31 @@ def test_sigterm_stops_serve_within_ten_seconds_during_a_burst(
         assert stopped_after < 10, f"serve took {stopped_after:.1f} s to stop"
         time.sleep(0.5)
         assert [p.pid for p in family if p.is_running() and p.status() != "zombie"] == []
+
+
+def test_stopping_ends_what_a_child_started_even_when_it_ignores_sigterm(tmp_path: Path) -> None:
+    from service import server
+
+    pid_file = tmp_path / "grandchild.pid"
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    script = (
+        "import pathlib, subprocess, sys, time\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {stubborn!r}])\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(p.pid))\n"
+        "time.sleep(0.5)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        server.supervise([child])  # returns once the child has gone, after stopping the rest
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(grandchild) and psutil.Process(grandchild).status() != "zombie":
+        assert time.monotonic() < deadline, "the grandchild outlived the stop"
+        time.sleep(0.05)
 
 
 def test_serve_runs_one_web_process_per_core_by_default(settings_env: str) -> None:
