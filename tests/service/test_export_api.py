@@ -10,6 +10,8 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.meals import add_lunch_and_dinner
+
 
 @pytest.fixture
 def published(admin: TestClient, conference: dict[str, Any], plan_factory: Any) -> dict[str, Any]:
@@ -25,23 +27,7 @@ def published(admin: TestClient, conference: dict[str, Any], plan_factory: Any) 
     ]
     for external_id, body in people:
         assert admin.put(f"{base}/attendees/{external_id}", json=body).status_code == 201
-    for body in (
-        {
-            "name": "Lunch 1",
-            "kind": "lunch",
-            "starts_at": "2027-04-14T12:30:00+02:00",
-            "location": "Hall B",
-            "table_size": 2,
-        },
-        {
-            "name": "Dinner 1",
-            "kind": "dinner",
-            "starts_at": "2027-04-14T19:00:00+02:00",
-            "location": "Keller",
-            "capacities": [3],
-        },
-    ):
-        assert admin.post(f"{base}/rounds", json=body).status_code == 201
+    add_lunch_and_dinner(admin, base)
     plan_factory(
         conference,
         {"Lunch 1": [["A1", "A2"], ["A3"]], "Dinner 1": [["A1", "A2", "A3"]]},

@@ -24,6 +24,7 @@ from service.config import get_settings
 from service.db import session_scope
 from service.mail import sender, smtp
 from service.models import Attendee, AuditEvent, Plan
+from tests.meals import add_lunch_and_dinner
 
 PEOPLE: dict[str, dict[str, Any]] = {
     "A1": {"name": "Ada Lovelace", "email": "ada@engines.example", "interests": "Engines."},
@@ -39,26 +40,6 @@ def base(admin: TestClient, conference: dict[str, Any]) -> str:
     for external_id, body in PEOPLE.items():
         assert admin.put(f"{path}/attendees/{external_id}", json=body).status_code == 201
     return path
-
-
-def add_rounds(admin: TestClient, base: str) -> None:
-    for body in (
-        {
-            "name": "Lunch 1",
-            "kind": "lunch",
-            "starts_at": "2027-04-14T12:30:00+02:00",
-            "location": "Hall B",
-            "table_size": 2,
-        },
-        {
-            "name": "Dinner 1",
-            "kind": "dinner",
-            "starts_at": "2027-04-14T19:00:00+02:00",
-            "location": "Keller",
-            "capacities": [3],
-        },
-    ):
-        assert admin.post(f"{base}/rounds", json=body).status_code == 201
 
 
 def read_csv(body: bytes) -> list[dict[str, str]]:
@@ -86,7 +67,7 @@ def test_mail_merge_before_publish_has_links_and_no_cancelled(admin: TestClient,
 def test_mail_merge_after_publish_has_each_meals_table(
     admin: TestClient, base: str, conference: dict[str, Any], plan_factory: Any
 ) -> None:
-    add_rounds(admin, base)
+    add_lunch_and_dinner(admin, base)
     plan_factory(conference, {"Lunch 1": [["A1", "A2"], ["A3"]], "Dinner 1": [["A1", "A3"]]})
     rows = read_csv(admin.get(f"{base}/mail-merge", params={"format": "csv"}).content)
     by_id = {r["attendee_id"]: r for r in rows}
@@ -309,7 +290,7 @@ def test_4xx_forever_gives_up_after_the_last_attempt(
 def test_tables_ready_and_table_changed_after_a_replan(
     admin: TestClient, base: str, inbox: Inbox, conference: dict[str, Any], plan_factory: Any
 ) -> None:
-    add_rounds(admin, base)
+    add_lunch_and_dinner(admin, base)
     # Nothing published: nobody can be told their tables.
     assert admin.post(f"{base}/mail/tables_ready:send").status_code == 409
     first = plan_factory(
