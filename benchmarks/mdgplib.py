@@ -18,6 +18,7 @@ import argparse
 import fnmatch
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +30,10 @@ from matching.precomputed import DiversityGrouping, load_mdgplib
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "matching" / "data" / "mdgplib"
 
 
-def find_data(start: Path) -> Path | None:
+def find_data(start: Path, environ: Mapping[str, str] = os.environ) -> Path | None:
     """``HALLWAY_MDGPLIB_DIR``, else the first ``shared/benchmarks/mdgplib`` above ``start``."""
-    if os.environ.get("HALLWAY_MDGPLIB_DIR"):
-        return Path(os.environ["HALLWAY_MDGPLIB_DIR"])
+    if environ.get("HALLWAY_MDGPLIB_DIR"):
+        return Path(environ["HALLWAY_MDGPLIB_DIR"])
     for folder in (start, *start.parents):
         candidate = folder / "shared" / "benchmarks" / "mdgplib"
         if candidate.is_dir():

@@ -13,22 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from benchmarks.mdgplib import SAMPLES, find_data
 from matching.precomputed import DiversityGrouping, load_mdgplib
 
-SAMPLE_MDGPLIB = Path(__file__).resolve().parent / "data" / "mdgplib"
+SAMPLE_MDGPLIB = SAMPLES
 
 
 def find_mdgplib(start: Path, environ: Mapping[str, str]) -> Path:
-    """Where the MDGPLIB instances are: ``HALLWAY_MDGPLIB_DIR`` when set, else the first
-    ``shared/benchmarks/mdgplib`` found walking up from ``start``, else the two tiny instances
-    committed beside these tests (generated in the same file format)."""
-    if environ.get("HALLWAY_MDGPLIB_DIR"):
-        return Path(environ["HALLWAY_MDGPLIB_DIR"])
-    for folder in (start, *start.parents):
-        candidate = folder / "shared" / "benchmarks" / "mdgplib"
-        if candidate.is_dir():
-            return candidate
-    return SAMPLE_MDGPLIB
+    """The benchmark's MDGPLIB data (see `benchmarks.mdgplib.find_data`), else the two tiny
+    instances committed beside these tests (generated in the same file format)."""
+    return find_data(start, environ) or SAMPLE_MDGPLIB
 
 
 MDGPLIB = find_mdgplib(Path(__file__).resolve().parent, os.environ)
