@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         default="all-MiniLM-L6-v2",
         description="Model name or path; the bundled all-MiniLM-L6-v2 is used for the default.",
     )
+    allow_http_loopback: bool = Field(
+        default=False,
+        description="Let connections and outbound webhooks use http:// addresses on loopback "
+        "(127.0.0.1, ::1, localhost); for tests and local set-ups only.",
+    )
     cache_dir: str | None = Field(default=None, description="Embedding cache folder.")
     web_processes: int = Field(
         default=0,
