@@ -20,6 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+# Registration connections keep their rows beside their code; imported here so that every
+# table is on the metadata wherever the models are.
+from service.connections import models as _connection_models  # noqa: F401
 from service.db import Base, TimestampedMixin, utcnow
 
 ATTENDEE_STATUSES = ("registered", "cancelled", "no-show", "needs-details")
