@@ -15,9 +15,12 @@ from fastapi.templating import Jinja2Templates
 from service.errors import NotFound
 
 HERE = Path(__file__).parent
+# The script is a set of ES modules (one per view, no build step) beside one style sheet.
+MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 STATIC = {
-    "dashboard.js": "text/javascript; charset=utf-8",
-    "dashboard.css": "text/css; charset=utf-8",
+    path.name: MEDIA_TYPES[path.suffix]
+    for path in sorted((HERE / "static").iterdir())
+    if path.suffix in MEDIA_TYPES
 }
 # Inline styles are allowed so that the printable cards (their own standalone HTML page, shown
 # in a frame) keep their print styles; scripts come only from this origin.
@@ -44,7 +47,7 @@ def dashboard(request: Request) -> HTMLResponse:
 
 @router.get("/static/{name}", status_code=status.HTTP_200_OK, summary="Dashboard asset")
 def asset(name: str) -> FileResponse:
-    """The dashboard's script or style sheet."""
+    """One of the dashboard's script modules or its style sheet."""
     media_type = STATIC.get(name)
     if media_type is None:
         raise NotFound(f"No dashboard asset named '{name}'.")
