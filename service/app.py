@@ -26,6 +26,7 @@ from service.mail.router import router as mail_router
 from service.openapi import HallwayAPI
 from service.overload import AdmissionControl
 from service.plans.router import router as plans_router
+from service.review.router import router as review_router
 from service.rounds.router import router as rounds_router
 from service.rules.router import router as rules_router
 
@@ -79,6 +80,7 @@ def create_app() -> FastAPI:
         exports_router,
         keys_router,
         plans_router,
+        review_router,
         mail_router,
         cards_router,
         dashboard_router,
