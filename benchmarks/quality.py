@@ -463,7 +463,8 @@ def run_size(n: int, seed: int, embedding: str, budget: float | None) -> str:
     fig = measure(attendees, rounds, matcher.seating_, x, threshold, seed, able)
     fig.seconds, fig.timed_out = secs, bool(matcher.timed_out_)
     rows.append(fig.row("engine"))
-    summary = matcher.report_["summary"]
+    assert matcher.report_ is not None
+    summary = matcher.report_.summary.to_dict()
     dinner = sum(a.dinner for a in attendees)
     source = (
         "real model all-MiniLM-L6-v2" if embedding == "real" else "synthetic (make_embeddings_like)"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from matching.problem import Problem, Weights
 from matching.solver import Plan, ProgressCallback, solve
 from matching.types import Attendee, Constraints, History, Round, Seating
+
+if TYPE_CHECKING:
+    from matching.report import Report
 
 __all__ = ["Matcher"]
 
@@ -41,8 +44,7 @@ class Matcher:
 
     Attributes:
         seating_: Round name -> tables -> attendee ids.
-        report_: The plan report from `matching.report.build_report`; empty when
-            ``report`` is False.
+        report_: The plan report (`matching.report.Report`); None when ``report`` is False.
         kindred_threshold_: Similarity at the kindred quantile (estimated from four million
             sampled pairs when there are more than 3,000 attendees).
         repeats_: Pairs that share a table more than once, counting ``history``.
@@ -239,7 +241,7 @@ class Matcher:
         self.timed_out_: bool = plan.timed_out
         self.moved_by_round_: dict[str, int] = dict(plan.moved)
         self.moved_: int = sum(plan.moved.values())
-        self.report_: dict[str, Any] = {}
+        self.report_: Report | None = None
         if self.report:
             report(0.95, "Writing the report")
             self.report_ = self._report(
@@ -256,7 +258,7 @@ class Matcher:
         history: History,
         constraints: Constraints | None,
         threshold: float,
-    ) -> dict[str, Any]:
+    ) -> Report:
         # Imported here: the report module is heavier (TF-IDF) and not needed to plan.
         from matching.report import build_report
 

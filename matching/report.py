@@ -63,19 +63,390 @@ Figures, as :mod:`matching.rules` defines them:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
 from matching.explain import CommonGround, why
+from matching.rule_names import RuleName
 from matching.rules import FloatArray, HardViolation, RoundCheck, TableCheck, check_plan
 from matching.types import Attendee, Constraints, History, Round, Seating
 
-__all__ = ["REPORT_VERSION", "attendee_view", "build_report", "table_view"]
+__all__ = [
+    "REPORT_VERSION",
+    "AttendeeRound",
+    "AttendeeView",
+    "HardEntry",
+    "Minimum",
+    "Report",
+    "RoundReport",
+    "RoundViolations",
+    "SeatExplanation",
+    "Summary",
+    "TableReport",
+    "TableViolations",
+    "attendee_view",
+    "build_report",
+    "table_view",
+]
 
 REPORT_VERSION = 1
 _MAX_HARD_LISTED = 100
+
+JSON = dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able form of a report value: dataclasses become dicts in field order."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _fields_dict(obj: Any) -> JSON:
+    return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+
+
+def _ints(cls: Any, data: Mapping[str, Any]) -> Any:
+    return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The plan's totals over all rounds (``*_min`` are the unavoidable minimums)."""
+
+    attendees: int
+    rounds: int
+    hard_violations: int
+    coworker_pairs: int
+    coworker_pairs_min: int
+    party_pairs: int
+    party_pairs_min: int
+    repeated_pairs: int
+    solo_spread_max: int
+    lone_outsiders: int
+    party_without_solo: int
+    language_isolated: int
+    first_timer_mix: int
+    first_timer_mix_min: int
+    no_kindred: int
+    kindred_share_min: float | None
+    diversity_ratio_min: float | None
+    kindred_threshold: float | None
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        return _fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
+        """Read the JSON form."""
+        result: Summary = _ints(cls, data)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class HardEntry:
+    """One broken hard rule (``table`` numbered from 1)."""
+
+    rule: RuleName
+    round: str | None
+    table: int | None
+    attendees: tuple[str, ...]
+    message: str
+
+    def to_dict(self) -> JSON:
+        """The JSON form (version 1 spells rule names with underscores: ``keep_apart``)."""
+        return {
+            "rule": self.rule.value.replace("-", "_"),
+            "round": self.round,
+            "table": self.table,
+            "attendees": list(self.attendees),
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HardEntry:
+        """Read the JSON form."""
+        return cls(
+            rule=RuleName(str(data["rule"]).replace("_", "-")),
+            round=data["round"],
+            table=data["table"],
+            attendees=tuple(data["attendees"]),
+            message=data["message"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TableViolations:
+    """Soft-rule counts at one table (flags are 0 or 1)."""
+
+    coworker_pairs: int
+    party_pairs: int
+    repeated_pairs: int
+    solo_spread: int
+    lone_outsider: int
+    party_without_solo: int
+    first_timer_mix: int
+    language_isolated: int
+    no_kindred: int
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        return _fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TableViolations:
+        """Read the JSON form."""
+        result: TableViolations = _ints(cls, data)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class RoundViolations:
+    """Soft-rule counts in one round."""
+
+    coworker_pairs: int
+    party_pairs: int
+    repeated_pairs: int
+    solo_spread: int
+    lone_outsiders: int
+    party_without_solo: int
+    first_timer_mix: int
+    language_isolated: int
+    no_kindred: int
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        return _fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RoundViolations:
+        """Read the JSON form."""
+        result: RoundViolations = _ints(cls, data)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class Minimum:
+    """The unavoidable counts of a round (lower bounds)."""
+
+    coworker_pairs: int
+    party_pairs: int
+    first_timer_mix: int
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        return _fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Minimum:
+        """Read the JSON form."""
+        result: Minimum = _ints(cls, data)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class TableReport:
+    """One table of a round (``table`` numbered from 1)."""
+
+    table: int
+    members: tuple[str, ...]
+    size: int
+    capacity: int | None
+    violations: TableViolations
+    common_ground: float | None
+    diversity: float | None
+    kindred: int
+    hometowns: int
+    hometowns_given: int
+    first_timers: int
+    solo: int
+    topics: tuple[str, ...]
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        return _fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TableReport:
+        """Read the JSON form."""
+        values = {f.name: data[f.name] for f in fields(cls)}
+        values["members"] = tuple(values["members"])
+        values["topics"] = tuple(values["topics"])
+        values["violations"] = TableViolations.from_dict(values["violations"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    """One round: its counts, figures and tables.
+
+    ``carried`` marks a round copied from the published plan into a re-plan's report; it is
+    written to JSON only when set.
+    """
+
+    name: str
+    kind: str
+    eligible: int
+    seated: int
+    tables: int
+    hard_violations: int
+    violations: RoundViolations
+    minimum: Minimum
+    solo_spread: int
+    kindred_share: float | None
+    diversity_ratio: float | None
+    within_distance: float | None
+    random_distance: float | None
+    hometown_mix: float | None
+    note: str | None
+    tables_detail: tuple[TableReport, ...]
+    carried: bool = False
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        data = _fields_dict(self)
+        if not self.carried:
+            del data["carried"]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RoundReport:
+        """Read the JSON form."""
+        values = {f.name: data[f.name] for f in fields(cls) if f.name != "carried"}
+        values["violations"] = RoundViolations.from_dict(values["violations"])
+        values["minimum"] = Minimum.from_dict(values["minimum"])
+        values["tables_detail"] = tuple(TableReport.from_dict(t) for t in values["tables_detail"])
+        return cls(**values, carried=bool(data.get("carried", False)))
+
+    def table(self, number: int) -> TableReport:
+        """Return the table numbered ``number`` (from 1).
+
+        Raises:
+            KeyError: If the round has no such table.
+        """
+        detail = self.tables_detail
+        if 1 <= number <= len(detail) and detail[number - 1].table == number:
+            return detail[number - 1]
+        raise KeyError(f"Round {self.name!r} has no table {number}.")
+
+
+@dataclass(frozen=True, slots=True)
+class SeatExplanation:
+    """One attendee in one round: their table (from 1), closest tablemate and why."""
+
+    table: int
+    kindred: str | None
+    similarity: float | None
+    is_kindred: bool
+    shared_topics: tuple[str, ...]
+    why: str
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        return _fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SeatExplanation:
+        """Read the JSON form."""
+        values = {f.name: data[f.name] for f in fields(cls)}
+        values["shared_topics"] = tuple(values["shared_topics"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The plan report (its JSON form is in the module docstring).
+
+    ``attendees`` maps attendee id -> round name -> :class:`SeatExplanation`.
+
+    Example:
+        >>> people = [Attendee(id="a", interests="rust"), Attendee(id="b", interests="rust")]
+        >>> report = build_report(
+        ...     people, [Round(name="Lunch", table_size=2)], {"Lunch": [["a", "b"]]}, np.eye(2)
+        ... )
+        >>> Report.from_dict(report.to_dict()) == report
+        True
+    """
+
+    summary: Summary
+    hard: tuple[HardEntry, ...]
+    rounds: tuple[RoundReport, ...]
+    attendees: dict[str, dict[str, SeatExplanation]] = field(default_factory=dict)
+    version: int = REPORT_VERSION
+
+    def to_dict(self) -> JSON:
+        """The JSON form, as stored and served."""
+        return {
+            "version": self.version,
+            "summary": self.summary.to_dict(),
+            "hard": [v.to_dict() for v in self.hard],
+            "rounds": [r.to_dict() for r in self.rounds],
+            "attendees": {
+                person: {name: seat.to_dict() for name, seat in seats.items()}
+                for person, seats in self.attendees.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """Read the JSON form (a stored plan's report).
+
+        Raises:
+            KeyError: If a field is missing.
+            ValueError: If a rule name is unknown.
+        """
+        return cls(
+            version=int(data["version"]),
+            summary=Summary.from_dict(data["summary"]),
+            hard=tuple(HardEntry.from_dict(v) for v in data["hard"]),
+            rounds=tuple(RoundReport.from_dict(r) for r in data["rounds"]),
+            attendees={
+                person: {name: SeatExplanation.from_dict(seat) for name, seat in seats.items()}
+                for person, seats in data["attendees"].items()
+            },
+        )
+
+    def round(self, name: str) -> RoundReport:
+        """Return the round called ``name``.
+
+        Raises:
+            KeyError: If the report has no such round.
+        """
+        for entry in self.rounds:
+            if entry.name == name:
+                return entry
+        raise KeyError(f"The report has no round {name!r}.")
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeRound:
+    """What one attendee may see of one round."""
+
+    round: str
+    kind: str
+    table: int
+    tablemates: tuple[str, ...]
+    topics: tuple[str, ...]
+    kindred: str | None
+    similarity: float | None
+    shared_topics: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeView:
+    """What one attendee may see of a plan: per round their table, tablemates and why."""
+
+    attendee: str
+    rounds: tuple[AttendeeRound, ...]
 
 
 def _num(value: float | None, places: int = 4) -> float | None:
@@ -89,81 +460,81 @@ def _min(values: Sequence[float | None]) -> float | None:
     return min(present) if present else None
 
 
-def _hard_json(v: HardViolation) -> dict[str, Any]:
-    return {
-        "rule": v.rule,
-        "round": v.round,
-        "table": None if v.table is None else v.table + 1,
-        "attendees": list(v.attendees),
-        "message": v.message,
-    }
+def _hard_entry(v: HardViolation) -> HardEntry:
+    return HardEntry(
+        rule=v.rule,
+        round=v.round,
+        table=None if v.table is None else v.table + 1,
+        attendees=tuple(v.attendees),
+        message=v.message,
+    )
 
 
-def _table_json(t: TableCheck, topics: list[str]) -> dict[str, Any]:
+def _table_report(t: TableCheck, topics: Sequence[str]) -> TableReport:
     size = len(t.members)
-    return {
-        "table": t.index + 1,
-        "members": list(t.members),
-        "size": size,
-        "capacity": t.capacity,
-        "violations": {
-            "coworker_pairs": t.coworker_pairs,
-            "party_pairs": t.party_pairs,
-            "repeated_pairs": t.repeated_pairs,
-            "solo_spread": int(t.solo_outside),
-            "lone_outsider": int(t.lone_outsider),
-            "party_without_solo": int(t.party_without_solo),
-            "first_timer_mix": int(t.first_timer_mix_missing),
-            "language_isolated": t.language_isolated,
-            "no_kindred": size - t.kindred,
-        },
-        "common_ground": _num(t.common_ground),
-        "diversity": _num(t.diversity),
-        "kindred": t.kindred,
-        "hometowns": t.hometowns,
-        "hometowns_given": t.hometowns_given,
-        "first_timers": t.first_timers,
-        "solo": t.solo,
-        "topics": topics,
-    }
+    return TableReport(
+        table=t.index + 1,
+        members=tuple(t.members),
+        size=size,
+        capacity=t.capacity,
+        violations=TableViolations(
+            coworker_pairs=t.coworker_pairs,
+            party_pairs=t.party_pairs,
+            repeated_pairs=t.repeated_pairs,
+            solo_spread=int(t.solo_outside),
+            lone_outsider=int(t.lone_outsider),
+            party_without_solo=int(t.party_without_solo),
+            first_timer_mix=int(t.first_timer_mix_missing),
+            language_isolated=t.language_isolated,
+            no_kindred=size - t.kindred,
+        ),
+        common_ground=_num(t.common_ground),
+        diversity=_num(t.diversity),
+        kindred=t.kindred,
+        hometowns=t.hometowns,
+        hometowns_given=t.hometowns_given,
+        first_timers=t.first_timers,
+        solo=t.solo,
+        topics=tuple(topics),
+    )
 
 
-def _round_json(rc: RoundCheck, n_hard: int, topics: list[list[str]]) -> dict[str, Any]:
+def _round_report(rc: RoundCheck, n_hard: int, topics: Sequence[Sequence[str]]) -> RoundReport:
     mixes = [t.hometowns / t.hometowns_given for t in rc.tables if t.hometowns_given]
-    return {
-        "name": rc.name,
-        "kind": rc.kind,
-        "eligible": rc.eligible,
-        "seated": rc.seated,
-        "tables": sum(1 for t in rc.tables if t.members),
-        "hard_violations": n_hard,
-        "violations": {
-            "coworker_pairs": rc.coworker_pairs,
-            "party_pairs": rc.party_pairs,
-            "repeated_pairs": rc.repeated_pairs,
-            "solo_spread": rc.solo_spread_tables,
-            "lone_outsiders": rc.lone_outsiders,
-            "party_without_solo": rc.party_without_solo,
-            "first_timer_mix": rc.first_timer_mix,
-            "language_isolated": rc.language_isolated,
-            "no_kindred": rc.no_kindred,
-        },
-        "minimum": {
-            "coworker_pairs": rc.coworker_pairs_min,
-            "party_pairs": rc.party_pairs_min,
-            "first_timer_mix": rc.first_timer_mix_min,
-        },
-        "solo_spread": rc.solo_spread,
-        "kindred_share": _num(rc.kindred_share),
-        "diversity_ratio": _num(rc.diversity_ratio),
-        "within_distance": _num(rc.within_distance),
-        "random_distance": _num(rc.random_distance),
-        "hometown_mix": _num(sum(mixes) / len(mixes)) if mixes else None,
-        "note": rc.capacities_note,
-        "tables_detail": [
-            _table_json(t, words) for t, words in zip(rc.tables, topics, strict=True)
-        ],
-    }
+    return RoundReport(
+        name=rc.name,
+        kind=rc.kind,
+        eligible=rc.eligible,
+        seated=rc.seated,
+        tables=sum(1 for t in rc.tables if t.members),
+        hard_violations=n_hard,
+        violations=RoundViolations(
+            coworker_pairs=rc.coworker_pairs,
+            party_pairs=rc.party_pairs,
+            repeated_pairs=rc.repeated_pairs,
+            solo_spread=rc.solo_spread_tables,
+            lone_outsiders=rc.lone_outsiders,
+            party_without_solo=rc.party_without_solo,
+            first_timer_mix=rc.first_timer_mix,
+            language_isolated=rc.language_isolated,
+            no_kindred=rc.no_kindred,
+        ),
+        minimum=Minimum(
+            coworker_pairs=rc.coworker_pairs_min,
+            party_pairs=rc.party_pairs_min,
+            first_timer_mix=rc.first_timer_mix_min,
+        ),
+        solo_spread=rc.solo_spread,
+        kindred_share=_num(rc.kindred_share),
+        diversity_ratio=_num(rc.diversity_ratio),
+        within_distance=_num(rc.within_distance),
+        random_distance=_num(rc.random_distance),
+        hometown_mix=_num(sum(mixes) / len(mixes)) if mixes else None,
+        note=rc.capacities_note,
+        tables_detail=tuple(
+            _table_report(t, words) for t, words in zip(rc.tables, topics, strict=True)
+        ),
+    )
 
 
 def _explain_round(
@@ -172,7 +543,7 @@ def _explain_round(
     attendees: Sequence[Attendee],
     pos: dict[str, int],
     threshold: float | None,
-    out: dict[str, dict[str, Any]],
+    out: dict[str, dict[str, SeatExplanation]],
 ) -> list[list[str]]:
     tables = [[pos[m] for m in t.members] for t in rc.tables]
     topics = ground.table_topics(tables)
@@ -193,19 +564,19 @@ def _explain_round(
     for s, (i, mate) in enumerate(zip(seats.tolist(), mates.tolist(), strict=True)):
         alone = mate < 0
         shared = shared_of.get(s, [])
-        out[attendees[i].id][rc.name] = {
-            "table": table_no[s],
-            "kindred": None if alone else attendees[mate].id,
-            "similarity": None if alone else sims[s] + 0.0,
-            "is_kindred": bool(not alone and kindred is not None and kindred[s]),
-            "shared_topics": shared,
-            "why": why(
+        out[attendees[i].id][rc.name] = SeatExplanation(
+            table=table_no[s],
+            kindred=None if alone else attendees[mate].id,
+            similarity=None if alone else sims[s] + 0.0,
+            is_kindred=bool(not alone and kindred is not None and kindred[s]),
+            shared_topics=tuple(shared),
+            why=why(
                 has_profile=ground.has_profile(i),
                 mate=None if alone else (attendees[mate].name or attendees[mate].id),
                 shared=shared,
                 mate_topics=mate_topics_of.get(s, ()),
             ),
-        }
+        )
     return topics
 
 
@@ -218,8 +589,9 @@ def build_report(
     history: History = (),
     constraints: Constraints | None = None,
     kindred_threshold: float | None = None,
-) -> dict[str, Any]:
-    """Measure a plan and explain it, as JSON-able data (shape in the module docstring).
+) -> Report:
+    """Measure a plan and explain it (the JSON form, ``Report.to_dict()``, is in the module
+    docstring).
 
     Args:
         attendees: Registered attendees; row ``i`` of ``embeddings`` is ``attendees[i]``.
@@ -242,7 +614,7 @@ def build_report(
         >>> report = build_report(
         ...     people, [Round(name="Lunch", table_size=2)], {"Lunch": [["a", "b"]]}, np.eye(2)
         ... )
-        >>> report["attendees"]["a"]["Lunch"]["why"]
+        >>> report.attendees["a"]["Lunch"].why
         'You and Bob both talk about packaging.'
     """
     check = check_plan(
@@ -257,68 +629,56 @@ def build_report(
     threshold = check.kindred_threshold
     ground = CommonGround().fit([a.interests for a in attendees])
     pos = {a.id: i for i, a in enumerate(attendees)}
-    per_attendee: dict[str, dict[str, Any]] = {a.id: {} for a in attendees}
+    per_attendee: dict[str, dict[str, SeatExplanation]] = {a.id: {} for a in attendees}
     hard_by_round: dict[str | None, int] = {}
     for v in check.hard:
         hard_by_round[v.round] = hard_by_round.get(v.round, 0) + 1
-    rounds_json = [
-        _round_json(
+    round_reports = tuple(
+        _round_report(
             rc,
             hard_by_round.get(rc.name, 0),
             _explain_round(rc, ground, attendees, pos, threshold, per_attendee),
         )
         for rc in check.rounds
-    ]
-    summary = {
-        "attendees": len(attendees),
-        "rounds": len(rounds),
-        "hard_violations": len(check.hard),
-        "coworker_pairs": sum(rc.coworker_pairs for rc in check.rounds),
-        "coworker_pairs_min": sum(rc.coworker_pairs_min for rc in check.rounds),
-        "party_pairs": sum(rc.party_pairs for rc in check.rounds),
-        "party_pairs_min": sum(rc.party_pairs_min for rc in check.rounds),
-        "repeated_pairs": sum(rc.repeated_pairs for rc in check.rounds),
-        "solo_spread_max": max((rc.solo_spread for rc in check.rounds), default=0),
-        "lone_outsiders": sum(rc.lone_outsiders for rc in check.rounds),
-        "party_without_solo": sum(rc.party_without_solo for rc in check.rounds),
-        "language_isolated": sum(rc.language_isolated for rc in check.rounds),
-        "first_timer_mix": sum(rc.first_timer_mix for rc in check.rounds),
-        "first_timer_mix_min": sum(rc.first_timer_mix_min for rc in check.rounds),
-        "no_kindred": sum(rc.no_kindred for rc in check.rounds),
-        "kindred_share_min": _num(_min([rc.kindred_share for rc in check.rounds])),
-        "diversity_ratio_min": _num(_min([rc.diversity_ratio for rc in check.rounds])),
-        "kindred_threshold": _num(threshold),
-    }
-    return {
-        "version": REPORT_VERSION,
-        "summary": summary,
-        "hard": [_hard_json(v) for v in check.hard[:_MAX_HARD_LISTED]],
-        "rounds": rounds_json,
-        "attendees": per_attendee,
-    }
+    )
+    summary = Summary(
+        attendees=len(attendees),
+        rounds=len(rounds),
+        hard_violations=len(check.hard),
+        coworker_pairs=sum(rc.coworker_pairs for rc in check.rounds),
+        coworker_pairs_min=sum(rc.coworker_pairs_min for rc in check.rounds),
+        party_pairs=sum(rc.party_pairs for rc in check.rounds),
+        party_pairs_min=sum(rc.party_pairs_min for rc in check.rounds),
+        repeated_pairs=sum(rc.repeated_pairs for rc in check.rounds),
+        solo_spread_max=max((rc.solo_spread for rc in check.rounds), default=0),
+        lone_outsiders=sum(rc.lone_outsiders for rc in check.rounds),
+        party_without_solo=sum(rc.party_without_solo for rc in check.rounds),
+        language_isolated=sum(rc.language_isolated for rc in check.rounds),
+        first_timer_mix=sum(rc.first_timer_mix for rc in check.rounds),
+        first_timer_mix_min=sum(rc.first_timer_mix_min for rc in check.rounds),
+        no_kindred=sum(rc.no_kindred for rc in check.rounds),
+        kindred_share_min=_num(_min([rc.kindred_share for rc in check.rounds])),
+        diversity_ratio_min=_num(_min([rc.diversity_ratio for rc in check.rounds])),
+        kindred_threshold=_num(threshold),
+    )
+    return Report(
+        summary=summary,
+        hard=tuple(_hard_entry(v) for v in check.hard[:_MAX_HARD_LISTED]),
+        rounds=round_reports,
+        attendees=per_attendee,
+    )
 
 
-def table_view(report: dict[str, Any], round_name: str, table: int) -> dict[str, Any]:
+def table_view(report: Report, round_name: str, table: int) -> TableReport:
     """Return one table's detail from a report (``table`` numbered from 1).
 
     Raises:
         KeyError: If the round or table is not in the report.
-
-    Example:
-        >>> report = {"rounds": [{"name": "Lunch", "tables_detail": [{"table": 1}]}]}
-        >>> table_view(report, "Lunch", 1)
-        {'table': 1}
     """
-    for rnd in report["rounds"]:
-        if rnd["name"] == round_name:
-            detail: list[dict[str, Any]] = rnd["tables_detail"]
-            if 1 <= table <= len(detail) and detail[table - 1]["table"] == table:
-                return detail[table - 1]
-            raise KeyError(f"Round {round_name!r} has no table {table}.")
-    raise KeyError(f"The report has no round {round_name!r}.")
+    return report.round(round_name).table(table)
 
 
-def attendee_view(report: dict[str, Any], attendee_id: str) -> dict[str, Any]:
+def attendee_view(report: Report, attendee_id: str) -> AttendeeView:
     """Return what one attendee may see: per round their table, tablemates, topics and why.
 
     Tablemates are ids (the service adds names and short profiles it is allowed to show); no
@@ -333,27 +693,27 @@ def attendee_view(report: dict[str, Any], attendee_id: str) -> dict[str, Any]:
         ...     people, [Round(name="Lunch", table_size=2)], {"Lunch": [["a", "b"]]}, np.eye(2)
         ... )
         >>> view = attendee_view(report, "a")
-        >>> view["rounds"][0]["tablemates"], view["rounds"][0]["why"]
-        (['b'], 'You and b both talk about rust.')
+        >>> view.rounds[0].tablemates, view.rounds[0].why
+        (('b',), 'You and b both talk about rust.')
     """
-    mine = report["attendees"][attendee_id]
+    mine = report.attendees[attendee_id]
     rounds = []
-    for rnd in report["rounds"]:
-        seat = mine.get(rnd["name"])
+    for rnd in report.rounds:
+        seat = mine.get(rnd.name)
         if seat is None:
             continue
-        table = table_view(report, rnd["name"], seat["table"])
+        table = rnd.table(seat.table)
         rounds.append(
-            {
-                "round": rnd["name"],
-                "kind": rnd["kind"],
-                "table": seat["table"],
-                "tablemates": [m for m in table["members"] if m != attendee_id],
-                "topics": table["topics"],
-                "kindred": seat["kindred"],
-                "similarity": seat["similarity"],
-                "shared_topics": seat["shared_topics"],
-                "why": seat["why"],
-            }
+            AttendeeRound(
+                round=rnd.name,
+                kind=rnd.kind,
+                table=seat.table,
+                tablemates=tuple(m for m in table.members if m != attendee_id),
+                topics=table.topics,
+                kindred=seat.kindred,
+                similarity=seat.similarity,
+                shared_topics=seat.shared_topics,
+                why=seat.why,
+            )
         )
-    return {"attendee": attendee_id, "rounds": rounds}
+    return AttendeeView(attendee=attendee_id, rounds=tuple(rounds))

@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.affiliation import affiliation_key
+from matching.rule_names import RuleName
 from matching.types import Attendee, Constraints, History, Round, Seating
 
 __all__ = [
@@ -287,16 +288,14 @@ class HardViolation:
     """One broken hard rule.
 
     Args:
-        rule: One of ``unknown_round``, ``unknown_attendee``, ``seated_twice``, ``unseated``,
-            ``ineligible``, ``capacity``, ``table_count``, ``size_spread``, ``pin``,
-            ``keep_apart``, ``keep_together``.
+        rule: The broken rule.
         message: What is wrong, for an organizer (tables numbered from 1).
         round: The round's name, if the violation belongs to one.
         table: 0-based table index, if the violation belongs to one table.
         attendees: The attendee ids involved.
     """
 
-    rule: str
+    rule: RuleName
     message: str
     round: str | None = None
     table: int | None = None
@@ -332,7 +331,7 @@ def check_hard(
         if name not in planned:
             out.append(
                 HardViolation(
-                    "unknown_round",
+                    RuleName.UNKNOWN_ROUND,
                     f"The plan seats round {name!r}, which is not planned.",
                     round=name,
                 )
@@ -346,7 +345,7 @@ def check_hard(
                 if aid in where:
                     out.append(
                         HardViolation(
-                            "seated_twice",
+                            RuleName.SEATED_TWICE,
                             f"Round {rnd.name!r}: {aid!r} is seated at table {where[aid] + 1} "
                             f"and again at table {t + 1}.",
                             rnd.name,
@@ -359,7 +358,7 @@ def check_hard(
                 if att is None:
                     out.append(
                         HardViolation(
-                            "unknown_attendee",
+                            RuleName.UNKNOWN_ATTENDEE,
                             f"Round {rnd.name!r}: table {t + 1} seats {aid!r}, who is not a "
                             "registered attendee.",
                             rnd.name,
@@ -370,7 +369,7 @@ def check_hard(
                 elif not is_eligible(att, rnd):
                     out.append(
                         HardViolation(
-                            "ineligible",
+                            RuleName.INELIGIBLE,
                             f"Round {rnd.name!r}: table {t + 1} seats {aid!r}, who did not opt "
                             "in to dinner.",
                             rnd.name,
@@ -383,7 +382,7 @@ def check_hard(
             if aid not in where:
                 out.append(
                     HardViolation(
-                        "unseated",
+                        RuleName.UNSEATED,
                         f"Round {rnd.name!r}: {aid!r} has no table.",
                         rnd.name,
                         None,
@@ -405,7 +404,7 @@ def _check_capacity(rnd: Round, tables: list[list[str]], n_eligible: int) -> lis
             if size > cap:
                 out.append(
                     HardViolation(
-                        "capacity",
+                        RuleName.CAPACITY,
                         f"Round {rnd.name!r}: table {t + 1} seats {size} but holds at most {cap}.",
                         rnd.name,
                         t,
@@ -419,7 +418,7 @@ def _check_capacity(rnd: Round, tables: list[list[str]], n_eligible: int) -> lis
         if size > rnd.table_size:
             out.append(
                 HardViolation(
-                    "capacity",
+                    RuleName.CAPACITY,
                     f"Round {rnd.name!r}: table {t + 1} seats {size} but the table size is "
                     f"{rnd.table_size}.",
                     rnd.name,
@@ -432,7 +431,7 @@ def _check_capacity(rnd: Round, tables: list[list[str]], n_eligible: int) -> lis
     if n_eligible and len(used) != expected:
         out.append(
             HardViolation(
-                "table_count",
+                RuleName.TABLE_COUNT,
                 f"Round {rnd.name!r}: {len(used)} tables are used but {n_eligible} attendees at "
                 f"tables of {rnd.table_size} need {expected}.",
                 rnd.name,
@@ -441,7 +440,7 @@ def _check_capacity(rnd: Round, tables: list[list[str]], n_eligible: int) -> lis
     if used and max(used) - min(used) > 1:
         out.append(
             HardViolation(
-                "size_spread",
+                RuleName.SIZE_SPREAD,
                 f"Round {rnd.name!r}: table sizes range from {min(used)} to {max(used)}; they "
                 "may differ by at most one.",
                 rnd.name,
@@ -467,7 +466,7 @@ def _check_constraints(
             place = "no table" if at is None else f"table {at + 1}"
             out.append(
                 HardViolation(
-                    "pin",
+                    RuleName.PIN,
                     f"Round {rnd.name!r}: {pin.attendee_id!r} is pinned to table {pin.table + 1} "
                     f"but sits at {place}.",
                     rnd.name,
@@ -480,7 +479,7 @@ def _check_constraints(
         if ta is not None and ta == tb:
             out.append(
                 HardViolation(
-                    "keep_apart",
+                    RuleName.KEEP_APART,
                     f"Round {rnd.name!r}: {a!r} and {b!r} must be kept apart but share table "
                     f"{ta + 1}.",
                     rnd.name,
@@ -496,7 +495,7 @@ def _check_constraints(
         if len(spots) > 1 or None in spots:
             out.append(
                 HardViolation(
-                    "keep_together",
+                    RuleName.KEEP_TOGETHER,
                     f"Round {rnd.name!r}: {', '.join(map(repr, members))} must sit together but "
                     "are split.",
                     rnd.name,

@@ -229,7 +229,7 @@ def match(
         bar.refresh()
 
     by_id = {p.id: p for p in people}
-    explained = matcher.report_.get("attendees", {})
+    explained = matcher.report_.to_dict()["attendees"] if matcher.report_ else {}
     kinds = {r.name: r.kind for r in rounds}
     rows = [
         {
@@ -250,9 +250,12 @@ def match(
             handle.write(chunk)
     if report is not None:
         report.write_text(
-            json.dumps(matcher.report_, indent=2, ensure_ascii=False), encoding="utf-8"
+            json.dumps(
+                matcher.report_.to_dict() if matcher.report_ else {}, indent=2, ensure_ascii=False
+            ),
+            encoding="utf-8",
         )
-    summary = matcher.report_.get("summary", {})
+    summary = matcher.report_.summary.to_dict() if matcher.report_ else {}
     err.print(
         f"seated {len(people)} attendees over {len(rounds)} rounds → {out}; "
         f"co-worker pairs {summary.get('coworker_pairs')} "

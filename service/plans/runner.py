@@ -187,8 +187,9 @@ def _progress(plan_id: uuid.UUID, start: float, span: float) -> Any:
 
 
 def _store(job: Job, matcher: Matcher, m_rounds: list[MRound], counts: dict[str, int]) -> None:
+    engine_report = matcher.report_.to_dict() if matcher.report_ is not None else {}
     report = plan_service.merge_carried(
-        matcher.report_,
+        engine_report,
         carried=job.carried_report,
         round_order=job.round_order,
         carried_names=[r.name for r in job.carried],
@@ -197,8 +198,8 @@ def _store(job: Job, matcher: Matcher, m_rounds: list[MRound], counts: dict[str,
     capacities: dict[uuid.UUID, list[int]] = {}
     topics: dict[uuid.UUID, list[list[str]]] = {}
     why: dict[tuple[uuid.UUID, uuid.UUID], str] = {}
-    people: dict[str, Any] = matcher.report_.get("attendees", {})
-    details = {r["name"]: r for r in matcher.report_.get("rounds", [])}
+    people: dict[str, Any] = engine_report.get("attendees", {})
+    details = {r["name"]: r for r in engine_report.get("rounds", [])}
     for row, m_round in zip(job.rounds, m_rounds, strict=True):
         tables = matcher.seating_.get(row.name, [])
         seating[row.id] = [[job.ids[a] for a in table] for table in tables]

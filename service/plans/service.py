@@ -726,7 +726,7 @@ def rebuild_report(
     carried = [r for r in old.get("rounds", []) if r.get("carried")]
     order = [r.get("name") for r in old.get("rounds", [])]
     return merge_carried(
-        fresh,
+        fresh.to_dict(),
         carried=old,
         round_order=[n for n in order if n] or [r.name for r in state.rounds],
         carried_names=[r["name"] for r in carried],
@@ -853,10 +853,9 @@ def edit_plan(
         ]
         if broken:
             raise Invalid(
-                f"This edit breaks the {broken[0].rule.replace('_', '-')} rule: "
-                f"{broken[0].message}",
-                rule=broken[0].rule.replace("_", "-"),
-                errors=[{"rule": v.rule.replace("_", "-"), "detail": v.message} for v in broken],
+                f"This edit breaks the {broken[0].rule} rule: {broken[0].message}",
+                rule=broken[0].rule,
+                errors=[{"rule": v.rule, "detail": v.message} for v in broken],
             )
         for _, seat, target in moves:
             seat.table_number = target

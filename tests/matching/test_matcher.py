@@ -57,8 +57,9 @@ def test_fit_seats_everyone_and_reports(conference: tuple[list[Attendee], np.nda
     sims = (X @ X.T)[np.triu_indices(len(people), 1)]
     assert m.kindred_threshold_ == pytest.approx(np.quantile(sims, 0.9), abs=1e-5)
     assert m.repeats_ == 0 and m.moved_ == 0 and not m.timed_out_
-    assert m.report_["summary"]["hard_violations"] == 0
-    assert [r["name"] for r in m.report_["rounds"]] == [r.name for r in ROUNDS]
+    assert m.report_ is not None
+    assert m.report_.summary.hard_violations == 0
+    assert [r.name for r in m.report_.rounds] == [r.name for r in ROUNDS]
 
 
 def test_same_seed_same_plan(conference: tuple[list[Attendee], np.ndarray]) -> None:
@@ -150,7 +151,7 @@ def test_replan_honours_a_new_pin_by_moving_only_what_it_forces(
 def test_report_false_skips_the_report(conference: tuple[list[Attendee], np.ndarray]) -> None:
     people, X = conference
     m = Matcher(random_state=0, max_iter=5, report=False).fit(people, ROUNDS, embeddings=X)
-    assert m.report_ == {}
+    assert m.report_ is None
     assert sum(len(t) for t in m.seating_["Lunch 1"]) == len(people)
     with pytest.raises(ValueError, match="'report' parameter must be a bool"):
         Matcher(report="yes").fit(people, ROUNDS, embeddings=X)  # type: ignore[arg-type]

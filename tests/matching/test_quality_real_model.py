@@ -84,8 +84,8 @@ def test_quality_targets_with_the_real_model(
         random_pair = float(np.mean(1 - sub[np.triu_indices(len(rows), 1)]))
         ratio = float(np.mean(within)) / random_pair
         assert ratio >= 0.95, (rnd.name, ratio)
-        reported = next(r for r in matcher.report_["rounds"] if r["name"] == rnd.name)
-        assert reported["diversity_ratio"] == pytest.approx(ratio, abs=2e-3)
+        assert matcher.report_ is not None
+        assert matcher.report_.round(rnd.name).diversity_ratio == pytest.approx(ratio, abs=2e-3)
 
         if rnd.kind == "dinner":
             for t in tables:
@@ -97,6 +97,7 @@ def test_quality_targets_with_the_real_model(
                     assert not by_id[outsiders[0]].solo, "a solo attendee is the lone outsider"
 
     assert max(met.values()) == 1, "two people share a table twice"
-    summary = matcher.report_["summary"]
-    assert summary["hard_violations"] == 0 and summary["repeated_pairs"] == 0
-    assert summary["kindred_threshold"] == pytest.approx(threshold, abs=5e-3)
+    assert matcher.report_ is not None
+    summary = matcher.report_.summary
+    assert summary.hard_violations == 0 and summary.repeated_pairs == 0
+    assert summary.kindred_threshold == pytest.approx(threshold, abs=5e-3)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from matching.explain import NO_PROFILE
-from matching.report import attendee_view, build_report, table_view
+from matching.report import Report, attendee_view, build_report, table_view
+from matching.rule_names import RuleName
 from matching.rules import table_capacities
 from matching.types import Attendee, Constraints, Pin, Round, Seating
 
@@ -45,14 +46,40 @@ SEATING: Seating = {
 }
 
 
+def _report_json(**kw: Any) -> dict[str, Any]:
+    return build_report(_people(), ROUNDS, SEATING, _embeddings(), **kw).to_dict()
+
+
 def test_report_round_trips_through_json() -> None:
     report = build_report(_people(), ROUNDS, SEATING, _embeddings())
-    text = json.dumps(report, allow_nan=False)
-    assert json.loads(text) == report
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    assert json.loads(text) == report.to_dict()
+    assert Report.from_dict(json.loads(text)) == report
+
+
+def test_json_form_is_the_stored_version_1_shape() -> None:
+    data = _report_json(constraints=Constraints(keep_apart=[("a", "b")]))
+    assert list(data) == ["version", "summary", "hard", "rounds", "attendees"]
+    assert data["version"] == 1
+    # Stored reports spell rule names with underscores; the typed form uses RuleName.
+    assert [v["rule"] for v in data["hard"]] == ["keep_apart"]
+    assert Report.from_dict(data).hard[0].rule is RuleName.KEEP_APART
+    first = data["rounds"][0]
+    assert "carried" not in first
+    assert list(first["tables_detail"][0]) == [
+        "table", "members", "size", "capacity", "violations", "common_ground", "diversity",
+        "kindred", "hometowns", "hometowns_given", "first_timers", "solo", "topics",
+    ]  # fmt: skip
+    assert list(data["attendees"]["a"]["Lunch 1"]) == [
+        "table", "kindred", "similarity", "is_kindred", "shared_topics", "why",
+    ]  # fmt: skip
+    carried = dict(data, rounds=[dict(first, carried=True), *data["rounds"][1:]])
+    back = Report.from_dict(carried)
+    assert back.rounds[0].carried and back.to_dict() == carried
 
 
 def test_summary_adds_up_the_rounds() -> None:
-    report = build_report(_people(), ROUNDS, SEATING, _embeddings())
+    report = _report_json()
     summary, rounds = report["summary"], report["rounds"]
     assert summary["attendees"] == 6
     assert summary["rounds"] == 2
@@ -78,7 +105,7 @@ def test_summary_adds_up_the_rounds() -> None:
 
 
 def test_table_topics_and_attendee_why() -> None:
-    report = build_report(_people(), ROUNDS, SEATING, _embeddings())
+    report = _report_json()
     first = report["rounds"][0]["tables_detail"][0]
     assert {"packaging", "pytest"} <= set(first["topics"])
     seat_a = report["attendees"]["a"]["Lunch 1"]
@@ -95,7 +122,7 @@ def test_why_names_the_closest_mate_and_shared_words() -> None:
     people = _people()[:3]
     # a and b point the same way, c the other: a's kindred is b.
     x = np.array([[1.0, 0.0], [0.9, 0.1], [-1.0, 0.0]])
-    report = build_report(people, [ROUNDS[0]], {"Lunch 1": [["a", "b", "c"]]}, x)
+    report = build_report(people, [ROUNDS[0]], {"Lunch 1": [["a", "b", "c"]]}, x).to_dict()
     seat = report["attendees"]["a"]["Lunch 1"]
     assert seat["kindred"] == "b"
     assert seat["similarity"] == pytest.approx(0.9 / math.hypot(0.9, 0.1), abs=1e-4)
@@ -108,10 +135,10 @@ def test_why_names_the_closest_mate_and_shared_words() -> None:
 def test_attendee_and_table_views() -> None:
     report = build_report(_people(), ROUNDS, SEATING, _embeddings())
     view = attendee_view(report, "e")
-    assert [r["round"] for r in view["rounds"]] == ["Lunch 1", "Dinner"]
-    assert view["rounds"][0]["tablemates"] == ["d", "f"]
-    assert view["rounds"][1]["table"] == 2
-    assert view["rounds"][1]["topics"] == table_view(report, "Dinner", 2)["topics"]
+    assert [r.round for r in view.rounds] == ["Lunch 1", "Dinner"]
+    assert view.rounds[0].tablemates == ("d", "f")
+    assert view.rounds[1].table == 2
+    assert view.rounds[1].topics == table_view(report, "Dinner", 2).topics
     with pytest.raises(KeyError):
         attendee_view(report, "nobody")
     with pytest.raises(KeyError, match="no table 3"):
@@ -120,7 +147,7 @@ def test_attendee_and_table_views() -> None:
 
 def test_hard_violations_are_listed_with_tables_from_one() -> None:
     constraints = Constraints(pins=[Pin("a", "Lunch 1", 1)])
-    report = build_report(_people(), ROUNDS, SEATING, _embeddings(), constraints=constraints)
+    report = _report_json(constraints=constraints)
     assert report["summary"]["hard_violations"] == 1
     (entry,) = report["hard"]
     assert entry["rule"] == "pin"
@@ -165,7 +192,7 @@ def test_random_report_for_20000_attendees_is_fast() -> None:
         seating[rnd.name] = tables
 
     started = time.perf_counter()
-    report = build_report(people, rounds, seating, x)
+    report = build_report(people, rounds, seating, x).to_dict()
     elapsed = time.perf_counter() - started
 
     assert elapsed < 20, f"report took {elapsed:.1f} s"
@@ -182,7 +209,7 @@ def test_random_report_for_20000_attendees_is_fast() -> None:
 
 
 def test_counts_add_up_from_tables_to_rounds_to_summary() -> None:
-    report = build_report(_people(), ROUNDS, SEATING, _embeddings())
+    report = _report_json()
     additive = {
         "coworker_pairs": "coworker_pairs",
         "party_pairs": "party_pairs",

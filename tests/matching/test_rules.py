@@ -137,12 +137,12 @@ def test_seated_once_eligible_and_known() -> None:
     seating = {"L": [["a", "b", "c", "a", "zz"]], "D": [["e", "d"]], "X": [["a"]]}
     violations = check_hard(people, [lunch, dinner], seating)
     found = {(v.rule, v.round, v.attendees) for v in violations}
-    assert ("seated_twice", "L", ("a",)) in found
-    assert ("unknown_attendee", "L", ("zz",)) in found
+    assert ("seated-twice", "L", ("a",)) in found
+    assert ("unknown-attendee", "L", ("zz",)) in found
     assert ("unseated", "L", ("d",)) in found
     assert ("unseated", "L", ("e",)) in found
     assert ("ineligible", "D", ("d",)) in found
-    assert ("unknown_round", "X", ()) in found
+    assert ("unknown-round", "X", ()) in found
     assert len(violations) == 6
 
 
@@ -154,11 +154,11 @@ def test_capacity_count_and_spread() -> None:
     assert _rules(people, [explicit], {"E": [ids[:4], ids[4:8], ids[8:]]}) == ["capacity"]
     sized = Round(name="S", table_size=4)  # 9 people -> 3 tables of 3
     assert _rules(people, [sized], {"S": [ids[:3], ids[3:6], ids[6:]]}) == []
-    assert _rules(people, [sized], {"S": [ids[:4], ids[4:8], ids[8:]]}) == ["size_spread"]
+    assert _rules(people, [sized], {"S": [ids[:4], ids[4:8], ids[8:]]}) == ["size-spread"]
     assert _rules(people, [sized], {"S": [ids[:2], ids[2:4], ids[4:6], ids[6:8], ids[8:]]}) == [
-        "table_count"
+        "table-count"
     ]
-    assert _rules(people, [sized], {"S": [ids[:5], ids[5:]]}) == ["capacity", "table_count"]
+    assert _rules(people, [sized], {"S": [ids[:5], ids[5:]]}) == ["capacity", "table-count"]
 
 
 def test_pins_keep_apart_and_keep_together() -> None:
@@ -177,7 +177,7 @@ def test_pins_keep_apart_and_keep_together() -> None:
     seating = {"L": [["a", "c", "e", "g"], ["b", "d", "f"]]}
     violations = check_hard(people, [rnd], seating, constraints=constraints)
     found = sorted((v.rule, v.attendees) for v in violations)
-    assert found == [("keep_apart", ("a", "c")), ("keep_together", ("e", "f")), ("pin", ("b",))]
+    assert found == [("keep-apart", ("a", "c")), ("keep-together", ("e", "f")), ("pin", ("b",))]
 
 
 # --- co-workers and parties ---------------------------------------------------------------
