@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -31,6 +32,7 @@ PLAN_STATUSES = ("queued", "running", "ready", "published", "superseded", "faile
 RULE_KINDS = ("keep_apart", "keep_together")
 MAIL_KINDS = ("invitation", "tables_ready", "table_changed")
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
+IDEMPOTENCY_STATES = ("running", "done")
 
 
 class Conference(TimestampedMixin, Base):
@@ -233,6 +235,35 @@ class Setting(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class IdempotencyKey(TimestampedMixin, Base):
+    """The first answer to one ``Idempotency-Key`` of one caller, kept 24 hours.
+
+    Only hashes and the answer are kept: the caller (a hash of their Authorization header),
+    the key, the method and path, and the body. The answer is encrypted with a key made from
+    the caller's own API key and the Idempotency-Key, neither of which is stored, so only a
+    repeat of the request can read it (see `service.idempotency`).
+    """
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (
+        UniqueConstraint("scope_hash", "key_hash", name="uq_idempotency_key_scope_key"),
+        CheckConstraint(f"state IN {IDEMPOTENCY_STATES!r}", name="state"),
+    )
+
+    scope_hash: Mapped[str] = mapped_column(String(64))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    body_hash: Mapped[str] = mapped_column(String(64))
+    # The conference in the path, so erasing one of its attendees can drop its answers.
+    conference_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), default=None, index=True
+    )
+    state: Mapped[str] = mapped_column(String(10), default="running")
+    status: Mapped[int | None] = mapped_column(Integer, default=None)
+    response: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ImportMapping(TimestampedMixin, Base):

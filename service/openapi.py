@@ -10,6 +10,8 @@ as soon as it exists:
 - every ``/v1`` route that changes something (POST, PUT, PATCH, DELETE): 409 as well;
 - a route that reads ``If-Match``: 412; the plan edit, which requires it: 428;
 - a route that takes a body: 400 (a body that cannot be read as JSON, a form or an upload);
+- every ``/v1`` POST but the inbound webhooks: the optional ``Idempotency-Key`` header, its
+  422 and 409, and ``Idempotent-Replayed`` on success (see `service.idempotency`);
 - the attendee page (``/me/...``): its own HTML 404 and 422, plus 413 and 503; its
   303 after a saved form is a redirect without a body.
 
@@ -25,6 +27,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from service import idempotency
 from service.errors import PROBLEM_BASE, PROBLEM_JSON
 
 SECURITY_SCHEME = "bearerKey"
@@ -222,6 +225,7 @@ def document_errors(document: dict[str, Any]) -> dict[str, Any]:
                 continue
             if path.startswith("/v1/"):
                 _document_api_route(method, path, operation)
+                idempotency.document(method, path, operation)
             elif path.startswith("/me/"):
                 _document_page_route(method, operation)
     _unused_validation_schemas(document)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from service import idempotency
 from service.attendees import links
 from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
@@ -342,6 +343,8 @@ def erase_attendee(
     rule_service.forget_attendee(session, attendee=attendee)
     # Their outbox and its log: a mail server's answer often quotes the address.
     session.execute(delete(MailMessage).where(MailMessage.attendee_id == attendee.id))
+    # Kept answers to Idempotency-Keys may quote them; a replay must not bring them back.
+    idempotency.forget_conference(session, conference_id=conference.id)
     _forget_in_audit_log(session, conference=conference, attendee=attendee, erased_ref=erased_ref)
     audit.record(
         session,
