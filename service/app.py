@@ -20,6 +20,7 @@ from service.dashboard.cards import router as cards_router
 from service.dashboard.router import router as dashboard_router
 from service.errors import install_error_handlers
 from service.exports.router import router as exports_router
+from service.idempotency import IdempotencyKeys
 from service.keys.router import router as keys_router
 from service.limits import install_limits
 from service.mail.router import router as mail_router
@@ -71,6 +72,9 @@ def create_app() -> FastAPI:
         ],
     )
     install_error_handlers(app)
+    # Before the limits, so it sits inside them: a body is refused for its size before it is
+    # read and hashed here.
+    app.add_middleware(IdempotencyKeys)
     install_limits(app)
     for router in (
         conferences_router,
