@@ -16,6 +16,8 @@ from service.attendee_page.visits import first_visits
 from service.attendees.router import router as attendees_router
 from service.conferences.router import router as conferences_router
 from service.config import get_settings
+from service.connections.router import hooks_router as connection_hooks_router
+from service.connections.router import router as connections_router
 from service.dashboard.cards import router as cards_router
 from service.dashboard.router import router as dashboard_router
 from service.errors import install_error_handlers
@@ -69,6 +71,11 @@ def create_app() -> FastAPI:
             {"name": "plans", "description": "Matching runs: review, edit, publish, re-plan."},
             {"name": "exports", "description": "The published plan as CSV, JSON or XLSX."},
             {"name": "keys", "description": "Conference-scoped API keys (admin only)."},
+            {
+                "name": "connections",
+                "description": "Registration platforms (pretix, Tito, Eventbrite): webhooks "
+                "in, full syncs, and their log.",
+            },
         ],
     )
     install_error_handlers(app)
@@ -81,6 +88,8 @@ def create_app() -> FastAPI:
         attendees_router,
         rounds_router,
         rules_router,
+        connections_router,
+        connection_hooks_router,
         exports_router,
         keys_router,
         plans_router,

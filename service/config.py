@@ -113,6 +113,13 @@ class Settings(BaseSettings):
         description="Wait before the first retry of a deferred message; doubled each time.",
     )
     smtp_timeout: float = Field(default=30.0, gt=0, le=600, description="SMTP socket timeout.")
+    connection_sync_hours: float = Field(
+        default=6.0,
+        ge=0,
+        le=24 * 30,
+        description="Hours between scheduled full syncs of each registration connection; "
+        "0 turns them off.",
+    )
 
 
 @lru_cache

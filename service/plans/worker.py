@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from service.connections.worker import ConnectionLoop
 from service.db import get_engine, session_scope, utcnow
 from service.embedding import Encoder
 from service.mail.sender import MailLoop
@@ -170,9 +171,10 @@ def run_forever(
 ) -> None:
     """Recover lost plans, then run queued plans until ``should_stop`` says so.
 
-    The mail queue runs beside it on a thread of its own (`service.mail.sender`).
+    The mail queue runs beside it on a thread of its own (`service.mail.sender`), and so do
+    the registration connections' deliveries and syncs (`service.connections.worker`).
     """
-    with MailLoop():
+    with MailLoop(), ConnectionLoop():
         _plan_loop(
             poll_interval=poll_interval,
             stale_after=stale_after,

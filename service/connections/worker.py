@@ -1,0 +1,535 @@
+"""The connections' worker: processes stored deliveries and runs full syncs.
+
+It runs inside every plan worker (`hallway worker`, and the one `hallway serve` starts) on two
+threads of its own, one for deliveries and one for syncs, so a long sync never holds up the
+webhooks. Any number of workers may share a database:
+
+- A delivery or sync is *claimed* before it is worked on: ``FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL, a conditional ``UPDATE`` that only one worker wins on SQLite.
+- A delivery's attendees are written and the delivery marked done in one transaction, after
+  the platform was asked; a worker that dies in between leaves it "processing", and after
+  `STALE_AFTER` another worker processes it again. That is safe: processing fetches the
+  platform's current state and upserts, so doing it twice ends the same as doing it once.
+- A platform timeout, 429 or 5xx is retried with a doubling wait (`next_attempt_at`) up to
+  `MAX_ATTEMPTS` tries; other failures (a refused token) fail the delivery at once. Both are
+  in the connection's log with the platform's answer.
+- A full sync writes a page at a time and counts as it goes; restarted, it begins again from
+  the first page (what was written already counts as unchanged).
+- Every ``HALLWAY_CONNECTION_SYNC_HOURS`` each connection gets a scheduled full sync.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Final, TypeVar
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from service.config import get_settings
+from service.connections import ingest, platforms, vault
+from service.connections import service as connection_service
+from service.connections.models import Connection, ConnectionDelivery, ConnectionSync
+from service.db import get_engine, session_scope, utcnow
+from service.models import Conference
+
+log = logging.getLogger(__name__)
+
+#: A claim older than this lost its worker.
+STALE_AFTER: Final = timedelta(minutes=5)
+#: Tries of a delivery or sync whose platform is away (timeouts, 429, 5xx).
+MAX_ATTEMPTS: Final = 8
+#: Wait before the first retry; doubled each time, at most `MAX_RETRY`.
+RETRY_BASE: Final = timedelta(seconds=30)
+MAX_RETRY: Final = timedelta(hours=2)
+ACTOR_PREFIX: Final = "connection"
+
+Row = TypeVar("Row", ConnectionDelivery, ConnectionSync)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed try: 30 s, 1 min, 2 min, … at most 2 h."""
+    return min(RETRY_BASE * 2 ** max(0, attempts - 1), MAX_RETRY)
+
+
+def _actor(connection: Connection) -> str:
+    label = connection.name or f"{connection.platform} {connection.event}"
+    return f"{ACTOR_PREFIX}:{label}"[:200]
+
+
+def _info(session: Session, connection: Connection) -> platforms.ConnectionInfo:
+    return platforms.ConnectionInfo(
+        platform=connection.platform,
+        event=connection.event,
+        organizer=connection.organizer,
+        base_url=connection.base_url,
+        token=vault.decrypt(session, connection.token_encrypted),
+    )
+
+
+def _claim(model: type[Row], waiting: str, working: str) -> uuid.UUID | None:
+    """Take the oldest due row of ``model`` (waiting -> working); None when nothing is due."""
+    now = utcnow()
+    with session_scope() as session:
+        stmt = (
+            select(model)
+            .where(
+                model.status == waiting,
+                or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now),
+            )
+            .order_by(model.created_at, model.id)
+            .limit(1)
+        )
+        if get_engine().dialect.name == "postgresql":
+            row = session.scalar(stmt.with_for_update(skip_locked=True))
+            if row is None:
+                return None
+            row.status = working
+            row.claimed_at = now
+            row.attempts += 1
+            return row.id
+        candidates = session.scalars(stmt.limit(5)).all()
+        for candidate in candidates:
+            claimed = session.execute(
+                update(model)
+                .where(model.id == candidate.id, model.status == waiting)
+                .values(
+                    status=working,
+                    claimed_at=now,
+                    attempts=model.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) == 1:
+                return candidate.id
+    return None
+
+
+def claim_delivery() -> uuid.UUID | None:
+    return _claim(ConnectionDelivery, "received", "processing")
+
+
+def claim_sync() -> uuid.UUID | None:
+    return _claim(ConnectionSync, "queued", "running")
+
+
+def recover_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
+    """Give deliveries and syncs whose worker stopped back to the queue."""
+    cutoff = utcnow() - stale_after
+    recovered = 0
+    with session_scope() as session:
+        for model, waiting, working in (
+            (ConnectionDelivery, "received", "processing"),
+            (ConnectionSync, "queued", "running"),
+        ):
+            result = session.execute(
+                update(model)
+                .where(model.status == working, model.claimed_at < cutoff)
+                .values(status=waiting, claimed_at=None, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            recovered += int(getattr(result, "rowcount", 0) or 0)
+    if recovered:
+        log.warning("%d connection deliveries or syncs lost their worker; queued again", recovered)
+    return recovered
+
+
+def _still_mine(row: ConnectionDelivery | ConnectionSync, claimed_at: datetime | None) -> bool:
+    return row.status in ("processing", "running") and row.claimed_at == claimed_at
+
+
+# --- deliveries ------------------------------------------------------------------------------
+
+
+def process_delivery(delivery_id: uuid.UUID) -> str:
+    """Fetch what a claimed delivery names and upsert it; returns the delivery's new status."""
+    with session_scope() as session:
+        delivery = session.get(ConnectionDelivery, delivery_id)
+        if delivery is None or delivery.status != "processing":
+            return "gone"
+        connection = session.get_one(Connection, delivery.connection_id)
+        claimed_at = delivery.claimed_at
+        body, action, attempts = delivery.body.encode(), delivery.action, delivery.attempts
+        try:
+            info = _info(session, connection)
+        except vault.InvalidToken:
+            info = None
+    if info is None:
+        return _delivery_failed(
+            delivery_id,
+            claimed_at,
+            platforms.PlatformError(
+                "The stored token can no longer be read (the service's secret changed): "
+                "delete the connection and make it again with the token."
+            ),
+            attempts,
+        )
+    try:
+        fetched = platforms.fetch_delivery(info, body, action)
+    except platforms.PlatformError as exc:
+        return _delivery_failed(delivery_id, claimed_at, exc, attempts)
+    except platforms.Malformed as exc:
+        return _delivery_failed(
+            delivery_id, claimed_at, platforms.PlatformError(f"Delivery refused: {exc}"), attempts
+        )
+    try:
+        return _delivery_done(delivery_id, claimed_at, fetched)
+    except (IntegrityError, OperationalError) as exc:
+        # Another worker created the same attendee at this moment, or the database was away:
+        # the transaction is gone whole, so trying again is safe.
+        log.warning("delivery %s could not be written (%s); retried", delivery_id, exc)
+        return _delivery_failed(
+            delivery_id,
+            claimed_at,
+            platforms.PlatformError("Writing the attendees failed; tried again.", retry=True),
+            attempts,
+        )
+
+
+def _delivery_done(
+    delivery_id: uuid.UUID, claimed_at: datetime | None, fetched: platforms.Fetched
+) -> str:
+    with session_scope() as session:
+        delivery = session.get(ConnectionDelivery, delivery_id)
+        if delivery is None or not _still_mine(delivery, claimed_at):
+            return "gone"
+        connection = session.get_one(Connection, delivery.connection_id)
+        conference = session.get_one(Conference, connection.conference_id)
+        outcome = ingest.apply_records(
+            session,
+            conference=conference,
+            connection=connection,
+            records=fetched.records,
+            actor=_actor(connection),
+            gone_prefix=fetched.gone_prefix,
+            skipped=fetched.skipped,
+        )
+        now = utcnow()
+        delivery.status = "done"
+        delivery.processed_at = now
+        delivery.error = ""
+        # The body may name people; what it did is in the log.
+        delivery.body = ""
+        if connection.platform == "eventbrite" and delivery.dedup_key.startswith("sha256:"):
+            # Eventbrite's bodies only name a resource: the same body later is a new change.
+            delivery.dedup_key = f"{delivery.dedup_key[:120]}#{delivery.id}"
+        parts = [f"{delivery.action or 'Delivery'}: {outcome.summary()}."]
+        if fetched.note:
+            parts.append(fetched.note)
+        parts.extend(outcome.problems)
+        connection_service.add_log(
+            session,
+            connection_id=connection.id,
+            kind="ignored" if not outcome.changes and outcome.counts["ignored"] else "processed",
+            delivery_id=delivery.id,
+            message=" ".join(parts),
+            changes=outcome.changes,
+        )
+        return "done"
+
+
+def _delivery_failed(
+    delivery_id: uuid.UUID,
+    claimed_at: datetime | None,
+    error: platforms.PlatformError,
+    attempts: int,
+) -> str:
+    with session_scope() as session:
+        delivery = session.get(ConnectionDelivery, delivery_id)
+        if delivery is None or not _still_mine(delivery, claimed_at):
+            return "gone"
+        connection = session.get_one(Connection, delivery.connection_id)
+        now = utcnow()
+        if error.retry and attempts < MAX_ATTEMPTS:
+            delivery.status = "received"
+            delivery.claimed_at = None
+            delivery.next_attempt_at = now + retry_delay(attempts)
+            message = (
+                f"{error.message} Try {attempts} of {MAX_ATTEMPTS}; next at "
+                f"{delivery.next_attempt_at:%H:%M:%S} UTC."
+            )
+        else:
+            delivery.status = "failed"
+            message = error.message + (
+                f" Gave up after {attempts} tries." if error.retry else " Not tried again."
+            )
+        delivery.error = message
+        connection.last_error = message
+        connection.last_error_at = now
+        connection_service.add_log(
+            session,
+            connection_id=connection.id,
+            kind="error",
+            delivery_id=delivery.id,
+            message=f"{delivery.action or 'Delivery'}: {message}",
+            platform_answer=error.answer,
+        )
+        return delivery.status
+
+
+# --- syncs --------------------------------------------------------------------------------------
+
+
+def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: False) -> str:
+    """Page through the platform's tickets and upsert them all; returns the sync's status."""
+    with session_scope() as session:
+        sync = session.get(ConnectionSync, sync_id)
+        if sync is None or sync.status != "running":
+            return "gone"
+        connection = session.get_one(Connection, sync.connection_id)
+        claimed_at = sync.claimed_at
+        attempts = sync.attempts
+        sync.started_at = utcnow()
+        sync.counts = {}
+        sync.error = ""
+        try:
+            info = _info(session, connection)
+        except vault.InvalidToken:
+            info = None
+    if info is None:
+        return _sync_failed(
+            sync_id,
+            claimed_at,
+            platforms.PlatformError("The stored token can no longer be read; make it again."),
+            attempts,
+            ingest.Outcome(),
+        )
+    total = ingest.Outcome()
+    try:
+        for page in platforms.full_sync_pages(info):
+            if should_stop():
+                # Given back whole: the next worker starts it again from the first page.
+                _give_back(sync_id, claimed_at)
+                return "queued"
+            written = _sync_page(sync_id, claimed_at, page, total)
+            if written is None:
+                return "gone"
+            outcome, claimed_at = written
+            total.add(outcome)
+    except platforms.PlatformError as exc:
+        return _sync_failed(sync_id, claimed_at, exc, attempts, total)
+    except (IntegrityError, OperationalError) as exc:
+        log.warning("sync %s could not write a page (%s); retried", sync_id, exc)
+        return _sync_failed(
+            sync_id,
+            claimed_at,
+            platforms.PlatformError("Writing the attendees failed; tried again.", retry=True),
+            attempts,
+            total,
+        )
+    with session_scope() as session:
+        sync = session.get(ConnectionSync, sync_id)
+        if sync is None or not _still_mine(sync, claimed_at):
+            return "gone"
+        connection = session.get_one(Connection, sync.connection_id)
+        now = utcnow()
+        sync.status = "done"
+        sync.finished_at = now
+        sync.counts = _counts(total.counts)
+        connection.last_synced_at = now
+        connection_service.add_log(
+            session,
+            connection_id=connection.id,
+            kind="sync",
+            sync_id=sync.id,
+            message=" ".join([f"Full sync done: {total.summary()}.", *total.problems]),
+            changes=total.changes,
+        )
+    return "done"
+
+
+def _counts(counts: Counter[str]) -> dict[str, int]:
+    return {name: int(counts[name]) for name in ingest.COUNTS}
+
+
+def _sync_page(
+    sync_id: uuid.UUID,
+    claimed_at: datetime | None,
+    page: list[platforms.Record],
+    total: ingest.Outcome,
+) -> tuple[ingest.Outcome, datetime] | None:
+    """Write one page; returns what it did and the sync's refreshed claim time."""
+    with session_scope() as session:
+        sync = session.get(ConnectionSync, sync_id)
+        if sync is None or not _still_mine(sync, claimed_at):
+            return None
+        connection = session.get_one(Connection, sync.connection_id)
+        conference = session.get_one(Conference, connection.conference_id)
+        outcome = ingest.apply_records(
+            session,
+            conference=conference,
+            connection=connection,
+            records=page,
+            actor=_actor(connection),
+        )
+        sync.counts = _counts(total.counts + outcome.counts)
+        # Each page is a sign of life: the claim stays fresh while the sync runs.
+        now = utcnow()
+        sync.claimed_at = now
+    return outcome, now
+
+
+def _give_back(sync_id: uuid.UUID, claimed_at: datetime | None) -> None:
+    with session_scope() as session:
+        sync = session.get(ConnectionSync, sync_id)
+        if sync is not None and _still_mine(sync, claimed_at):
+            sync.status = "queued"
+            sync.claimed_at = None
+            sync.attempts = max(0, sync.attempts - 1)
+
+
+def _sync_failed(
+    sync_id: uuid.UUID,
+    claimed_at: datetime | None,
+    error: platforms.PlatformError,
+    attempts: int,
+    total: ingest.Outcome,
+) -> str:
+    with session_scope() as session:
+        sync = session.get(ConnectionSync, sync_id)
+        if sync is None or not _still_mine(sync, claimed_at):
+            return "gone"
+        connection = session.get_one(Connection, sync.connection_id)
+        now = utcnow()
+        if error.retry and attempts < MAX_ATTEMPTS:
+            sync.status = "queued"
+            sync.claimed_at = None
+            sync.next_attempt_at = now + retry_delay(attempts)
+            message = (
+                f"{error.message} Try {attempts} of {MAX_ATTEMPTS}; next at "
+                f"{sync.next_attempt_at:%H:%M:%S} UTC."
+            )
+        else:
+            sync.status = "failed"
+            sync.finished_at = now
+            message = error.message + (
+                f" Gave up after {attempts} tries." if error.retry else " Not tried again."
+            )
+        sync.error = message
+        sync.counts = _counts(total.counts)
+        connection.last_error = message
+        connection.last_error_at = now
+        connection_service.add_log(
+            session,
+            connection_id=connection.id,
+            kind="error",
+            sync_id=sync.id,
+            message=f"Full sync: {message}",
+            platform_answer=error.answer,
+        )
+        return sync.status
+
+
+def schedule_syncs(*, now: datetime | None = None) -> int:
+    """Queue a scheduled full sync for each connection whose last one is old enough."""
+    hours = get_settings().connection_sync_hours
+    if hours <= 0:
+        return 0
+    moment = now or utcnow()
+    due_before = moment - timedelta(hours=hours)
+    queued = 0
+    with session_scope() as session:
+        stmt = select(Connection).order_by(Connection.created_at)
+        if get_engine().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        for connection in session.scalars(stmt).all():
+            latest = session.scalar(
+                select(ConnectionSync.created_at)
+                .where(ConnectionSync.connection_id == connection.id)
+                .order_by(ConnectionSync.created_at.desc())
+                .limit(1)
+            )
+            if (latest or connection.created_at) > due_before:
+                continue
+            result = connection_service.queue_sync(session, connection=connection, kind="scheduled")
+            queued += result.status == "queued"
+    return queued
+
+
+# --- the loop -----------------------------------------------------------------------------------
+
+
+def run_pending(
+    *, max_items: int | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> int:
+    """Process due deliveries until none is due or told to stop; returns how many."""
+    handled = 0
+    while not should_stop() and (max_items is None or handled < max_items):
+        delivery_id = claim_delivery()
+        if delivery_id is None:
+            break
+        process_delivery(delivery_id)
+        handled += 1
+    return handled
+
+
+def run_syncs(
+    *, max_items: int | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> int:
+    """Run due full syncs until none is due or told to stop; returns how many."""
+    handled = 0
+    while not should_stop() and (max_items is None or handled < max_items):
+        sync_id = claim_sync()
+        if sync_id is None:
+            break
+        run_sync(sync_id, should_stop=should_stop)
+        handled += 1
+    return handled
+
+
+class ConnectionLoop:
+    """Runs deliveries and syncs on two threads beside the plan worker's loop."""
+
+    def __init__(self, *, poll_interval: float = 1.0, housekeeping_every: float = 60.0) -> None:
+        self.poll_interval = poll_interval
+        self.housekeeping_every = housekeeping_every
+        self.stop = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._deliveries, name="connection-deliveries", daemon=True),
+            threading.Thread(target=self._syncs, name="connection-syncs", daemon=True),
+        ]
+
+    def _loop(self, step: Callable[[], int], name: str) -> None:
+        while not self.stop.is_set():
+            try:
+                handled = step()
+            except Exception:  # the database or a platform may be briefly away; keep going
+                log.exception("connection %s error", name)
+                handled = 0
+            if not handled:
+                self.stop.wait(self.poll_interval)
+
+    def _deliveries(self) -> None:
+        self._loop(lambda: run_pending(should_stop=self.stop.is_set), "delivery")
+
+    def _syncs(self) -> None:
+        last = [0.0]
+
+        def step() -> int:
+            if time.monotonic() - last[0] >= self.housekeeping_every:
+                last[0] = time.monotonic()
+                recover_stale()
+                schedule_syncs()
+            return run_syncs(max_items=1, should_stop=self.stop.is_set)
+
+        self._loop(step, "sync")
+
+    def __enter__(self) -> ConnectionLoop:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        # A delivery in hand finishes (its calls are bounded by the platform timeout); a sync
+        # is given back at its next page.
+        for thread in self.threads:
+            thread.join(timeout=platforms.TIMEOUT * 2 + 5)
