@@ -369,3 +369,31 @@ def test_concurrent_requests_with_one_key_have_one_effect_on_a_running_server(
     assert len({a.content for a in answers}) == 1
     assert sum(idempotency.REPLAYED_HEADER not in a.headers for a in answers) == 1
     assert rule_count() == 1
+
+
+def test_an_oversized_body_is_refused_before_its_key_is_kept(
+    admin: TestClient, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.config import get_settings
+
+    monkeypatch.setenv("HALLWAY_MAX_JSON_BYTES", "2048")
+    get_settings.cache_clear()
+    big = {**RULE, "note": "x" * 4000}
+
+    def chunks() -> Any:  # sent without Content-Length
+        data = json.dumps(big).encode()
+        for start in range(0, len(data), 1000):
+            yield data[start : start + 1000]
+
+    for content in (json.dumps(big).encode(), chunks()):
+        refused = admin.post(
+            f"{base}/rules",
+            content=content,
+            headers={**keyed(), "Content-Type": "application/json"},
+        )
+        assert refused.status_code == 413
+    assert kept_rows() == []
+    small = admin.post(f"{base}/rules", json=RULE, headers=keyed())
+    assert small.status_code == 201 and idempotency.REPLAYED_HEADER not in small.headers
+    again = admin.post(f"{base}/rules", json=RULE, headers=keyed())
+    assert again.headers[idempotency.REPLAYED_HEADER] == "true"
