@@ -12,7 +12,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help install system-deps migrate demo run lint format test test-postgres bench clean
+.PHONY: help install system-deps migrate demo run lint format test test-postgres test-integration bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -52,11 +52,14 @@ format: install ## Format the code
 	$(BIN)/ruff check --fix .
 
 test: install system-deps lint ## Every check: lint, types and the whole suite on SQLite (the default)
-	env -u HALLWAY_TEST_DATABASE_URL $(BIN)/pytest -q
+	env -u HALLWAY_TEST_DATABASE_URL $(BIN)/pytest -q -m "not integration"
 
 test-postgres: install system-deps ## The database-backed tests again, on HALLWAY_TEST_DATABASE_URL (PostgreSQL)
 	@test -n "$$HALLWAY_TEST_DATABASE_URL" || { echo "set HALLWAY_TEST_DATABASE_URL"; exit 2; }
-	$(BIN)/pytest -q -m database
+	$(BIN)/pytest -q -m "database and not integration"
+
+test-integration: install ## Hallway against a real pretix on 127.0.0.1 (first run installs it: minutes)
+	HALLWAY_INTEGRATION_REQUIRED=1 $(BIN)/pytest -q -m integration tests/integration
 
 bench: install system-deps ## The full benchmarks (slow: tens of minutes)
 	$(BIN)/python -m benchmarks
