@@ -13,7 +13,6 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,8 @@ from tests.integration.pretix_harness import (
     ensure_installed,
     run_pretix,
 )
+from tests.integration.support import TIMINGS, Hallway, record_timing
 from tests.serving import free_port, hallway_serve
-
-TIMINGS: list[tuple[str, float]] = []
 
 
 def integration_required() -> bool:
@@ -43,10 +41,6 @@ def unavailable(reason: str) -> None:
     if integration_required():
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
-
-
-def record_timing(what: str, seconds: float) -> None:
-    TIMINGS.append((what, seconds))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -103,40 +97,6 @@ def pretix(pretix_install: PretixInstall, mail_port: int, tmp_path: Path) -> Ite
             yield running
     except PretixUnavailable as exc:
         unavailable(f"pretix could not be started: {exc}")
-
-
-@dataclass
-class Hallway:
-    """``hallway serve`` with a plan worker, one conference and an organizer key for it."""
-
-    base: str
-    conference_id: str
-    key: str
-    log: Path
-    connection: str = ""  # the registration connection under test, once made
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=f"{self.base}/v1/conferences/{self.conference_id}/",
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=30,
-        )
-
-    def attendees(self) -> dict[str, dict[str, Any]]:
-        """Every attendee of the conference by external id, all statuses."""
-        found: dict[str, dict[str, Any]] = {}
-        params: dict[str, str] = {"limit": "200"}
-        with self.client() as client:
-            while True:
-                response = client.get("attendees", params=params)
-                assert response.status_code == 200, response.text
-                body = response.json()
-                for item in body["items"]:
-                    found[item["external_id"]] = item
-                cursor = body.get("next_cursor")
-                if not cursor:
-                    return found
-                params["cursor"] = cursor
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.integration.conftest import Hallway, record_timing
 from tests.integration.pretix_harness import Pretix
+from tests.integration.support import Hallway, record_timing
 
 pytestmark = pytest.mark.integration
 EVENT = "pycon"
