@@ -56,7 +56,9 @@ from service.auth import find_conference
 from service.db import session_scope, utcnow
 from service.errors import AppError, Conflict, Invalid, Unavailable, problem_response
 from service.keys import service as key_service
+from service.limits import MAX_PARAMETER_CHARS
 from service.models import IdempotencyKey
+from service.validation import control_character
 
 __all__ = [
     "HEADER",
@@ -282,7 +284,11 @@ def forget_conference(session: Session, *, conference_id: uuid.UUID) -> None:
 
 
 def _claim(request: _Request) -> _Outcome:
-    """Reserve the key for this request, or say what became of its first use."""
+    """Reserve the key for this request, or say what became of its first use.
+
+    A repeat that finds the key taken only reads, so repeats waiting for a running request
+    never queue behind SQLite's single writer.
+    """
     global _next_sweep
     now = utcnow()
     with session_scope() as session:
@@ -291,25 +297,23 @@ def _claim(request: _Request) -> _Outcome:
         if time.monotonic() >= _next_sweep:
             _next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
             sweep_expired(session, now=now)
-        mine = (
-            IdempotencyKey.scope_hash == request.scope_hash,
-            IdempotencyKey.key_hash == request.key_hash,
-        )
-        # An expired row, or a running one whose process died, frees the key.
-        session.execute(
-            delete(IdempotencyKey).where(
-                *mine,
-                (IdempotencyKey.expires_at <= now)
-                | (
-                    (IdempotencyKey.state == "running")
-                    & (IdempotencyKey.updated_at <= now - STALE_AFTER)
-                ),
+        first = _first_use(session, request)
+        if first is not None and _is_free(first, now):
+            # An expired row, or a running one whose process died, frees the key.
+            session.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.id == first.id,
+                    (IdempotencyKey.expires_at <= now)
+                    | (
+                        (IdempotencyKey.state == "running")
+                        & (IdempotencyKey.updated_at <= now - STALE_AFTER)
+                    ),
+                )
             )
-        )
-        conference = (
-            find_conference(session, request.conference_ref) if request.conference_ref else None
-        )
-        conference_id = conference.id if conference is not None else None
+            first = None
+        if first is not None:
+            return _judge(request, first)
+        conference_id = _conference_id(session, request.conference_ref)
     row = IdempotencyKey(
         scope_hash=request.scope_hash,
         key_hash=request.key_hash,
@@ -324,31 +328,57 @@ def _claim(request: _Request) -> _Outcome:
             session.add(row)
         return _Reserved(row.id)
     except IntegrityError:
-        pass  # the key is taken: see by whom below
+        pass  # taken in the meantime: see by whom
     with session_scope() as session:
-        first = session.scalar(select(IdempotencyKey).where(*mine))
-        if first is None:  # released in between: try again
-            return _Running()
-        if first.request_hash != request.request_hash:
-            return KeyReused(
-                f"This {HEADER} was first used for a request to another path or with another "
-                "method; a key names exactly one request. Use a new key for a new request.",
-                errors=[{"pointer": POINTER, "detail": "used for another path or method"}],
-            )
-        if first.body_hash != request.body_hash:
-            return KeyReused(
-                f"This {HEADER} was first used with another body; a key names exactly one "
-                "request. Send the same body again, or use a new key for a new request.",
-                errors=[{"pointer": POINTER, "detail": "used with another body"}],
-            )
-        if first.state == "running" or first.status is None or first.response is None:
-            return _Running()
-        try:
-            return _open(request, first.status, first.response)
-        except (InvalidTag, ValueError):
-            # Cannot happen for a caller holding the key; answer as if it were in use.
-            log.warning("An idempotent answer could not be opened; its row is left alone.")
-            return _Running()
+        first = _first_use(session, request)
+        # Released in between: try again at the next poll.
+        return _Running() if first is None else _judge(request, first)
+
+
+def _first_use(session: Session, request: _Request) -> IdempotencyKey | None:
+    return session.scalar(
+        select(IdempotencyKey).where(
+            IdempotencyKey.scope_hash == request.scope_hash,
+            IdempotencyKey.key_hash == request.key_hash,
+        )
+    )
+
+
+def _is_free(row: IdempotencyKey, now: datetime) -> bool:
+    stale = row.state == "running" and row.updated_at <= now - STALE_AFTER
+    return row.expires_at <= now or stale
+
+
+def _conference_id(session: Session, ref: str | None) -> uuid.UUID | None:
+    """The conference the path names, if it exists; a value no slug can be is not looked up."""
+    if ref is None or len(ref) > MAX_PARAMETER_CHARS or control_character(ref, multiline=False):
+        return None
+    conference = find_conference(session, ref)
+    return conference.id if conference is not None else None
+
+
+def _judge(request: _Request, first: IdempotencyKey) -> _Outcome:
+    """What a request gets when its key was used first by ``first``."""
+    if first.request_hash != request.request_hash:
+        return KeyReused(
+            f"This {HEADER} was first used for a request to another path or with another "
+            "method; a key names exactly one request. Use a new key for a new request.",
+            errors=[{"pointer": POINTER, "detail": "used for another path or method"}],
+        )
+    if first.body_hash != request.body_hash:
+        return KeyReused(
+            f"This {HEADER} was first used with another body; a key names exactly one "
+            "request. Send the same body again, or use a new key for a new request.",
+            errors=[{"pointer": POINTER, "detail": "used with another body"}],
+        )
+    if first.state == "running" or first.status is None or first.response is None:
+        return _Running()
+    try:
+        return _open(request, first.status, first.response)
+    except (InvalidTag, ValueError):
+        # Cannot happen for a caller holding the key; answer as if it were in use.
+        log.warning("An idempotent answer could not be opened; its row is left alone.")
+        return _Running()
 
 
 def _complete(request: _Request, row_id: uuid.UUID, answer: _Answer) -> None:
