@@ -21,7 +21,6 @@ The figures are compared with that plan's report, and a drop is explained by the
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -45,6 +44,8 @@ CSV_COLUMNS: Final[tuple[str, ...]] = (
     "reason",
     "detail",
 )
+#: How many people a reason names.
+NAMED = 3
 #: Attendee fields the matcher reads: a change to one is the person's own reason to move.
 MATCHED_FIELDS = {
     "interests": "profile",
@@ -74,7 +75,7 @@ class _Inputs:
         conference: Conference,
         since: datetime,
         until: datetime,
-        everyone: Mapping[uuid.UUID, review.Person],
+        everyone: Mapping[str, review.Person],
     ) -> None:
         self.since, self.until = since, until
         self.fields: dict[str, set[str]] = {}
@@ -92,7 +93,7 @@ class _Inputs:
         self.rules: list[RuleOut] = [
             r for r in review.rules(session, conference=conference) if since < r.created_at <= until
         ]
-        self.by_external = {p.external_id: p for p in everyone.values()}
+        self.by_external = everyone
 
     def in_window(self, moment: datetime | None) -> bool:
         return moment is not None and self.since < moment <= self.until
@@ -116,6 +117,13 @@ def _joined(listed: Sequence[str]) -> str:
     if len(listed) <= 1:
         return "".join(listed)
     return f"{', '.join(listed[:-1])} and {listed[-1]}"
+
+
+def _some(people: Sequence[review.Person]) -> str:
+    """Up to `NAMED` names, then how many more."""
+    names = [p.name for p in people[:NAMED]]
+    more = len(people) - NAMED
+    return _joined([*names, f"{more} more"] if more > 0 else names)
 
 
 def _left_reason(person: review.Person, round_: Round) -> tuple[str, str]:
@@ -168,7 +176,7 @@ def _moved_reason(
     if left_at.get(after):
         gone = left_at[after]
         verbs = {"cancelled", "no-show"}
-        who = _joined([p.name for p in gone])
+        who = _some(gone)
         did = (
             "cancelled"
             if all(p.status in verbs and p.status == "cancelled" for p in gone)
@@ -176,15 +184,16 @@ def _moved_reason(
         )
         return "cancellation", f"A seat came free at table {after}: {who} {did}."
     if late_at.get(before):
-        who = _joined([p.name for p in late_at[before]])
+        who = _some(late_at[before])
         return (
             "late-registration",
             f"To make room at table {before} for {who}, who registered late.",
         )
     if inputs.in_window(person.updated_at):
         return "own-change", f"{person.name}'s registration details changed."
-    if arrived_at.get(before):
-        who = _joined([p.name for p in arrived_at[before]])
+    others = [p for p in arrived_at.get(before, []) if p.id != person.id]
+    if others:
+        who = _some(others)
         return "make-room", f"To make room at table {before} for {who}."
     return "improve", f"To improve table {after}: the engine found a better mix."
 
@@ -300,7 +309,7 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
             figures=[],
         )
     everyone = review.people(session, conference=conference)
-    by_external = {p.external_id: p for p in everyone.values()}
+    by_external = everyone
     now = review.seats(session, plan_id=plan.id)
     then = review.seats(session, plan_id=base.id)
     planned = set(plan_service.planned_round_ids(plan)) or (set(now.tables) | set(then.tables))
@@ -313,8 +322,8 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
     )
     seated_before = {a for tables in then.tables.values() for a in tables}
     moves: list[MoveOut] = []
-    left_people: dict[uuid.UUID, review.Person] = {}
-    came_people: dict[uuid.UUID, review.Person] = {}
+    left_people: dict[str, review.Person] = {}
+    came_people: dict[str, review.Person] = {}
     for round_ in rounds:
         b = then.tables.get(round_.id, {})
         a = now.tables.get(round_.id, {})
@@ -351,7 +360,7 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
                 inputs=inputs,
                 left_at=left_at,
                 late_at=late_at,
-                arrived_at={t: [p for p in ps if p.id != who] for t, ps in arrived_at.items()},
+                arrived_at=arrived_at,
             )
             entries.append((person, b[who], a[who], "moved", code, detail))
         order = {"moved": 0, "seated": 1, "unseated": 2}

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Response, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response, status
 
 from service.auth import ReadAccess
-from service.db import get_session
+from service.db import SessionDep
 from service.exports import render
-from service.models import Plan
-from service.plans import service as plan_service
+from service.plans.deps import ReadablePlan
 from service.review import moves as moves_service
 from service.review import summary as summary_service
 from service.review.schemas import MovesOut, SummaryOut
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/plans/{plan_id}", tags=["plans"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-def _plan(session: Session, access: ReadAccess, plan_id: uuid.UUID) -> Plan:
-    return plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
 
 
 @router.get(
@@ -32,14 +22,13 @@ def _plan(session: Session, access: ReadAccess, plan_id: uuid.UUID) -> Plan:
     responses={409: {"description": "The plan has no tables yet (queued, running, failed)."}},
 )
 def publish_summary(
-    plan_id: uuid.UUID, access: ReadAccess, session: SessionDep, response: Response
+    plan: ReadablePlan, access: ReadAccess, session: SessionDep, response: Response
 ) -> SummaryOut:
     """This plan against the engine's own result: what edits made worse and who made them.
 
     Also what the organizer's keep-together rules force, empty or under-filled rounds, people
     without a profile and the instant checks. Publish with ``If-Match: "<version>"``.
     """
-    plan = _plan(session, access, plan_id)
     summary = summary_service.publish_summary(
         session, conference=access.conference, plan=plan, viewer=access.caller.actor
     )
@@ -53,14 +42,13 @@ def publish_summary(
     summary="Who a re-plan moved, and why",
     responses={409: {"description": "The plan has no tables yet (queued, running, failed)."}},
 )
-def plan_moves(plan_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> MovesOut:
+def plan_moves(plan: ReadablePlan, access: ReadAccess, session: SessionDep) -> MovesOut:
     """Each person whose table changed from the plan live when this one was made, per round.
 
     With the reason (a cancellation freed a seat, a late registration, a rule, a pin, the
     person's own change, a manual edit, or the engine making room or improving a table) and the
     figures against that plan, explained when one dropped.
     """
-    plan = _plan(session, access, plan_id)
     return moves_service.plan_moves(
         session, conference=access.conference, plan=plan, viewer=access.caller.actor
     )
@@ -85,9 +73,8 @@ def plan_moves(plan_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> M
         409: {"description": "The plan has no tables yet (queued, running, failed)."},
     },
 )
-def plan_moves_csv(plan_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> Response:
+def plan_moves_csv(plan: ReadablePlan, access: ReadAccess, session: SessionDep) -> Response:
     """The moves as a spreadsheet; cells a spreadsheet would run as a formula are escaped."""
-    plan = _plan(session, access, plan_id)
     result = moves_service.plan_moves(
         session, conference=access.conference, plan=plan, viewer=access.caller.actor
     )

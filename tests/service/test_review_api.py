@@ -527,3 +527,30 @@ def test_moves_after_a_real_replan_name_every_changed_seat(
     assert body["moved"] == again["moved"]
     reasons = {(m["attendee"]["name"], m["reason"]) for m in body["moves"]}
     assert ("Gus Ng", "cancelled") in reasons and ("Kai Late", "late-registration") in reasons
+
+
+def test_moves_name_the_manual_edit_of_the_replan(
+    admin: TestClient, replanned: dict[str, Any]
+) -> None:
+    base, second = replanned["base"], replanned["second"]
+    version = admin.get(f"{base}/plans/{second}").json()["version"]
+    swapped = admin.post(
+        f"{base}/plans/{second}/edits",
+        json={"op": "swap", "round_id": replanned["lunch"], "a": "C2", "b": "A2"},
+        headers={"If-Match": f'"{version}"'},
+    )
+    assert swapped.status_code == 200, swapped.text
+    got = {m["attendee"]["external_id"]: m for m in moves_of(admin, replanned)["moves"]}
+    assert (got["C2"]["from_table"], got["C2"]["to_table"], got["C2"]["reason"]) == (3, 1, "edit")
+    assert (got["A2"]["from_table"], got["A2"]["to_table"], got["A2"]["reason"]) == (1, 3, "edit")
+    assert got["C2"]["detail"].startswith("Swapped by you at ")
+
+
+def test_summary_flags_an_under_filled_table(admin: TestClient, team: dict[str, Any]) -> None:
+    plan = store_plan(team["id"], [TEAM[0:4], TEAM[4:8], TEAM[8:11], TEAM[11:12]])
+    summary = summary_of(admin, team["base"], str(plan))
+    [lunch] = summary["rounds"]
+    assert (lunch["round"], lunch["status"], lunch["tables"]) == ("Lunch 1", "under-filled", [4])
+    assert lunch["seated"] == 12 and lunch["seats"] == 16
+    assert "table 4 has 1 of 4 seats filled" in lunch["message"]
+    assert lunch["message"] in summary["messages"]
