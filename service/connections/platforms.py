@@ -488,7 +488,8 @@ def _tito_record(info: ConnectionInfo, ticket: Mapping[str, Any]) -> Record:
         if header and header not in cells:
             cells[header] = _text(answer.get("response", answer.get("primary_response")))
     responses = ticket.get("responses")
-    if isinstance(responses, dict):
+    # Tito's ticket has the answers by question slug too; the titles read better.
+    if isinstance(responses, dict) and not answers:
         for key, value in responses.items():
             header = str(key)[:200]
             if header and header not in cells:

@@ -442,15 +442,17 @@ def schedule_syncs(*, now: datetime | None = None) -> int:
             stmt = stmt.with_for_update(skip_locked=True)
         for connection in session.scalars(stmt).all():
             latest = session.scalar(
-                select(ConnectionSync.created_at)
+                select(ConnectionSync)
                 .where(ConnectionSync.connection_id == connection.id)
                 .order_by(ConnectionSync.created_at.desc())
                 .limit(1)
             )
-            if (latest or connection.created_at) > due_before:
+            if latest is not None and latest.status in ("queued", "running"):
                 continue
-            result = connection_service.queue_sync(session, connection=connection, kind="scheduled")
-            queued += result.status == "queued"
+            if (latest.created_at if latest else connection.created_at) > due_before:
+                continue
+            connection_service.queue_sync(session, connection=connection, kind="scheduled")
+            queued += 1
     return queued
 
 
