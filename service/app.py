@@ -32,6 +32,7 @@ from service.plans.router import router as plans_router
 from service.review.router import router as review_router
 from service.rounds.router import router as rounds_router
 from service.rules.router import router as rules_router
+from service.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """
 Hallway seats conference attendees at lunch tables and dinner groups that mix strangers.
@@ -72,6 +73,10 @@ def create_app() -> FastAPI:
             {"name": "exports", "description": "The published plan as CSV, JSON or XLSX."},
             {"name": "keys", "description": "Conference-scoped API keys (admin only)."},
             {
+                "name": "webhooks",
+                "description": "Signed outbound webhooks: plans published, attendee changes.",
+            },
+            {
                 "name": "connections",
                 "description": "Registration platforms (pretix, Tito, Eventbrite): webhooks "
                 "in, full syncs, and their log.",
@@ -95,6 +100,7 @@ def create_app() -> FastAPI:
         plans_router,
         review_router,
         mail_router,
+        webhooks_router,
         cards_router,
         dashboard_router,
         attendee_page_router,

@@ -333,3 +333,89 @@ class MailMessage(TimestampedMixin, Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     # The mail server's last answer (code and text), or why the message could not be built.
     last_answer: Mapped[str] = mapped_column(Text, default="")
+
+
+WEBHOOK_EVENT_TYPES = (
+    "plan.published",
+    "plan.replanned",
+    "attendee.created",
+    "attendee.updated",
+    "attendee.cancelled",
+    "attendee.profile_written",
+)
+WEBHOOK_DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed")
+
+
+class WebhookSubscription(TimestampedMixin, Base):
+    """An organizer's receiver of outbound webhooks: a URL and the events it wants.
+
+    The signing secret is stored encrypted (not hashed: every delivery is signed with it).
+    """
+
+    __tablename__ = "webhook_subscription"
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebhookEvent(TimestampedMixin, Base):
+    """One event, written in the transaction of the change it reports (the outbox).
+
+    ``payload`` is the body sent, ``{"type", "timestamp", "data"}``; ``attendee_id`` names the
+    person an attendee event is about, so erasing them removes it.
+    """
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (CheckConstraint(f"type IN {WEBHOOK_EVENT_TYPES!r}", name="type"),)
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(40))
+    attendee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("attendee.id", ondelete="CASCADE"), default=None, index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # For the unit of work: a new attendee is inserted before the event about them.
+    attendee: Mapped[Attendee | None] = relationship()
+
+
+class WebhookDelivery(TimestampedMixin, Base):
+    """One event to one subscription: its attempts, the receiver's last answer, the next try."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription_id", name="uq_webhook_delivery_once"),
+        Index("ix_webhook_delivery_status_next", "status", "next_attempt_at"),
+        CheckConstraint(f"status IN {WEBHOOK_DELIVERY_STATUSES!r}", name="status"),
+    )
+
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_event.id", ondelete="CASCADE"), index=True
+    )
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    # Every try ever, and the tries since the schedule last started (a re-send restarts it).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    series_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Why the last try failed (a timeout, a refused address, the receiver's answer), or "".
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+    # For the unit of work: the event is inserted before its deliveries.
+    event: Mapped[WebhookEvent] = relationship()

@@ -26,6 +26,7 @@ from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
 from service.db import utcnow
 from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
+from service.webhooks import events as webhook_events
 
 # What tablemates may see, besides the name (people who share a table see each other anyway).
 # Everything is visible until the attendee says otherwise: the product promises tablemates a
@@ -231,9 +232,11 @@ def save_profile(
         fields=fields,
         actor=actor,
         record_audit=False,
+        emit_event=False,
     )
     changed = sorted(k for k, v in before.items() if getattr(attendee, k) != v)
-    if attendee.profile_written_at is None:
+    first = attendee.profile_written_at is None
+    if first:
         attendee.profile_written_at = utcnow()
     new_visibility = form.visibility()
     if new_visibility != old_visibility or set(attendee.visibility or {}) != set(VISIBLE_FIELDS):
@@ -250,6 +253,10 @@ def save_profile(
             target_id=attendee.external_id,
             conference_id=conference.id,
             details={"fields": changed, "source": "attendee page"},
+        )
+    if changed or first:
+        webhook_events.profile_written(
+            session, conference=conference, attendee=attendee, changed=changed, first=first
         )
     session.flush()
     return changed

@@ -24,6 +24,7 @@ from service.models import Assignment, Attendee, AuditEvent, Conference, MailMes
 from service.plans import service as plan_service
 from service.rules import service as rule_service
 from service.validation import control_character
+from service.webhooks import events as webhook_events
 
 FIELDS = tuple(name for name in AttendeeFields.model_fields if name != "external_id")
 UNPUBLISHED = ("queued", "running", "ready", "failed")
@@ -114,10 +115,13 @@ def apply_fields(
     fields: AttendeeFields,
     actor: str,
     record_audit: bool = True,
+    emit_event: bool = True,
 ) -> UpsertResult:
     """Write validated fields: create the attendee or update it if anything changed.
 
-    Bulk writers pass ``record_audit=False`` and log one event for the whole batch.
+    Bulk writers pass ``record_audit=False`` and log one event for the whole batch. Every
+    write queues its outbound webhook event (`service.webhooks.events`) in this transaction,
+    unless ``emit_event=False`` (the attendee page sends its own).
     """
     values = fields.model_dump(exclude={"external_id"})
     if existing is None:
@@ -143,12 +147,26 @@ def apply_fields(
                 target_id=fields.external_id,
                 conference_id=conference.id,
             )
+        if emit_event:
+            webhook_events.attendee_written(
+                session, conference=conference, attendee=attendee, outcome="created"
+            )
         return UpsertResult(attendee, "created")
     changed = sorted(k for k, v in values.items() if getattr(existing, k) != v)
     if not changed:
         return UpsertResult(existing, "unchanged")
+    previous_status = existing.status
     for key in changed:
         setattr(existing, key, values[key])
+    if emit_event:
+        webhook_events.attendee_written(
+            session,
+            conference=conference,
+            attendee=existing,
+            outcome="updated",
+            changed=changed,
+            previous_status=previous_status,
+        )
     if record_audit:
         audit.record(
             session,
@@ -345,6 +363,10 @@ def erase_attendee(
     session.execute(delete(MailMessage).where(MailMessage.attendee_id == attendee.id))
     # Kept answers to Idempotency-Keys may quote them; a replay must not bring them back.
     idempotency.forget_conference(session, conference_id=conference.id)
+    # Queued webhook events about them go; plan events name them erased_ref.
+    webhook_events.forget_attendee(
+        session, conference_id=conference.id, attendee=attendee, erased_ref=erased_ref
+    )
     _forget_in_audit_log(session, conference=conference, attendee=attendee, erased_ref=erased_ref)
     audit.record(
         session,

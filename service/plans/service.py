@@ -40,6 +40,7 @@ from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Ro
 from service.plans.schemas import MoveEdit, PinEdit, SwapEdit
 from service.rounds import service as round_service
 from service.rules import service as rule_service
+from service.webhooks import events as webhook_events
 
 
 def published_plan(session: Session, *, conference: Conference) -> Plan | None:
@@ -194,6 +195,7 @@ def publish(
         if isinstance(row, Plan) and row.id in live:
             session.expire(row)
     link_mates(session, plan=plan)
+    webhook_events.plan_published(session, conference=conference, plan=plan)
     audit.record(
         session,
         actor=actor,

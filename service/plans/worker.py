@@ -24,6 +24,7 @@ from service.embedding import Encoder
 from service.mail.sender import MailLoop
 from service.models import Plan
 from service.plans import runner
+from service.webhooks.sender import WebhookLoop
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +175,7 @@ def run_forever(
     The mail queue runs beside it on a thread of its own (`service.mail.sender`), and so do
     the registration connections' deliveries and syncs (`service.connections.worker`).
     """
-    with MailLoop(), ConnectionLoop():
+    with MailLoop(), WebhookLoop(), ConnectionLoop():
         _plan_loop(
             poll_interval=poll_interval,
             stale_after=stale_after,

@@ -1,0 +1,1 @@
+"""Outbound webhooks: organizers' systems hear about published plans and attendee changes."""

@@ -1,0 +1,265 @@
+"""The webhook worker: claims due deliveries, signs them and POSTs them to their receivers.
+
+It runs inside every plan worker (`hallway worker`, and the one `hallway serve` starts) on a
+thread of its own, beside the mail queue. A delivery is claimed before it is sent (pending ->
+sending: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional UPDATE on SQLite), so two
+workers never send one delivery at the same time, and its outcome is recorded right after.
+
+Every attempt at one event carries the same ``webhook-id``, so a receiver that remembers the ids
+it has accepted processes each event exactly once, whatever the retries. A 2xx answer delivers;
+anything else (another status, a redirect, no answer within `TIMEOUT` seconds, a refused
+address) is tried again after the waits of `SCHEDULE` (Standard Webhooks' schedule: at once,
+5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 27 hours in all). A delivery that fails its
+last attempt is failed and its subscription disabled, with the reason in the API and the audit
+log; the organizer enables it again with PATCH and re-sends what failed.
+A row left "sending" by a worker that died is sent again after `STALE_SENDING` (same id).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+import httpx
+from sqlalchemy import select, update
+
+from service import net
+from service.audit import service as audit
+from service.db import get_engine, session_scope, utcnow
+from service.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from service.webhooks import signing
+
+log = logging.getLogger(__name__)
+
+#: Seconds to wait before each attempt of a series (the first goes at once).
+SCHEDULE: Final = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+#: Seconds a receiver has to answer.
+TIMEOUT: Final = 10.0
+#: A row "sending" for longer than this lost its worker; it is sent again.
+STALE_SENDING: Final = timedelta(minutes=2)
+#: How much of a receiver's answer the log keeps.
+ANSWER_CHARS: Final = 300
+USER_AGENT: Final = "Hallway-Webhooks/1"
+ACTOR: Final = "webhooks"
+
+Clock = Callable[[], datetime]
+
+
+def message_id(event_id: uuid.UUID) -> str:
+    """The ``webhook-id`` of an event: the same on every attempt and for every subscription."""
+    return f"msg_{event_id.hex}"
+
+
+def body_of(event: WebhookEvent) -> str:
+    return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+
+
+def claim(*, now: datetime) -> uuid.UUID | None:
+    """Take the next due delivery of an enabled subscription (pending -> sending)."""
+    with session_scope() as session:
+        stmt = (
+            select(WebhookDelivery.id)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(
+                WebhookDelivery.status == "pending",
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookSubscription.enabled.is_(True),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
+        )
+        if get_engine().dialect.name == "postgresql":
+            found = session.scalar(
+                stmt.limit(1).with_for_update(skip_locked=True, of=WebhookDelivery)
+            )
+            candidates = [found] if found is not None else []
+        else:
+            candidates = list(session.scalars(stmt.limit(5)))
+        for delivery_id in candidates:
+            # Whoever flips pending -> sending first owns the row; the other sees rowcount 0.
+            claimed = session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
+                .values(status="sending", claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) == 1:
+                return delivery_id
+    return None
+
+
+def requeue_stale(*, now: datetime) -> int:
+    """Give back rows left "sending" by a worker that died; they go again with the same id."""
+    with session_scope() as session:
+        result = session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.status == "sending",
+                WebhookDelivery.claimed_at < now - STALE_SENDING,
+            )
+            .values(status="pending", next_attempt_at=now, claimed_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    status_code: int | None
+    error: str
+
+
+def _attempt(url: str, headers: dict[str, str], body: bytes) -> Outcome:
+    try:
+        response = net.send(
+            "POST",
+            url,
+            headers=headers,
+            content=body,
+            timeout=TIMEOUT,
+            max_redirects=0,
+            max_response_bytes=ANSWER_CHARS,
+        )
+    except net.UnsafeURL as exc:
+        return Outcome(False, None, f"Not sent: {exc}")
+    except httpx.TimeoutException:
+        return Outcome(False, None, f"No answer within {TIMEOUT:.0f} s.")
+    except httpx.HTTPError as exc:
+        return Outcome(False, None, f"Could not reach the receiver: {exc or type(exc).__name__}")
+    if 200 <= response.status_code < 300:
+        return Outcome(True, response.status_code, "")
+    answer = response.content.decode("utf-8", "replace").strip()
+    where = response.headers.get("location")
+    error = f"The receiver answered {response.status_code}"
+    if 300 <= response.status_code < 400:
+        error += f" (a redirect to {where!r}, which is not followed)" if where else " (redirect)"
+    error += f": {answer}" if answer else "."
+    return Outcome(False, response.status_code, error[:1000])
+
+
+def send_one(delivery_id: uuid.UUID, *, now: datetime) -> str:
+    """Send one claimed delivery and record its outcome; return its new status."""
+    with session_scope() as session:
+        delivery = session.get_one(WebhookDelivery, delivery_id)
+        event = session.get_one(WebhookEvent, delivery.event_id)
+        subscription = session.get_one(WebhookSubscription, delivery.subscription_id)
+        url = subscription.url
+        body = body_of(event)
+        msg_id = message_id(event.id)
+        try:
+            secret: str | None = signing.decrypt(session, subscription.secret_encrypted)
+        except signing.InvalidToken:
+            secret = None
+    if secret is None:
+        outcome = Outcome(
+            False,
+            None,
+            "Not sent: the signing secret cannot be read (the service's secret key changed). "
+            "Delete this webhook and create it again.",
+        )
+    else:
+        # The real time, not the worker's clock: receivers refuse stale timestamps.
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            **signing.headers(secret=secret, message_id=msg_id, timestamp=utcnow(), body=body),
+        }
+        outcome = _attempt(url, headers, body.encode())
+    return finish(delivery_id, outcome, now=now)
+
+
+def finish(delivery_id: uuid.UUID, outcome: Outcome, *, now: datetime) -> str:
+    """Record one attempt: delivered, due again after the next wait, or failed for good."""
+    with session_scope() as session:
+        delivery = session.get_one(WebhookDelivery, delivery_id)
+        delivery.attempts += 1
+        delivery.series_attempts += 1
+        delivery.last_attempt_at = now
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error
+        delivery.claimed_at = None
+        delivery.updated_at = now
+        if outcome.delivered:
+            delivery.status = "delivered"
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            return "delivered"
+        if delivery.series_attempts < len(SCHEDULE):
+            delivery.status = "pending"
+            delivery.next_attempt_at = now + timedelta(seconds=SCHEDULE[delivery.series_attempts])
+            return "pending"
+        delivery.status = "failed"
+        delivery.next_attempt_at = None
+        subscription = session.get_one(WebhookSubscription, delivery.subscription_id)
+        if subscription.enabled:
+            event = session.get_one(WebhookEvent, delivery.event_id)
+            subscription.enabled = False
+            subscription.disabled_at = now
+            subscription.disabled_reason = (
+                f"Disabled after {delivery.series_attempts} failed attempts over "
+                f"{sum(SCHEDULE) / 3600:.0f} hours to deliver event {message_id(event.id)} "
+                f"({event.type}). Last error: {outcome.error}"
+            )[:2000]
+            audit.record(
+                session,
+                actor=ACTOR,
+                action="webhook.disabled",
+                target_type="webhook",
+                target_id=subscription.id,
+                conference_id=subscription.conference_id,
+                details={"url": subscription.url, "reason": subscription.disabled_reason},
+            )
+            log.warning("webhook %s disabled: %s", subscription.id, outcome.error)
+        return "failed"
+
+
+def run_pending(
+    *,
+    clock: Clock = utcnow,
+    max_deliveries: int | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Send due deliveries until none is due or told to stop; return how many were tried."""
+    handled = 0
+    requeue_stale(now=clock())
+    while not should_stop() and (max_deliveries is None or handled < max_deliveries):
+        delivery_id = claim(now=clock())
+        if delivery_id is None:
+            break
+        send_one(delivery_id, now=clock())
+        handled += 1
+    return handled
+
+
+class WebhookLoop:
+    """Runs the webhook queue on a thread beside the plan worker's loop."""
+
+    def __init__(self, *, poll_interval: float = 1.0) -> None:
+        self.poll_interval = poll_interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="webhook-queue", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                handled = run_pending(should_stop=self.stop.is_set)
+            except Exception:  # the database may be briefly away; keep going
+                log.exception("webhook queue error")
+                handled = 0
+            if not handled:
+                self.stop.wait(self.poll_interval)
+
+    def __enter__(self) -> WebhookLoop:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        # The delivery in hand is finished first (bounded by its timeout).
+        self.thread.join(timeout=TIMEOUT + 5)
