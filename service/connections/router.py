@@ -16,6 +16,7 @@ from service.connections.schemas import (
     ConnectionCreated,
     ConnectionIn,
     ConnectionOut,
+    ConnectionPatch,
     DeliveryAccepted,
     LogPage,
     SyncOut,
@@ -67,6 +68,16 @@ def list_connections(access: ReadAccess, session: SessionDep) -> list[Connection
 def get_connection(connection: ReadConnection, session: SessionDep) -> ConnectionOut:
     """One connection with its last delivery, last sync and last error (never its token)."""
     return connection_service.connection_out(session, connection)
+
+
+@router.patch("/{connection_id}", summary="Change a registration connection")
+def update_connection(
+    data: ConnectionPatch, connection: WriteConnection, access: WriteAccess, session: SessionDep
+) -> ConnectionOut:
+    """A new label, API token or (Tito) signing secret; the secrets are never shown back."""
+    return connection_service.update_connection(
+        session, connection=connection, data=data, actor=access.caller.actor
+    )
 
 
 @router.delete(

@@ -69,6 +69,23 @@ class ConnectionIn(BaseModel):
         return found
 
 
+class ConnectionPatch(BaseModel):
+    """New values for a connection: its label, or a new token or signing secret."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Line | None = Field(default=None, max_length=200)
+    token: Secret | None = Field(
+        default=None, min_length=1, max_length=2000, description="A new API token; write-only."
+    )
+    signing_secret: Secret | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="Tito only: a new webhook security token; write-only.",
+    )
+
+
 class SyncCounts(BaseModel):
     created: int = 0
     updated: int = 0

@@ -28,6 +28,7 @@ from service.connections.schemas import (
     ConnectionCreated,
     ConnectionIn,
     ConnectionOut,
+    ConnectionPatch,
     DeliveryAccepted,
     LogEntryOut,
     LogPage,
@@ -237,6 +238,52 @@ def delete_connection(session: Session, *, connection: Connection, actor: str) -
         details={"platform": connection.platform, "event": _event_name(connection)},
     )
     session.delete(connection)
+
+
+def update_connection(
+    session: Session, *, connection: Connection, data: ConnectionPatch, actor: str
+) -> ConnectionOut:
+    """Change the label, or store a new token or signing secret (encrypted).
+
+    Raises:
+        Invalid: a signing secret for a platform that signs nothing, or a null.
+    """
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("name", "token", "signing_secret"):
+        if name in changes and changes[name] is None:
+            raise Invalid(
+                f"'{name}' cannot be null.",
+                errors=[{"pointer": f"#/body/{name}", "detail": "null"}],
+            )
+    if "signing_secret" in changes and connection.platform != "tito":
+        raise Invalid(
+            f"Only Tito connections have a signing secret, not {connection.platform}.",
+            errors=[{"pointer": "#/body/signing_secret", "detail": "only for tito"}],
+        )
+    if "name" in changes:
+        connection.name = changes["name"]
+    if "token" in changes:
+        connection.token_encrypted = vault.encrypt(session, changes["token"])
+    if "signing_secret" in changes:
+        connection.signing_secret_encrypted = vault.encrypt(session, changes["signing_secret"])
+    changed = sorted(changes)
+    if changed:
+        add_log(
+            session,
+            connection_id=connection.id,
+            kind="connection",
+            message=f"Connection changed by {actor}: {', '.join(changed)}.",
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="connection.updated",
+            target_type="connection",
+            target_id=str(connection.id),
+            conference_id=connection.conference_id,
+            details={"fields": changed},
+        )
+    return connection_out(session, connection)
 
 
 def rotate_webhook_url(session: Session, *, connection: Connection, actor: str) -> WebhookUrlOut:

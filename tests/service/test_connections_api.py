@@ -392,3 +392,27 @@ def test_log_pages_with_a_cursor_and_refuses_a_bad_one(
     assert len(seen) == len(set(seen)) == 4
     assert rest["next_cursor"] is None
     assert admin.get(base, params={"before": "garbage"}).status_code == 422
+
+
+def test_patch_stores_a_new_signing_secret_and_never_shows_it(
+    client: TestClient, admin: TestClient, conference: dict[str, Any]
+) -> None:
+    created = make_connection(admin, conference, "tito")
+    path = f"/v1/conferences/{conference['id']}/connections/{created['id']}"
+    body = fixture_bytes("tito_webhook_ticket_completed.json")
+    new_secret = "the-endpoint-security-token"
+    signed = {"Tito-Signature": tito_signature(body, secret=new_secret)}
+    assert client.post(hook_path(created), content=body, headers=signed).status_code == 401
+    changed = admin.patch(path, json={"signing_secret": new_secret, "name": "Tito shop"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["name"] == "Tito shop"
+    assert new_secret not in changed.text
+    assert client.post(hook_path(created), content=body, headers=signed).status_code == 202
+    assert admin.patch(path, json={"token": None}).status_code == 422
+    eventbrite = make_connection(admin, conference, "eventbrite")
+    refused = admin.patch(
+        f"/v1/conferences/{conference['id']}/connections/{eventbrite['id']}",
+        json={"signing_secret": "x"},
+    )
+    assert refused.status_code == 422
+    assert [e["pointer"] for e in refused.json()["errors"]] == ["#/body/signing_secret"]
