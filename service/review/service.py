@@ -261,7 +261,9 @@ def plan_edits(
         op = str(details.get("op", ""))
         ids = [details.get(k) for k in ("attendee", "a", "b") if details.get(k)]
         refs = [
-            by_external[i].ref() if i in by_external else PersonRef(external_id=i, name=i)
+            by_external[i].ref()
+            if i in by_external
+            else PersonRef(external_id=i, name=FORMER_ATTENDEE)
             for i in map(str, ids)
         ]
         by = "you" if event.actor == viewer else labels.get(event.actor, event.actor)

@@ -499,7 +499,9 @@ def publish_summary(
         Warning(
             **round_service.check_out(f).model_dump(),
             people=[
-                by_external[i].ref() if i in by_external else PersonRef(external_id=i, name=i)
+                by_external[i].ref()
+                if i in by_external
+                else PersonRef(external_id=i, name=review.FORMER_ATTENDEE)
                 for i in f.attendees
             ],
         )
