@@ -199,8 +199,8 @@ def _moved_reason(
 
 
 def figure_deltas(
-    before: Mapping[str, Any] | None,
-    after: Mapping[str, Any] | None,
+    before: review.Figures | None,
+    after: review.Figures | None,
     *,
     left: Sequence[review.Person],
     late: Sequence[review.Person],
@@ -217,8 +217,6 @@ def figure_deltas(
         rules_added: Rules added in between.
         changed: People who changed a field the matcher reads in between.
     """
-    old: Mapping[str, Any] = (before or {}).get("summary") or {}
-    new: Mapping[str, Any] = (after or {}).get("summary") or {}
     with_profile = [p for p in base_people if p.has_profile]
     cancelled_profile = [p for p in left if p.has_profile]
     late_blank = [p for p in late if not p.has_profile]
@@ -235,7 +233,8 @@ def figure_deltas(
         )
     out = []
     for key, label, better in review.FIGURES:
-        b, a = old.get(key), new.get(key)
+        b = before.value(key) if before is not None else None
+        a = after.value(key) if after is not None else None
         worse = (
             isinstance(a, int | float)
             and isinstance(b, int | float)
@@ -257,8 +256,9 @@ def figure_deltas(
                         f"{review.plural(len(late_blank), 'person', 'people')} without a profile "
                         "registered late"
                     )
-            minimum = review.MINIMA.get(key)
-            low, high = old.get(minimum or ""), new.get(minimum or "")
+            minimum = review.MINIMA.get(key, "")
+            low = before.value(minimum) if before is not None else None
+            high = after.value(minimum) if after is not None else None
             if isinstance(low, int) and isinstance(high, int) and high > low:
                 causes.append(f"the unavoidable minimum rose from {low} to {high}")
             if key == "coworker_pairs":
@@ -391,8 +391,8 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
         reasons=reasons,
         moves=moves,
         figures=figure_deltas(
-            base.report,
-            plan.report,
+            review.Figures.from_dict(base.report),
+            review.Figures.from_dict(plan.report),
             left=[p for p in left_people.values() if p.status != "registered" or p.erased],
             late=[p for p in came_people.values() if inputs.in_window(p.created_at)],
             base_people=base_people,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.affiliation import affiliation_key
+from matching.report import Minimum, Report, RoundViolations, Summary
 from service.models import (
     ApiKey,
     Assignment,
@@ -56,8 +57,8 @@ MINIMA = {
     "party_pairs": "party_pairs_min",
     "first_timer_mix": "first_timer_mix_min",
 }
-#: Per-round report keys of the summary's figures (violations.<key> or the round's own key).
-ROUND_KEYS = {
+#: The per-round figure behind a summary figure: a violation count, or the round's own figure.
+ROUND_FIGURES = {
     "coworker_pairs": "coworker_pairs",
     "party_pairs": "party_pairs",
     "repeated_pairs": "repeated_pairs",
@@ -66,6 +67,9 @@ ROUND_KEYS = {
     "language_isolated": "language_isolated",
     "first_timer_mix": "first_timer_mix",
     "no_kindred": "no_kindred",
+    "kindred_share_min": "kindred_share",
+    "diversity_ratio_min": "diversity_ratio",
+    "solo_spread_max": "solo_spread",
 }
 
 #: ``Plan.params`` key holding the engine's own figures (see `engine_figures`).
@@ -94,22 +98,122 @@ class Person:
         return PersonRef(external_id=self.external_id, name=self.name)
 
 
-def engine_figures(report: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The figures of a report worth keeping as the engine's own result (no members, ~1 KB).
+@dataclass(frozen=True, slots=True)
+class RoundFigures:
+    """One round's figures, as the review compares them."""
 
-    Stored in ``Plan.params["engine"]`` when a run's result is stored, so the publish summary
-    can tell what manual edits changed after.
+    name: str
+    violations: RoundViolations
+    minimum: Minimum
+    solo_spread: int
+    kindred_share: float | None
+    diversity_ratio: float | None
+    carried: bool = False
+
+    def value(self, figure: str) -> float | None:
+        """This round's part of a summary figure (see `ROUND_FIGURES`), if it has one."""
+        key = ROUND_FIGURES.get(figure)
+        if key is None:
+            return None
+        value = getattr(self.violations, key, None)
+        if value is None:
+            value = getattr(self, key, None)
+        return float(value) if isinstance(value, int | float) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """A plan's figures without its tables and people: the summary and each round's.
+
+    Its JSON form is a part of the report's (``summary`` and, per round, ``name``,
+    ``violations``, ``minimum``, ``solo_spread``, ``kindred_share``, ``diversity_ratio``), so
+    `from_dict` reads a stored report as well as the engine's figures kept beside it.
     """
-    report = report or {}
-    keep = ("violations", "minimum", "kindred_share", "diversity_ratio", "solo_spread")
-    return {
-        "summary": dict(report.get("summary") or {}),
-        "rounds": [
-            {"name": r.get("name"), **{k: r.get(k) for k in keep}}
-            for r in report.get("rounds") or []
-            if isinstance(r, Mapping)
-        ],
-    }
+
+    summary: Summary
+    rounds: tuple[RoundFigures, ...]
+
+    def value(self, figure: str) -> float | int | None:
+        value = getattr(self.summary, figure, None)
+        return value if isinstance(value, int | float) else None
+
+    def by_round(self, figure: str) -> dict[str, float]:
+        """Round name -> the round's part of ``figure``, for the rounds this plan planned."""
+        out = {}
+        for entry in self.rounds:
+            value = entry.value(figure)
+            if value is not None and not entry.carried:
+                out[entry.name] = value
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary.to_dict(),
+            "rounds": [
+                {
+                    "name": r.name,
+                    "violations": r.violations.to_dict(),
+                    "minimum": r.minimum.to_dict(),
+                    "solo_spread": r.solo_spread,
+                    "kindred_share": r.kindred_share,
+                    "diversity_ratio": r.diversity_ratio,
+                    **({"carried": True} if r.carried else {}),
+                }
+                for r in self.rounds
+            ],
+        }
+
+    @classmethod
+    def of_report(cls, report: Report) -> Figures:
+        return cls(
+            summary=report.summary,
+            rounds=tuple(
+                RoundFigures(
+                    name=r.name,
+                    violations=r.violations,
+                    minimum=r.minimum,
+                    solo_spread=r.solo_spread,
+                    kindred_share=r.kindred_share,
+                    diversity_ratio=r.diversity_ratio,
+                    carried=r.carried,
+                )
+                for r in report.rounds
+            ),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Figures | None:
+        """Read a stored report or engine figures; None when there is nothing (or no summary)."""
+        if not data or not isinstance(data.get("summary"), Mapping):
+            return None
+        try:
+            return cls(
+                summary=Summary.from_dict(data["summary"]),
+                rounds=tuple(
+                    RoundFigures(
+                        name=str(r["name"]),
+                        violations=RoundViolations.from_dict(r["violations"]),
+                        minimum=Minimum.from_dict(r["minimum"]),
+                        solo_spread=int(r["solo_spread"]),
+                        kindred_share=r.get("kindred_share"),
+                        diversity_ratio=r.get("diversity_ratio"),
+                        carried=bool(r.get("carried", False)),
+                    )
+                    for r in data.get("rounds") or []
+                ),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None  # a report stored by an older version: no figures to compare
+
+
+def engine_figures(report: Report | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The engine's own figures of a run's report, to keep in ``Plan.params["engine"]``.
+
+    About a kilobyte (no tables, no people), stored when a run's result is stored, so the
+    publish summary can tell what manual edits changed afterwards.
+    """
+    figures = Figures.of_report(report) if isinstance(report, Report) else Figures.from_dict(report)
+    return figures.to_dict() if figures is not None else {}
 
 
 def people(session: Session, *, conference: Conference) -> dict[str, Person]:

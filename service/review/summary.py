@@ -219,31 +219,11 @@ def _listed(messages: Sequence[str]) -> str:
     return f"{shown}; and {more} more" if more > 0 else shown
 
 
-def _round_values(section: Mapping[str, Any] | None, figure: str) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for entry in (section or {}).get("rounds") or []:
-        if not isinstance(entry, Mapping) or entry.get("carried"):
-            continue
-        if figure in review.ROUND_KEYS:
-            value = (entry.get("violations") or {}).get(review.ROUND_KEYS[figure])
-        elif figure == "kindred_share_min":
-            value = entry.get("kindred_share")
-        elif figure == "diversity_ratio_min":
-            value = entry.get("diversity_ratio")
-        elif figure == "solo_spread_max":
-            value = entry.get("solo_spread")
-        else:
-            value = None
-        if isinstance(value, int | float):
-            out[str(entry.get("name"))] = float(value)
-    return out
-
-
 def _worse_entries(
     figures: Sequence[FigureOut],
     *,
-    engine: Mapping[str, Any] | None,
-    report: Mapping[str, Any],
+    engine: review.Figures | None,
+    report: review.Figures | None,
     pairs: Sequence[Pair],
     forced: set[Pair],
     edits: Sequence[EditRef],
@@ -273,8 +253,8 @@ def _worse_entries(
                 )
             )
             continue
-        before = _round_values(engine, fig.figure)
-        after = _round_values(report, fig.figure)
+        before = engine.by_round(fig.figure) if engine is not None else {}
+        after = report.by_round(fig.figure) if report is not None else {}
         rounds = [
             name for name, value in after.items() if _worse(fig.better, before.get(name), value)
         ]
@@ -426,17 +406,16 @@ def publish_summary(
     rounds = review.rounds(session, conference=conference)
     seats = review.seats(session, plan_id=plan.id)
     planned = set(plan_service.planned_round_ids(plan)) or set(seats.tables)
-    report: dict[str, Any] = plan.report or {}
-    now: Mapping[str, Any] = report.get("summary") or {}
+    report = review.Figures.from_dict(plan.report)
     edits = review.plan_edits(
         session, conference=conference, plan=plan, by_external=by_external, viewer=viewer
     )
     moves = [e for e in edits if e.op in ("move", "swap")]
     stored = (plan.params or {}).get(review.ENGINE_KEY)
-    engine: Mapping[str, Any] | None = (
-        stored if isinstance(stored, Mapping) else (report if not moves else None)
-    )
-    base: Mapping[str, Any] = (engine or {}).get("summary") or {}
+    # Unedited, the plan is the engine's own result; edited, only what was kept can tell.
+    engine = review.Figures.from_dict(stored) if isinstance(stored, Mapping) else None
+    if engine is None and not moves:
+        engine = report
 
     pairs = _pairs(rounds, planned, seats, everyone)
     rules = review.rules(session, conference=conference)
@@ -447,13 +426,12 @@ def publish_summary(
     for key, label, better in review.FIGURES:
         taken = forced_by_figure.get(key, 0)
 
-        def value(section: Mapping[str, Any], key: str = key, taken: int = taken) -> Any:
-            raw = section.get(key)
-            return raw - taken if isinstance(raw, int) and not isinstance(raw, bool) else raw
+        def value(source: review.Figures | None, key: str = key, taken: int = taken) -> Any:
+            raw = source.value(key) if source is not None else None
+            return raw - taken if isinstance(raw, int) else raw
 
-        figure_now = value(now)
-        figure_engine = value(base) if engine is not None else None
-        minimum = now.get(review.MINIMA[key]) if key in review.MINIMA else None
+        figure_now, figure_engine = value(report), value(engine)
+        minimum = report.value(review.MINIMA[key]) if report and key in review.MINIMA else None
         figures.append(
             FigureOut(
                 figure=key,

@@ -10,6 +10,7 @@ as JSON and as CSV, with the figures against the plan it re-planned.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import uuid
 from datetime import timedelta
@@ -19,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from matching.report import build_report
+from matching.report import Summary, build_report
 from service.config import get_settings
 from service.db import session_scope, utcnow
 from service.embedding import embed
@@ -27,7 +28,7 @@ from service.models import Attendee, Plan, Round
 from service.plans import service as plan_service
 from service.plans import worker
 from service.review import moves as moves_service
-from service.review.service import Person
+from service.review.service import Figures, Person
 
 PROBLEM = "application/problem+json"
 CREW = [
@@ -451,11 +452,17 @@ def test_kindred_share_drop_is_explained_by_cancelled_profiles() -> None:
             profile_written_at=None,
         )
 
+    def figures(kindred_share: float) -> Figures:
+        zero = Summary(**{f.name: 0 for f in dataclasses.fields(Summary)})
+        return Figures(
+            summary=dataclasses.replace(zero, kindred_share_min=kindred_share), rounds=()
+        )
+
     everyone = [person(f"p{i}", profile=i < 40) for i in range(50)]
-    left = [p for p in everyone[:12]]
+    left = everyone[:12]
     deltas = moves_service.figure_deltas(
-        {"summary": {"kindred_share_min": 0.71}},
-        {"summary": {"kindred_share_min": 0.42}},
+        figures(0.71),
+        figures(0.42),
         left=left,
         late=[],
         base_people=everyone,
