@@ -16,6 +16,8 @@ true``, and nothing is done twice.
 - Answers that say "try again" are not kept, so the retry is done afresh: every ``5xx``
   (the ``503`` of an overload included), and ``401``/``403``. A request that raises is not kept
   either. A repeat whose API key has been revoked since is refused like any other request.
+- Expired answers are deleted by the next POST (at most once a minute in each process), and
+  an expired key is free again at once.
 - Keys belong to the caller: the scope is a hash of the API key, so two callers using the same
   key never see each other's answers.
 
@@ -87,7 +89,8 @@ POLL_SECONDS: Final = 0.05
 STALE_AFTER: Final = timedelta(minutes=10)
 #: Seconds a client is asked to wait after a 409.
 RETRY_AFTER_SECONDS: Final = 1
-#: Expired rows are swept at most this often per process (and always for the key at hand).
+#: Expired rows are swept by a POST at most this often per process (and always for the key
+#: at hand, when it comes back).
 SWEEP_EVERY_SECONDS: Final = 60.0
 API_PREFIX: Final = "/v1/"
 #: Inbound platform webhooks: their deliveries are de-duplicated by their own ids.
@@ -289,14 +292,10 @@ def _claim(request: _Request) -> _Outcome:
     A repeat that finds the key taken only reads, so repeats waiting for a running request
     never queue behind SQLite's single writer.
     """
-    global _next_sweep
     now = utcnow()
     with session_scope() as session:
         if key_service.authenticate(session, secret=request.secret) is None:
             return _Unkeyed()
-        if time.monotonic() >= _next_sweep:
-            _next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
-            sweep_expired(session, now=now)
         first = _first_use(session, request)
         if first is not None and _is_free(first, now):
             # An expired row, or a running one whose process died, frees the key.
@@ -381,6 +380,19 @@ def _judge(request: _Request, first: IdempotencyKey) -> _Outcome:
         return _Running()
 
 
+def _sweep_if_due() -> None:
+    """Delete expired answers, at most every `SWEEP_EVERY_SECONDS` in each process."""
+    global _next_sweep
+    if time.monotonic() < _next_sweep:
+        return
+    _next_sweep = time.monotonic() + SWEEP_EVERY_SECONDS
+    try:
+        with session_scope() as session:
+            sweep_expired(session)
+    except SQLAlchemyError:
+        log.warning("Expired idempotent answers could not be deleted.", exc_info=True)
+
+
 def _complete(request: _Request, row_id: uuid.UUID, answer: _Answer) -> None:
     with session_scope() as session:
         # Only the row this request reserved, and only if it is still there (an erasure in
@@ -440,6 +452,9 @@ class IdempotencyKeys:
         if scope["type"] != "http" or not applies_to(scope["method"], scope["path"]):
             await self.app(scope, receive, send)
             return
+        # Any POST sweeps now and then, so expired answers go even when no key comes back.
+        if time.monotonic() >= _next_sweep:
+            await anyio.to_thread.run_sync(_sweep_if_due)
         values = _header(scope, HEADER.lower().encode())
         if not values:
             await self.app(scope, receive, send)
