@@ -184,6 +184,8 @@ def test_pretix_order_positions_become_attendees_with_their_own_name_and_answers
         "ABC23-2": "created",
     }
     assert "2 created" in processed[0].message
+    assert "1 position(s) that are not admission tickets skipped" in processed[0].message
+    assert "invalid" not in processed[0].message
     assert audit_count("attendee.created") == 2
     assert_log_clean(created, admin, conference)
 
