@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from sqlalchemy import Connection
+
 from alembic import context
 from service import models  # noqa: F401  (registers every table on the metadata)
 from service.config import get_settings
@@ -37,15 +39,27 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
-    context.configure(
-        connection=connection,  # type: ignore[arg-type]
-        target_metadata=target_metadata,
-        render_as_batch=True,  # SQLite can only alter tables by copying them
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+def _run(connection: Connection) -> None:
+    # SQLite alters a table by copying it and dropping the old one; with foreign keys on, the
+    # drop would first delete every row referring to it (ON DELETE CASCADE): seats, rules, mail.
+    # The pragma only takes effect outside a transaction.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,  # SQLite can only alter tables by copying them
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

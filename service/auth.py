@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db import get_session
+from service.db import SessionDep
 from service.errors import Forbidden, NotFound, Unauthorized
 from service.keys import service as key_service
 from service.models import ApiKey, Conference
@@ -32,7 +32,7 @@ class Caller:
 
 
 def get_caller(
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Caller:
     """Resolve the ``Authorization: Bearer <key>`` header, or answer 401."""
@@ -79,7 +79,7 @@ def conference_access(*scopes: str) -> Callable[..., ConferenceAccess]:
     def dependency(
         conference_id: Annotated[str, Path(description="Conference id (UUID) or slug.")],
         caller: Annotated[Caller, Depends(get_caller)],
-        session: Annotated[Session, Depends(get_session, scope="function")],
+        session: SessionDep,
     ) -> ConferenceAccess:
         conference = find_conference(session, conference_id)
         if conference is None or not (

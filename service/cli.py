@@ -57,34 +57,11 @@ def worker(
     ] = 5.0,
 ) -> None:
     """Run queued plans (matching runs) until stopped."""
-    import logging
-    import signal
-
     from service.plans import worker as plan_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    stopping: list[bool] = []
-
-    def stop(signum: int, _frame: Any) -> None:
-        if stopping:
-            raise SystemExit(0)
-        stopping.append(True)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        if once:
-            plan_worker.recover_stale(stale_after=stale_after)
-            plan_worker.run_once(heartbeat_interval=heartbeat)
-        else:
-            plan_worker.run_forever(
-                poll_interval=poll,
-                stale_after=stale_after,
-                heartbeat_interval=heartbeat,
-                should_stop=lambda: bool(stopping),
-            )
-    except KeyboardInterrupt:
-        err.print("worker stopped")
+    plan_worker.main(
+        poll_interval=poll, stale_after=stale_after, heartbeat_interval=heartbeat, once=once
+    )
 
 
 @app.command()

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
+from fastapi import Depends
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -145,3 +146,7 @@ def get_read_session() -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+#: The request's session (committed on success, rolled back on error), for route signatures.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

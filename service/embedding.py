@@ -16,7 +16,6 @@ from typing import Protocol
 import numpy as np
 
 from service.config import get_settings
-from service.models import Attendee
 
 HASHING = "hashing"
 BUNDLED = "all-MiniLM-L6-v2"
@@ -43,12 +42,19 @@ def get_encoder() -> Encoder:
     return _encoder(settings.embedding_model, settings.cache_dir)
 
 
-def profile_text(attendee: Attendee) -> str:
+class Profile(Protocol):
+    """Anything with an attendee's interests: a row, or the engine's view of one."""
+
+    @property
+    def interests(self) -> str: ...
+
+
+def profile_text(attendee: Profile) -> str:
     """What of an attendee is embedded: their own words about their interests."""
     return attendee.interests or ""
 
 
-def embed(attendees: Sequence[Attendee], *, encoder: Encoder | None = None) -> np.ndarray:
+def embed(attendees: Sequence[Profile], *, encoder: Encoder | None = None) -> np.ndarray:
     """One L2-normalised row per attendee, in order."""
     if not attendees:
         return np.zeros((0, 1), dtype=np.float32)

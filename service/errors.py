@@ -62,6 +62,10 @@ class PreconditionFailed(AppError):
     status, slug, title = 412, "precondition-failed", "Stale version"
 
 
+class PreconditionRequired(AppError):
+    status, slug, title = 428, "precondition-required", "If-Match required"
+
+
 class PayloadTooLarge(AppError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 

@@ -228,8 +228,10 @@ def match(
         bar.n = 100
         bar.refresh()
 
+    if matcher.report_ is None:
+        raise typer.Exit(1)  # Matcher(report=True), the default, always makes one
+    made = matcher.report_
     by_id = {p.id: p for p in people}
-    explained = matcher.report_.to_dict()["attendees"] if matcher.report_ else {}
     kinds = {r.name: r.kind for r in rounds}
     rows = [
         {
@@ -239,7 +241,9 @@ def match(
             "attendee_id": attendee_id,
             "name": by_id[attendee_id].name,
             "affiliation": by_id[attendee_id].affiliation,
-            "why": explained.get(attendee_id, {}).get(round_name, {}).get("why", ""),
+            "why": seat.why
+            if (seat := made.attendees.get(attendee_id, {}).get(round_name))
+            else "",
         }
         for round_name, tables in matcher.seating_.items()
         for number, members in enumerate(tables, start=1)
@@ -250,17 +254,14 @@ def match(
             handle.write(chunk)
     if report is not None:
         report.write_text(
-            json.dumps(
-                matcher.report_.to_dict() if matcher.report_ else {}, indent=2, ensure_ascii=False
-            ),
+            json.dumps(made.to_dict(), indent=2, ensure_ascii=False),
             encoding="utf-8",
         )
-    summary = matcher.report_.summary.to_dict() if matcher.report_ else {}
+    summary = made.summary
     err.print(
         f"seated {len(people)} attendees over {len(rounds)} rounds → {out}; "
-        f"co-worker pairs {summary.get('coworker_pairs')} "
-        f"(minimum {summary.get('coworker_pairs_min')}), "
-        f"repeated pairs {summary.get('repeated_pairs')}, "
-        f"kindred share ≥ {summary.get('kindred_share_min')}, "
-        f"diversity ratio ≥ {summary.get('diversity_ratio_min')}"
+        f"co-worker pairs {summary.coworker_pairs} (minimum {summary.coworker_pairs_min}), "
+        f"repeated pairs {summary.repeated_pairs}, "
+        f"kindred share ≥ {summary.kindred_share_min}, "
+        f"diversity ratio ≥ {summary.diversity_ratio_min}"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -26,10 +27,42 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.connections import models as _connection_models  # noqa: F401
 from service.db import Base, TimestampedMixin, utcnow
 
-ATTENDEE_STATUSES = ("registered", "cancelled", "no-show", "needs-details")
-ROUND_KINDS = ("lunch", "dinner")
-PLAN_STATUSES = ("queued", "running", "ready", "published", "superseded", "failed")
-RULE_KINDS = ("keep_apart", "keep_together")
+
+class AttendeeStatus(StrEnum):
+    """Only registered attendees are seated; the others keep their data but no seat."""
+
+    REGISTERED = "registered"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no-show"
+    NEEDS_DETAILS = "needs-details"
+
+
+class RoundKind(StrEnum):
+    LUNCH = "lunch"
+    DINNER = "dinner"
+
+
+class PlanStatus(StrEnum):
+    """queued -> running -> ready (or failed) -> published -> superseded by the next one."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+    FAILED = "failed"
+
+
+class RuleKind(StrEnum):
+    KEEP_APART = "keep_apart"
+    KEEP_TOGETHER = "keep_together"
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK condition holding ``column`` to the values of an enum."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
 MAIL_KINDS = ("invitation", "tables_ready", "table_changed")
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 IDEMPOTENCY_STATES = ("running", "done")
@@ -55,6 +88,7 @@ class Attendee(TimestampedMixin, Base):
     __table_args__ = (
         UniqueConstraint("conference_id", "external_id", name="uq_attendee_conference_external"),
         Index("ix_attendee_link_token_hash", "link_token_hash"),
+        CheckConstraint(one_of("status", AttendeeStatus), name="status"),
     )
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
@@ -73,7 +107,7 @@ class Attendee(TimestampedMixin, Base):
     first_time: Mapped[bool] = mapped_column(Boolean, default=False)
     dietary: Mapped[str] = mapped_column(String(500), default="")
     accessibility: Mapped[str] = mapped_column(String(500), default="")
-    status: Mapped[str] = mapped_column(String(20), default="registered")
+    status: Mapped[str] = mapped_column(String(20), default=AttendeeStatus.REGISTERED)
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # What tablemates may see of this person, by field name (see the attendee page).
     visibility: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
@@ -88,7 +122,10 @@ class Attendee(TimestampedMixin, Base):
 
 class Round(TimestampedMixin, Base):
     __tablename__ = "round"
-    __table_args__ = (UniqueConstraint("conference_id", "name", name="uq_round_conference_name"),)
+    __table_args__ = (
+        UniqueConstraint("conference_id", "name", name="uq_round_conference_name"),
+        CheckConstraint(one_of("kind", RoundKind), name="kind"),
+    )
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conference.id", ondelete="CASCADE"), index=True
@@ -114,16 +151,22 @@ class Plan(TimestampedMixin, Base):
             sqlite_where=text("status = 'published'"),
             postgresql_where=text("status = 'published'"),
         ),
+        CheckConstraint(one_of("status", PlanStatus), name="status"),
     )
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conference.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PlanStatus.QUEUED, index=True)
+    # What the organizer calls the plan ("Plan 3 — 30 Nov 17:20" until they rename it).
+    name: Mapped[str] = mapped_column(String(200), default="")
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     progress: Mapped[float] = mapped_column(default=0.0)
     message: Mapped[str] = mapped_column(String(500), default="")
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The review map, made with the plan (never per request): round id -> attendee external id
+    # -> [x, y], a PCA of the profile embeddings of the people the round seats.
+    review_map: Mapped[dict[str, dict[str, list[float]]] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
     based_on_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -174,6 +217,7 @@ class SeatingRule(TimestampedMixin, Base):
     """An organizer's hard rule over two or more attendees: keep them apart or together."""
 
     __tablename__ = "seating_rule"
+    __table_args__ = (CheckConstraint(one_of("kind", RuleKind), name="kind"),)
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conference.id", ondelete="CASCADE"), index=True

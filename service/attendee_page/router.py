@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.attendee_page import service as page_service
 from service.attendees import service as attendee_service
-from service.db import get_read_session, get_session
+from service.db import SessionDep, get_read_session
 from service.models import Attendee, Conference
 
 # The link is the only key to the page: keep it out of caches, referrers and search engines.
@@ -56,7 +56,6 @@ router = APIRouter(tags=["attendee page"])
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Commit before the response goes out: the 303 after a save is followed at once, and the
 # next page must read what was just saved (the default "request" scope commits afterwards).
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "The link is unknown or no longer valid (an HTML page)."}

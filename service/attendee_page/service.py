@@ -25,7 +25,16 @@ from service.attendees import service as attendee_service
 from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
 from service.db import utcnow
-from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
+from service.models import (
+    Assignment,
+    Attendee,
+    Conference,
+    Plan,
+    PlanStatus,
+    PlanTable,
+    Round,
+)
+from service.rounds.order import round_order
 from service.webhooks import events as webhook_events
 
 # What tablemates may see, besides the name (people who share a table see each other anyway).
@@ -154,7 +163,8 @@ def find_attendee_by_token(session: Session, *, token: str) -> Attendee | None:
         select(Attendee, Conference, Plan.id, Plan.published_at)
         .join(Conference, Conference.id == Attendee.conference_id)
         .outerjoin(
-            Plan, (Plan.conference_id == Attendee.conference_id) & (Plan.status == "published")
+            Plan,
+            (Plan.conference_id == Attendee.conference_id) & (Plan.status == PlanStatus.PUBLISHED),
         )
         .where(Attendee.link_token_hash == links.hash_token(token), Attendee.erased_at.is_(None))
     )
@@ -355,7 +365,7 @@ def published_plan(session: Session, *, conference: Conference) -> LivePlan | No
         return known[conference.id]
     row = session.execute(
         select(Plan.id, Plan.published_at).where(
-            Plan.conference_id == conference.id, Plan.status == "published"
+            Plan.conference_id == conference.id, Plan.status == PlanStatus.PUBLISHED
         )
     ).first()
     return LivePlan(id=row.id, published_at=row.published_at) if row is not None else None
@@ -377,7 +387,7 @@ def seated_meals(
             & (PlanTable.number == Assignment.table_number),
         )
         .where(Assignment.plan_id == plan.id, Assignment.attendee_id == attendee.id)
-        .order_by(Round.starts_at.is_(None), Round.starts_at, Round.name)
+        .order_by(*round_order())
     ).all()
     if not rows:
         return []

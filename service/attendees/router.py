@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
 from service.attendees import importing, links
@@ -24,13 +24,12 @@ from service.attendees.schemas import (
 )
 from service.auth import Caller, IngestAccess, ReadAccess, WriteAccess
 from service.config import get_settings
-from service.db import get_session
+from service.db import SessionDep
 from service.errors import PayloadTooLarge
 from service.models import Attendee
 from service.validation import Line
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/attendees", tags=["attendees"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def attendee_out(

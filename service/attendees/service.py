@@ -20,14 +20,23 @@ from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
 from service.db import utcnow
 from service.errors import Invalid, NotFound
-from service.models import Assignment, Attendee, AuditEvent, Conference, MailMessage, Plan
-from service.plans import service as plan_service
+from service.models import (
+    Assignment,
+    Attendee,
+    AuditEvent,
+    Conference,
+    MailMessage,
+    Plan,
+    PlanStatus,
+)
+from service.plans import erasure as plan_erasure
+from service.plans import queue as plan_queue
 from service.rules import service as rule_service
 from service.validation import control_character
 from service.webhooks import events as webhook_events
 
 FIELDS = tuple(name for name in AttendeeFields.model_fields if name != "external_id")
-UNPUBLISHED = ("queued", "running", "ready", "failed")
+UNPUBLISHED = (PlanStatus.QUEUED, PlanStatus.RUNNING, PlanStatus.READY, PlanStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -346,8 +355,8 @@ def erase_attendee(
     """
     erased_ref = f"erased-{attendee.id}"
     # First, so no run starts from (or finishes with) the profile being erased.
-    plan_service.restart_runs(session, conference=conference)
-    plan_service.forget_attendee(
+    plan_queue.restart_runs(session, conference=conference)
+    plan_erasure.forget_attendee(
         session, conference=conference, attendee=attendee, erased_ref=erased_ref
     )
     unpublished = select(Plan.id).where(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from sqlalchemy.orm import Session
 
 from service.auth import Caller, ReadAccess, WriteAccess, get_caller, require_admin
 from service.conferences import service as conference_service
 from service.conferences.schemas import ConferenceIn, ConferenceOut, ConferencePatch
-from service.db import get_session
+from service.db import SessionDep
 
 router = APIRouter(prefix="/v1/conferences", tags=["conferences"])
 
@@ -19,7 +18,7 @@ router = APIRouter(prefix="/v1/conferences", tags=["conferences"])
 def create_conference(
     data: ConferenceIn,
     caller: Annotated[Caller, Depends(require_admin)],
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
 ) -> ConferenceOut:
     """Create a conference (admin key)."""
     conference = conference_service.create_conference(session, data=data, actor=caller.actor)
@@ -29,7 +28,7 @@ def create_conference(
 @router.get("", summary="List conferences")
 def list_conferences(
     caller: Annotated[Caller, Depends(get_caller)],
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
 ) -> list[ConferenceOut]:
     """List the conferences this key can see (all for an admin key, else its own)."""
     rows = conference_service.list_conferences(session)
@@ -47,7 +46,7 @@ def get_conference(access: ReadAccess) -> ConferenceOut:
 def patch_conference(
     patch: ConferencePatch,
     access: WriteAccess,
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
 ) -> ConferenceOut:
     """Change some of a conference's fields."""
     conference = conference_service.update_conference(

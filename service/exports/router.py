@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from service import offload
 from service.auth import ReadAccess
 from service.config import get_settings
-from service.db import get_session
+from service.db import SessionDep
 from service.errors import Forbidden, Unavailable
 from service.exports import render
 from service.exports.service import PLAN_COLUMNS, mail_merge, published_plan_rows
@@ -49,7 +48,7 @@ MEDIA_TYPES = {
 )
 def export_plan(
     access: ReadAccess,
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
     format: Annotated[Literal["csv", "json", "xlsx"], Query(description="File format.")] = "csv",
 ) -> Response:
     """The published plan with round, time, place, table and each attendee's export fields.
@@ -88,7 +87,7 @@ def export_plan(
 )
 def export_mail_merge(
     access: ReadAccess,
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
     format: Annotated[Literal["csv", "xlsx"], Query(description="File format.")] = "csv",
 ) -> Response:
     """Name, e-mail, private link, profile status and, once published, each meal's table.

@@ -14,6 +14,7 @@ from service.attendees import links
 from service.errors import Conflict
 from service.models import Assignment, Attendee, Conference, Round
 from service.plans import service as plan_service
+from service.rounds.order import round_order
 
 PLAN_COLUMNS = (
     "round",
@@ -100,9 +101,7 @@ def mail_merge(
     if plan_ids:
         rounds = list(
             session.scalars(
-                select(Round)
-                .where(Round.conference_id == conference.id)
-                .order_by(Round.starts_at.is_(None), Round.starts_at, Round.name)
+                select(Round).where(Round.conference_id == conference.id).order_by(*round_order())
             )
         )
         seats = {

@@ -6,11 +6,10 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
-from sqlalchemy.orm import Session
 
 from service.audit import service as audit
 from service.auth import ConferenceAccess, conference_access
-from service.db import get_session
+from service.db import SessionDep
 from service.errors import Forbidden
 from service.keys import service as key_service
 from service.keys.schemas import KeyIn, KeyOut, NewKeyOut
@@ -33,7 +32,7 @@ AdminAccess = Annotated[ConferenceAccess, Depends(_admin_access)]
 def create_key(
     data: KeyIn,
     access: AdminAccess,
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
 ) -> NewKeyOut:
     """Make a key for this conference with the given scopes; the key is shown only once."""
     new = key_service.create_key(
@@ -54,9 +53,7 @@ def create_key(
 
 
 @router.get("", summary="List conference keys")
-def list_keys(
-    access: AdminAccess, session: Annotated[Session, Depends(get_session, scope="function")]
-) -> list[KeyOut]:
+def list_keys(access: AdminAccess, session: SessionDep) -> list[KeyOut]:
     """List this conference's keys (never their secrets)."""
     rows = key_service.list_keys(session, conference_id=access.conference.id)
     return [KeyOut.model_validate(row) for row in rows]
@@ -66,7 +63,7 @@ def list_keys(
 def revoke_key(
     key_id: uuid.UUID,
     access: AdminAccess,
-    session: Annotated[Session, Depends(get_session, scope="function")],
+    session: SessionDep,
 ) -> KeyOut:
     """Revoke a key; it stops working at once."""
     row = key_service.revoke_key(session, conference_id=access.conference.id, key_id=key_id)

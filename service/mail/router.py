@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Query, status
 from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
-from service.db import get_session
+from service.db import SessionDep
 from service.errors import Forbidden
 from service.mail import service as mail_service
 from service.mail.schemas import (
@@ -27,7 +27,6 @@ from service.mail.templates import FIELDS, Template
 from service.validation import Line
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/mail", tags=["mail"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Kind = Literal["invitation", "tables_ready", "table_changed"]
 
 

@@ -5,34 +5,32 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from service.auth import ReadAccess, WriteAccess
-from service.db import get_session
+from service.db import SessionDep
 from service.errors import PreconditionFailed
 from service.models import Plan
-from service.plans import service as plan_service
+from service.plans import edits, publishing, queue, review, storage
+from service.plans.deps import ReadablePlan, WritablePlan
 from service.plans.schemas import (
     Edit,
     MapOut,
+    MapPoint,
     PlanCreated,
     PlanDetail,
     PlanIn,
     PlanOut,
+    PlanPatch,
     TableOut,
 )
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/plans", tags=["plans"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _fields(plan: Plan) -> dict[str, Any]:
     names = [n for n in PlanOut.model_fields if n != "summary"]
-    return {
-        **{n: getattr(plan, n) for n in names},
-        "summary": (plan.report or {}).get("summary"),
-    }
+    return {**{n: getattr(plan, n) for n in names}, "summary": storage.stored_summary(plan)}
 
 
 def plan_out(plan: Plan) -> PlanOut:
@@ -86,7 +84,7 @@ def create_plan(
     comes back as ``warnings``.
     """
     data = data or PlanIn()
-    plan = plan_service.create_plan(
+    plan = queue.create_plan(
         session,
         conference=access.conference,
         round_ids=data.round_ids,
@@ -104,17 +102,24 @@ def create_plan(
 @router.get("", status_code=status.HTTP_200_OK, summary="List plans")
 def list_plans(access: ReadAccess, session: SessionDep) -> list[PlanOut]:
     """Every plan of the conference, newest first."""
-    return [plan_out(p) for p in plan_service.list_plans(session, conference=access.conference)]
+    return [plan_out(p) for p in storage.list_plans(session, conference=access.conference)]
 
 
 @router.get("/{plan_id}", status_code=status.HTTP_200_OK, summary="Get a plan")
-def get_plan(
-    plan_id: uuid.UUID, access: ReadAccess, session: SessionDep, response: Response
-) -> PlanDetail:
-    """One plan with its full report; the ETag is its version."""
-    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
+def get_plan(plan: ReadablePlan, response: Response) -> PlanDetail:
+    """One plan with its full report (a failed plan: its reason in ``error``); ETag: version."""
     response.headers["ETag"] = etag(plan)
     return plan_detail(plan)
+
+
+@router.patch("/{plan_id}", status_code=status.HTTP_200_OK, summary="Rename a plan")
+def patch_plan(
+    plan: WritablePlan, data: PlanPatch, session: SessionDep, response: Response
+) -> PlanOut:
+    """Give the plan a name of the organizer's choosing; nothing else about it changes."""
+    plan = storage.rename_plan(session, plan=plan, name=data.name)
+    response.headers["ETag"] = etag(plan)
+    return plan_out(plan)
 
 
 @router.get(
@@ -123,20 +128,17 @@ def get_plan(
     summary="Review a round's tables",
 )
 def round_tables(
-    plan_id: uuid.UUID, round_id: uuid.UUID, access: ReadAccess, session: SessionDep
+    plan: ReadablePlan, round_id: uuid.UUID, access: ReadAccess, session: SessionDep
 ) -> list[TableOut]:
     """Every table of a round with its members, topics and report figures."""
-    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
-    round_ = plan_service.plan_round(
-        session, conference=access.conference, plan=plan, round_id=round_id
-    )
-    tables = plan_service.plan_tables(session, plan=plan, round_=round_)
+    round_ = storage.plan_round(session, conference=access.conference, plan=plan, round_id=round_id)
+    tables = review.plan_tables(session, plan=plan, round_=round_)
     return [TableOut.model_validate(t) for t in tables]
 
 
 @router.post("/{plan_id}/edits", status_code=status.HTTP_200_OK, summary="Edit a plan")
 def edit_plan(
-    plan_id: uuid.UUID,
+    plan: WritablePlan,
     edit: Annotated[
         Edit,
         Body(
@@ -172,8 +174,7 @@ def edit_plan(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> PlanOut:
     """Move, swap or pin attendees; needs If-Match and keeps every hard rule."""
-    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
-    plan = plan_service.edit_plan(
+    plan = edits.edit_plan(
         session,
         conference=access.conference,
         plan=plan,
@@ -187,7 +188,7 @@ def edit_plan(
 
 @router.post("/{plan_id}/publish", status_code=status.HTTP_200_OK, summary="Publish a plan")
 def publish_plan(
-    plan_id: uuid.UUID,
+    plan: WritablePlan,
     access: WriteAccess,
     session: SessionDep,
     response: Response,
@@ -198,8 +199,7 @@ def publish_plan(
     409 when the plan is not ready, or when the live plan is no longer the one it was built on
     (another plan was published since it was started): re-plan from the live plan instead.
     """
-    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
-    plan = plan_service.publish(
+    plan = publishing.publish(
         session,
         conference=access.conference,
         plan=plan,
@@ -213,16 +213,12 @@ def publish_plan(
 
 @router.get("/{plan_id}/map", status_code=status.HTTP_200_OK, summary="Map a round's attendees")
 def plan_map(
-    plan_id: uuid.UUID,
+    plan: ReadablePlan,
     access: ReadAccess,
     session: SessionDep,
     round_id: Annotated[uuid.UUID, Query(description="The round to map.")],
 ) -> MapOut:
-    """Attendees as 2-D points (PCA of their profiles) coloured by table."""
-    plan = plan_service.get_plan(session, conference=access.conference, plan_id=plan_id)
-    round_ = plan_service.plan_round(
-        session, conference=access.conference, plan=plan, round_id=round_id
-    )
-    return MapOut.model_validate(
-        {"points": plan_service.plan_map(session, plan=plan, round_=round_)}
-    )
+    """Attendees as 2-D points (PCA of their profiles, made with the plan) coloured by table."""
+    round_ = storage.plan_round(session, conference=access.conference, plan=plan, round_id=round_id)
+    points = review.plan_map(session, plan=plan, round_=round_)
+    return MapOut(points=[MapPoint.model_validate(p, from_attributes=True) for p in points])

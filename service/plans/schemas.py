@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from matching.report import Summary
+from service.models import PlanStatus
 from service.rounds.schemas import CheckOut
 from service.validation import check_line
 
@@ -18,6 +20,21 @@ MAX_WEIGHT = 1_000_000.0
 WeightName = Annotated[str, Field(min_length=1, max_length=50), AfterValidator(check_line)]
 Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_line)]
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("a name needs at least one character besides spaces")
+    return value
+
+
+PlanName = Annotated[
+    str,
+    Field(min_length=1, max_length=200, description="A single line."),
+    AfterValidator(check_line),
+    AfterValidator(_not_blank),
+]
 
 
 class PlanIn(BaseModel):
@@ -65,22 +82,35 @@ class PlanIn(BaseModel):
     )
 
 
+class PlanPatch(BaseModel):
+    """What an organizer may change of a plan: its name."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Final"}]})
+
+    name: PlanName
+
+
 class PlanOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    status: str = Field(description="queued, running, ready, published, superseded or failed.")
+    name: str = Field(
+        description='The organizer\'s name for it ("Plan 3 — 30 Nov 17:20" at first).'
+    )
+    status: PlanStatus = Field(
+        description="queued, running, ready, published, superseded or failed."
+    )
     progress: float = Field(description="0 to 1 while the worker runs the plan.")
     message: str
     params: dict[str, Any]
     moved: int | None = Field(description="Attendee-rounds moved by a re-plan.")
     version: int = Field(description="Changes with every edit; send it back as If-Match.")
-    error: str | None
+    error: str | None = Field(description="Why a failed plan failed, in plain words.")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     published_at: datetime | None
-    summary: dict[str, Any] | None = Field(description="The report's summary once ready.")
+    summary: Summary | None = Field(description="The report's summary once ready.")
 
 
 class PlanCreated(PlanOut):

@@ -10,6 +10,8 @@ plan again once, or fails it with the reason the second time.
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 import threading
 import time
 import uuid
@@ -22,7 +24,7 @@ from service.connections.worker import ConnectionLoop
 from service.db import get_engine, session_scope, utcnow
 from service.embedding import Encoder
 from service.mail.sender import MailLoop
-from service.models import Plan
+from service.models import Plan, PlanStatus
 from service.plans import runner
 from service.webhooks.sender import WebhookLoop
 
@@ -39,7 +41,9 @@ MAX_ATTEMPTS = 2
 def claim_next() -> uuid.UUID | None:
     """Take the oldest queued plan and mark it running; None when there is nothing to do."""
     with session_scope() as session:
-        stmt = select(Plan).where(Plan.status == "queued").order_by(Plan.created_at).limit(1)
+        stmt = (
+            select(Plan).where(Plan.status == PlanStatus.QUEUED).order_by(Plan.created_at).limit(1)
+        )
         if get_engine().dialect.name == "postgresql":
             plan = session.scalar(stmt.with_for_update(skip_locked=True))
             if plan is None:
@@ -51,8 +55,8 @@ def claim_next() -> uuid.UUID | None:
             # Whoever flips queued -> running first owns the plan; the other sees rowcount 0.
             claimed = session.execute(
                 update(Plan)
-                .where(Plan.id == candidate.id, Plan.status == "queued")
-                .values(status="running")
+                .where(Plan.id == candidate.id, Plan.status == PlanStatus.QUEUED)
+                .values(status=PlanStatus.RUNNING)
                 .execution_options(synchronize_session=False)
             )
             if getattr(claimed, "rowcount", 0) != 1:
@@ -60,7 +64,7 @@ def claim_next() -> uuid.UUID | None:
             session.refresh(candidate)
             plan = candidate
         now = utcnow()
-        plan.status = "running"
+        plan.status = PlanStatus.RUNNING
         plan.params = {**plan.params, "attempts": int(plan.params.get("attempts", 0)) + 1}
         plan.started_at = now
         plan.heartbeat_at = now
@@ -75,7 +79,7 @@ def recover_stale(*, stale_after: float = STALE_AFTER) -> list[uuid.UUID]:
     cutoff = utcnow() - timedelta(seconds=stale_after)
     recovered = []
     with session_scope() as session:
-        stmt = select(Plan).where(Plan.status == "running")
+        stmt = select(Plan).where(Plan.status == PlanStatus.RUNNING)
         if get_engine().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         for plan in session.scalars(stmt):
@@ -84,14 +88,14 @@ def recover_stale(*, stale_after: float = STALE_AFTER) -> list[uuid.UUID]:
                 continue
             attempts = int(plan.params.get("attempts", 0))
             if attempts < MAX_ATTEMPTS:
-                plan.status = "queued"
+                plan.status = PlanStatus.QUEUED
                 plan.progress = 0.0
                 plan.message = (
                     f"Queued again after its worker stopped (run {attempts} of {MAX_ATTEMPTS})"
                 )
                 log.warning("plan %s lost its worker; queued again", plan.id)
             else:
-                plan.status = "failed"
+                plan.status = PlanStatus.FAILED
                 plan.error = (
                     f"The worker stopped while running this plan {attempts} times (no heartbeat "
                     f"for {stale_after:.0f} s); it was not tried again. Check the worker's log "
@@ -108,9 +112,9 @@ def requeue(plan_id: uuid.UUID, reason: str) -> None:
     """Give a plan back to the queue without counting the interrupted run (a clean stop)."""
     with session_scope() as session:
         plan = session.get(Plan, plan_id)
-        if plan is None or plan.status != "running":
+        if plan is None or plan.status != PlanStatus.RUNNING:
             return
-        plan.status = "queued"
+        plan.status = PlanStatus.QUEUED
         plan.progress = 0.0
         plan.message = reason
         plan.params = {**plan.params, "attempts": max(0, int(plan.params.get("attempts", 1)) - 1)}
@@ -131,7 +135,7 @@ class _Heartbeat:
                 with session_scope() as session:
                     session.execute(
                         update(Plan)
-                        .where(Plan.id == self.plan_id, Plan.status == "running")
+                        .where(Plan.id == self.plan_id, Plan.status == PlanStatus.RUNNING)
                         .values(heartbeat_at=utcnow())
                     )
             except Exception:  # a missed beat is retried; the run itself must go on
@@ -207,10 +211,41 @@ def _plan_loop(
             time.sleep(poll_interval)
 
 
-def main() -> None:  # pragma: no cover - ``python -m service.plans.worker`` (used by serve)
-    from service.cli import app
+def main(
+    *,
+    poll_interval: float = 1.0,
+    stale_after: float = STALE_AFTER,
+    heartbeat_interval: float = HEARTBEAT_INTERVAL,
+    once: bool = False,
+) -> None:
+    """Run as a process (``hallway worker``, or ``python -m service.plans.worker`` from serve).
 
-    app(["worker"])
+    The first SIGTERM stops the loop after the plan it is running (that plan is queued again),
+    a second one at once.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    stopping: list[bool] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        if stopping:
+            raise SystemExit(0)
+        stopping.append(True)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if once:
+            recover_stale(stale_after=stale_after)
+            run_once(heartbeat_interval=heartbeat_interval)
+        else:
+            run_forever(
+                poll_interval=poll_interval,
+                stale_after=stale_after,
+                heartbeat_interval=heartbeat_interval,
+                should_stop=lambda: bool(stopping),
+            )
+    except KeyboardInterrupt:
+        print("worker stopped", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

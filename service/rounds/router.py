@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
-from service.db import get_session
+from service.db import SessionDep
 from service.models import Conference, Round
 from service.rounds import service as round_service
 from service.rounds.schemas import RoundChecked, RoundIn, RoundOut, RoundPatch
@@ -31,7 +30,6 @@ def checked(session: Session, row: Round, conference: Conference) -> RoundChecke
 
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/rounds", tags=["rounds"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a round")

@@ -15,7 +15,9 @@ from matching.types import Attendee as MAttendee
 from matching.types import Pin
 from service.audit import service as audit
 from service.errors import Conflict, Invalid, NotFound, reject_nulls
-from service.models import Assignment, Attendee, Conference, Plan, Round
+from service.models import Assignment, Attendee, Conference, Plan, PlanStatus, Round
+from service.plans.engine import matching_round
+from service.rounds.order import round_order
 from service.rounds.schemas import CheckOut, RoundIn, RoundPatch, check_table_plan
 from service.rules import service as rule_service
 
@@ -41,8 +43,6 @@ def check_rounds(
     """The instant checks of ``rounds`` (in the order they are held) against the attendees
     registered now and the conference's rules: counts only, nothing is embedded.
     """
-    from service.plans.service import matching_round
-
     people = [
         MAttendee(id=external_id, name=name or "", dinner=bool(dinner))
         for external_id, name, dinner in session.execute(
@@ -75,21 +75,16 @@ def round_warnings(session: Session, *, conference: Conference, row: Round) -> l
     A round is saved whatever they find (people may still register or cancel); starting a
     plan refuses what cannot hold then.
     """
-    from service.plans.service import ordered_rounds
-
     session.flush()
     result = check_rounds(
-        session, conference=conference, rounds=ordered_rounds(session, conference=conference)
+        session, conference=conference, rounds=list_rounds(session, conference=conference)
     )
     return [check_out(f) for f in [*result.errors, *result.warnings] if f.round == row.name]
 
 
 def list_rounds(session: Session, *, conference: Conference) -> list[Round]:
-    stmt = (
-        select(Round)
-        .where(Round.conference_id == conference.id)
-        .order_by(Round.starts_at.is_(None), Round.starts_at, Round.created_at)
-    )
+    """The conference's rounds in the one round order (`service.rounds.order`)."""
+    stmt = select(Round).where(Round.conference_id == conference.id).order_by(*round_order())
     return list(session.scalars(stmt))
 
 
@@ -157,7 +152,7 @@ def delete_round(session: Session, *, conference: Conference, row: Round, actor:
     published = session.scalar(
         select(Assignment.id)
         .join(Plan, Plan.id == Assignment.plan_id)
-        .where(Assignment.round_id == row.id, Plan.status == "published")
+        .where(Assignment.round_id == row.id, Plan.status == PlanStatus.PUBLISHED)
         .limit(1)
     )
     if published is not None:

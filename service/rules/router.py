@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response, status
 
 from service.auth import ReadAccess, WriteAccess
-from service.db import get_session
+from service.db import SessionDep
 from service.rules import service as rule_service
 from service.rules.schemas import RuleIn, RuleOut
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/rules", tags=["rules"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a seating rule")

@@ -9,10 +9,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from matching.types import Constraints, Pin
-from service.attendees import service as attendee_service
 from service.audit import service as audit
 from service.errors import Conflict, Invalid, NotFound
 from service.models import Attendee, Conference, Round, SeatingRule, SeatingRuleMember
+from service.rounds.order import round_order
 from service.rules.schemas import RuleIn, RuleOut
 
 
@@ -57,8 +57,12 @@ def create_rule(session: Session, *, conference: Conference, data: RuleIn, actor
                 f"'{external_id}' is named twice.",
                 errors=[{"pointer": pointer, "detail": "named twice"}],
             )
-        person = attendee_service.find_attendee(
-            session, conference=conference, external_id=external_id
+        person = session.scalar(
+            select(Attendee).where(
+                Attendee.conference_id == conference.id,
+                Attendee.external_id == external_id,
+                Attendee.erased_at.is_(None),
+            )
         )
         if person is None:
             raise Invalid(
@@ -114,7 +118,7 @@ def _check_fits(
     those who opted in); a keep-apart rule binds those of its people a round seats.
     """
     rounds = session.scalars(
-        select(Round).where(Round.conference_id == conference.id).order_by(Round.created_at)
+        select(Round).where(Round.conference_id == conference.id).order_by(*round_order())
     ).all()
     registered = [p for p in people if p.status == "registered"]
     seated_now = {"lunch": 0, "dinner": 0}

@@ -1,0 +1,29 @@
+"""The plan lookup, once for every route that names a plan in its path."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from service.auth import ReadAccess, WriteAccess
+from service.db import SessionDep
+from service.models import Plan
+from service.plans import storage
+
+PlanId = Annotated[uuid.UUID, Path(description="The plan's id.")]
+
+
+def readable_plan(plan_id: PlanId, access: ReadAccess, session: SessionDep) -> Plan:
+    """The path's plan, for a key that may read the conference (else 404)."""
+    return storage.get_plan(session, conference=access.conference, plan_id=plan_id)
+
+
+def writable_plan(plan_id: PlanId, access: WriteAccess, session: SessionDep) -> Plan:
+    """The path's plan, for a key that may change the conference (else 404)."""
+    return storage.get_plan(session, conference=access.conference, plan_id=plan_id)
+
+
+ReadablePlan = Annotated[Plan, Depends(readable_plan)]
+WritablePlan = Annotated[Plan, Depends(writable_plan)]

@@ -1,0 +1,244 @@
+"""Edits of a ready plan: move, swap or pin people, keeping every hard rule.
+
+An edit rewrites only what it changed: the moved seats, then the touched tables' topics and
+why lines and the report's figures (every round measured again: a move changes the repeats of
+later rounds). Nothing is embedded beyond reading cached vectors, and the map stays as it is
+(people move between tables, not on the map).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from matching.checks import HardViolation, check_hard
+from matching.report import Report, build_report
+from service.audit import service as audit
+from service.db import utcnow
+from service.embedding import Encoder, embed
+from service.errors import Conflict, Invalid, PreconditionFailed, PreconditionRequired
+from service.models import Assignment, Attendee, Conference, Plan, PlanStatus, PlanTable, Round
+from service.plans.engine import PlanState, matching_round, merge_carried, plan_state
+from service.plans.schemas import MoveEdit, PinEdit, SwapEdit
+from service.plans.storage import plan_round, planned_round_ids, stored_report
+
+
+@dataclass(frozen=True)
+class _Seat:
+    id: uuid.UUID
+    table: int
+    pinned: bool
+
+
+def _seats(session: Session, *, plan: Plan, round_: Round) -> dict[str, _Seat]:
+    """The round's seats in the plan, by the seated person's external id."""
+    rows = session.execute(
+        select(Attendee.external_id, Assignment.id, Assignment.table_number, Assignment.pinned)
+        .join(Attendee, Attendee.id == Assignment.attendee_id)
+        .where(Assignment.plan_id == plan.id, Assignment.round_id == round_.id)
+    )
+    return {
+        external_id: _Seat(seat_id, table, pinned) for external_id, seat_id, table, pinned in rows
+    }
+
+
+def _hard_violations(
+    state: PlanState, round_: Round, tables: Sequence[Sequence[str]]
+) -> list[HardViolation]:
+    m_round = matching_round(round_, capacities=state.capacities[round_.id])
+    return check_hard(
+        state.attendees,
+        [m_round],
+        {round_.name: [list(t) for t in tables]},
+        constraints=state.constraints,
+    )
+
+
+def remeasure(state: PlanState, *, previous: Report | None, encoder: Encoder | None) -> Report:
+    """The plan's report after an edit (carried-over rounds keep their section)."""
+    fresh = build_report(
+        state.attendees,
+        state.m_rounds(),
+        state.m_seating(),
+        embed(state.attendees, encoder=encoder),
+        history=state.history,
+        constraints=state.constraints,
+        kindred_threshold=previous.summary.kindred_threshold if previous else None,
+    )
+    if previous is None:
+        return fresh
+    carried = [r.name for r in previous.rounds if r.carried]
+    return merge_carried(
+        fresh,
+        carried=previous,
+        round_order=[r.name for r in previous.rounds] or [r.name for r in state.rounds],
+        carried_names=carried,
+    )
+
+
+def _explain_tables(
+    session: Session, *, plan: Plan, round_: Round, tables: Sequence[int], report: Report
+) -> None:
+    """Write the topics and why lines of ``tables`` (numbers from 1) of a round, as measured."""
+    entry = report.round(round_.name)
+    for number in tables:
+        session.execute(
+            update(PlanTable)
+            .where(
+                PlanTable.plan_id == plan.id,
+                PlanTable.round_id == round_.id,
+                PlanTable.number == number,
+            )
+            .values(topics=list(entry.table(number).topics))
+        )
+    rows = session.execute(
+        select(Assignment.id, Attendee.external_id)
+        .join(Attendee, Attendee.id == Assignment.attendee_id)
+        .where(
+            Assignment.plan_id == plan.id,
+            Assignment.round_id == round_.id,
+            Assignment.table_number.in_(list(tables)),
+        )
+    ).all()
+    for seat_id, external_id in rows:
+        seat = report.attendees.get(external_id, {}).get(round_.name)
+        session.execute(
+            update(Assignment)
+            .where(Assignment.id == seat_id)
+            .values(why=seat.why if seat is not None else "")
+        )
+
+
+def edit_plan(
+    session: Session,
+    *,
+    conference: Conference,
+    plan: Plan,
+    edit: MoveEdit | SwapEdit | PinEdit,
+    expected_version: int | None,
+    actor: str,
+    encoder: Encoder | None = None,
+) -> Plan:
+    """Move, swap or pin attendees in a ready plan, keeping every hard rule.
+
+    Raises:
+        PreconditionRequired: no version was sent (If-Match).
+        Conflict: the plan is not ready (only ready plans are edited), or the round is carried
+            over from the published plan.
+        PreconditionFailed: the version sent is not the plan's current one.
+        Invalid: the edit would break a hard rule (the problem names it) or names nobody.
+    """
+    if expected_version is None:
+        raise PreconditionRequired(
+            f'Send the plan\'s version as If-Match: "{plan.version}" (from its ETag) so edits '
+            "never overwrite each other."
+        )
+    if plan.status != PlanStatus.READY:
+        raise Conflict(f"Only a ready plan can be edited; this one is {plan.status}.")
+    if expected_version != plan.version:
+        raise PreconditionFailed(
+            f"The plan changed (version {plan.version}, you sent {expected_version}); reload it "
+            "and edit again.",
+            headers={"ETag": f'"{plan.version}"'},
+        )
+    round_ = plan_round(session, conference=conference, plan=plan, round_id=edit.round_id)
+    if round_.id not in planned_round_ids(plan):
+        raise Conflict(
+            f"Round '{round_.name}' is carried over from the published plan; re-plan it to "
+            "change its tables."
+        )
+    seats = _seats(session, plan=plan, round_=round_)
+
+    def seat_of(external_id: str) -> _Seat:
+        seat = seats.get(external_id)
+        if seat is None:
+            raise Invalid(
+                f"Attendee '{external_id}' has no seat in round '{round_.name}' of this plan.",
+                rule="unseated",
+            )
+        return seat
+
+    details: dict[str, Any] = {"op": edit.op, "round": round_.name}
+    if isinstance(edit, PinEdit):
+        seat = seat_of(edit.attendee)
+        session.execute(
+            update(Assignment).where(Assignment.id == seat.id).values(pinned=edit.pinned)
+        )
+        details.update(attendee=edit.attendee, pinned=edit.pinned, table=seat.table)
+    else:
+        if isinstance(edit, MoveEdit):
+            moves = [(edit.attendee, seat_of(edit.attendee), edit.table)]
+            count = session.scalar(
+                select(func.count()).where(
+                    PlanTable.plan_id == plan.id, PlanTable.round_id == round_.id
+                )
+            )
+            if not 1 <= edit.table <= (count or 0):
+                raise Invalid(
+                    f"Round '{round_.name}' has tables 1 to {count}; there is no table "
+                    f"{edit.table}.",
+                    rule="table",
+                )
+            details.update(attendee=edit.attendee, table=edit.table)
+        else:
+            sa, sb = seat_of(edit.a), seat_of(edit.b)
+            if sa.table == sb.table:
+                raise Invalid(
+                    f"'{edit.a}' and '{edit.b}' already sit at table {sa.table}.", rule="swap"
+                )
+            moves = [(edit.a, sa, sb.table), (edit.b, sb, sa.table)]
+            details.update(a=edit.a, b=edit.b)
+        for external_id, seat, _ in moves:
+            if seat.pinned:
+                raise Invalid(
+                    f"'{external_id}' is pinned to table {seat.table} in round "
+                    f"'{round_.name}'; unpin them first.",
+                    rule="pin",
+                )
+        state = plan_state(session, plan=plan)
+        tables = state.seating[round_.id]
+        before = {(v.rule, v.message) for v in _hard_violations(state, round_, tables)}
+        for external_id, seat, target in moves:
+            tables[seat.table - 1].remove(external_id)
+            tables[target - 1].append(external_id)
+        broken = [
+            v for v in _hard_violations(state, round_, tables) if (v.rule, v.message) not in before
+        ]
+        if broken:
+            raise Invalid(
+                f"This edit breaks the {broken[0].rule} rule: {broken[0].message}",
+                rule=str(broken[0].rule),
+                errors=[{"rule": str(v.rule), "detail": v.message} for v in broken],
+            )
+        for _, seat, target in moves:
+            session.execute(
+                update(Assignment).where(Assignment.id == seat.id).values(table_number=target)
+            )
+        report = remeasure(state, previous=stored_report(plan), encoder=encoder)
+        plan.report = report.to_dict()
+        touched = sorted({seat.table for _, seat, _ in moves} | {t for _, _, t in moves})
+        _explain_tables(session, plan=plan, round_=round_, tables=touched, report=report)
+    bumped = session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id, Plan.version == expected_version)
+        .values(version=Plan.version + 1, updated_at=utcnow())
+    )
+    if getattr(bumped, "rowcount", 1) != 1:
+        raise PreconditionFailed("The plan changed while this edit was made; reload it.")
+    audit.record(
+        session,
+        actor=actor,
+        action="plan.edited",
+        target_type="plan",
+        target_id=plan.id,
+        conference_id=conference.id,
+        details=details,
+    )
+    session.flush()
+    session.refresh(plan, ["version", "updated_at"])
+    return plan

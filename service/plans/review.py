@@ -1,0 +1,219 @@
+"""Review views of a plan: a round's tables with their figures, and the map of its people.
+
+The map is made once, when the plan is made (`compute_map` from the run's embeddings), and
+read from the plan afterwards: a request never embeds profiles or runs a PCA. Edits move
+people between tables, not on the map, so they leave it as it is.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.report import RoundReport
+from service.embedding import Encoder, embed
+from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
+from service.plans.storage import stored_report
+from service.rounds import service as round_service
+
+#: round id (as text) -> attendee external id -> [x, y]
+ReviewMap = dict[str, dict[str, list[float]]]
+_TABLE_KEYS = ("table", "members", "topics")
+
+
+def project(vectors: np.ndarray) -> np.ndarray:
+    """Two coordinates per row: the first two principal components (zeros below two rows)."""
+    from sklearn.decomposition import PCA
+
+    xy = np.zeros((len(vectors), 2))
+    if len(vectors) >= 2:
+        n_components = min(2, vectors.shape[0], vectors.shape[1])
+        xy[:, :n_components] = PCA(n_components=n_components, random_state=0).fit_transform(vectors)
+    return xy
+
+
+def compute_map(
+    seating: Mapping[uuid.UUID, Sequence[Sequence[str]]],
+    embeddings: Mapping[str, np.ndarray],
+) -> ReviewMap:
+    """The map of each round: its seated people (round id -> tables -> external ids) placed
+    by a PCA of their profile embeddings (external id -> vector)."""
+    result: ReviewMap = {}
+    for round_id, tables in seating.items():
+        people = [p for table in tables for p in table if p in embeddings]
+        if not people:
+            result[str(round_id)] = {}
+            continue
+        xy = project(np.stack([embeddings[p] for p in people]))
+        result[str(round_id)] = {
+            p: [round(float(xy[i, 0]), 5), round(float(xy[i, 1]), 5)] for i, p in enumerate(people)
+        }
+    return result
+
+
+@dataclass(frozen=True)
+class Point:
+    external_id: str
+    name: str
+    x: float
+    y: float
+    table: int
+
+
+def plan_map(
+    session: Session, *, plan: Plan, round_: Round, encoder: Encoder | None = None
+) -> list[Point]:
+    """The round's people in two dimensions, each with their table.
+
+    Read from the plan. A plan stored without a map (made before maps were kept, or seated by
+    hand) gets its map made on the first request and kept.
+    """
+    rows = session.execute(
+        select(Assignment.table_number, Attendee)
+        .join(Attendee, Attendee.id == Assignment.attendee_id)
+        .where(Assignment.plan_id == plan.id, Assignment.round_id == round_.id)
+        .order_by(Assignment.table_number, Attendee.external_id)
+    ).all()
+    stored = (plan.review_map or {}).get(str(round_.id))
+    if stored is None:
+        people = [person for _, person in rows]
+        vectors = embed(people, encoder=encoder)
+        stored = compute_map(
+            {round_.id: [[p.external_id for p in people]]},
+            {p.external_id: vectors[i] for i, p in enumerate(people)},
+        )[str(round_.id)]
+        plan.review_map = {**(plan.review_map or {}), str(round_.id): stored}
+    return [
+        Point(
+            external_id=person.external_id,
+            name=person.name,
+            x=stored.get(person.external_id, [0.0, 0.0])[0],
+            y=stored.get(person.external_id, [0.0, 0.0])[1],
+            table=table,
+        )
+        for table, person in rows
+    ]
+
+
+def _figures(entry: RoundReport | None) -> dict[int, dict[str, Any]]:
+    if entry is None:
+        return {}
+    return {
+        t.table: {k: v for k, v in t.to_dict().items() if k not in _TABLE_KEYS}
+        for t in entry.tables_detail
+    }
+
+
+def plan_tables(session: Session, *, plan: Plan, round_: Round) -> list[dict[str, Any]]:
+    """The tables of one round of a plan with their members and report figures."""
+    tables = session.scalars(
+        select(PlanTable)
+        .where(PlanTable.plan_id == plan.id, PlanTable.round_id == round_.id)
+        .order_by(PlanTable.number)
+    ).all()
+    members: dict[int, list[dict[str, Any]]] = {t.number: [] for t in tables}
+    rows = session.execute(
+        select(Assignment, Attendee)
+        .join(Attendee, Attendee.id == Assignment.attendee_id)
+        .where(Assignment.plan_id == plan.id, Assignment.round_id == round_.id)
+        .order_by(Assignment.table_number, Attendee.name, Attendee.external_id)
+    )
+    for seat, person in rows:
+        members.setdefault(seat.table_number, []).append(
+            {
+                "external_id": person.external_id,
+                "name": person.name,
+                "affiliation": person.affiliation,
+                "hometown": person.hometown,
+                "solo": person.solo,
+                "first_time": person.first_time,
+                "pinned": seat.pinned,
+                "why": seat.why,
+            }
+        )
+    report = stored_report(plan)
+    entry = next((r for r in report.rounds if r.name == round_.name), None) if report else None
+    figures = _figures(entry)
+    return [
+        {
+            "table": t.number,
+            "capacity": t.capacity,
+            "topics": list(t.topics or []),
+            "figures": figures.get(t.number, {}),
+            "members": members.get(t.number, []),
+        }
+        for t in tables
+    ]
+
+
+# --- printed table cards ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one printed table card shows; nothing private (no e-mail, dietary or access notes)."""
+
+    round_name: str
+    kind: str
+    starts_at: str
+    location: str
+    table: int
+    capacity: int
+    names: list[str]
+    topics: list[str]
+
+
+def _when(starts_at: datetime | None, conference: Conference) -> str:
+    if starts_at is None:
+        return ""
+    local = starts_at.astimezone(ZoneInfo(conference.timezone))
+    return local.strftime("%a %d %b %Y, %H:%M")
+
+
+def table_cards(
+    session: Session, *, conference: Conference, plan: Plan, round_id: uuid.UUID | None
+) -> list[Card]:
+    """Cards for every table of one round of a plan (or of every round), in round and table
+    order."""
+    if round_id is not None:
+        rounds = [round_service.get_round(session, conference=conference, round_id=round_id)]
+    else:
+        rounds = round_service.list_rounds(session, conference=conference)
+    cards: list[Card] = []
+    for rnd in rounds:
+        names: dict[int, list[str]] = {}
+        seats = session.execute(
+            select(Assignment.table_number, Attendee.name)
+            .join(Attendee, Attendee.id == Assignment.attendee_id)
+            .where(Assignment.plan_id == plan.id, Assignment.round_id == rnd.id)
+            .order_by(Assignment.table_number, Attendee.name)
+        )
+        for number, name in seats:
+            names.setdefault(number, []).append(name)
+        tables = session.scalars(
+            select(PlanTable)
+            .where(PlanTable.plan_id == plan.id, PlanTable.round_id == rnd.id)
+            .order_by(PlanTable.number)
+        )
+        cards.extend(
+            Card(
+                round_name=rnd.name,
+                kind=rnd.kind,
+                starts_at=_when(rnd.starts_at, conference),
+                location=rnd.location,
+                table=table.number,
+                capacity=table.capacity,
+                names=names.get(table.number, []),
+                topics=list(table.topics),
+            )
+            for table in tables
+        )
+    return cards
