@@ -15,7 +15,7 @@ generated ones of :func:`matching.datasets.make_conference` (``--generated``), i
   CPU time a run takes);
 - **decision agreement** with plain: the share of pairs of non-blank profiles that an encoder
   puts on the same side of the kindred threshold as plain does, each encoder at its own
-  threshold computed the way the engine computes it (:func:`matching.problem.kindred_threshold`
+  threshold computed the way the engine computes it (:func:`matching.kindred.kindred_threshold`
   at the matcher's default quantile), on all pairs of the first 3,000; how many of the flipped
   pairs lie within 0.01 of plain's threshold; the largest change of a similarity; and, for an
   encoder that falls short, the share of profiles that a float32 re-check of its near-threshold
@@ -55,7 +55,7 @@ from matching.embeddings import (
     is_blank_profile,
     profile_text,
 )
-from matching.problem import kindred_threshold
+from matching.kindred import kindred_threshold
 from matching.realistic import make_profiles
 
 SPEEDUP_TARGET = 2.0

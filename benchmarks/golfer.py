@@ -3,9 +3,9 @@
 Each instance ``g-s-w`` seats ``g * s`` people at ``g`` tables of ``s`` for ``w`` lunches; the
 goal is that no two people share a table twice. The embeddings carry no signal (all vectors
 equal) and the kindred and diversity weights are zero, so only the repeat rule drives the search.
-The runs go through the whole engine (`Matcher.fit`), whose joint phase is `matching.joint`'s
+The runs go through the whole engine (`Matcher.fit`), whose joint phase is `matching.search.joint`'s
 tabu search with greedy restarts and, once a quarter of the budget is spent with repeats left,
-`matching.exact`'s constraint search.
+`matching.search.exact`'s constraint search.
 
 Run: ``python -m benchmarks.golfer [--instance 8-4-9] [--seeds 5] [--smoke]``; prints one row
 per instance: seeds solved, median seconds, the most repeated pairs left (0 is a solution) and
@@ -29,7 +29,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
-import matching.joint
+import matching.search.joint
 from benchmarks.quality import measure, synthetic_embeddings, top_decile_threshold, unit
 from matching import Attendee, Matcher, Round, Weights
 from matching.datasets import make_conference
@@ -61,12 +61,12 @@ def solve_instance(
 @contextmanager
 def _without_constraint_search() -> Iterator[None]:
     """The joint phase as it was before the constraint search: tabu search only."""
-    saved = matching.joint._EXACT_AFTER
-    matching.joint._EXACT_AFTER = 2.0  # past the whole budget: never reached
+    saved = matching.search.joint._EXACT_AFTER
+    matching.search.joint._EXACT_AFTER = 2.0  # past the whole budget: never reached
     try:
         yield
     finally:
-        matching.joint._EXACT_AFTER = saved
+        matching.search.joint._EXACT_AFTER = saved
 
 
 def workshop(seed: int, *, constraint_search: bool) -> tuple[int, float, float, float]:

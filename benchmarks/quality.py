@@ -11,7 +11,7 @@ ten and one dinner in groups of six. Three methods seat it:
 * **engine**: :class:`matching.Matcher`.
 
 Every figure is recomputed here from the seating alone (hard rules via
-:func:`matching.rules.check_hard`, minima via :func:`matching.rules.unavoidable_pairs`, the rest
+:func:`matching.checks.check_hard`, minima via :func:`matching.checks.unavoidable_pairs`, the rest
 directly), not read from the engine's report. Kindred share uses this module's own threshold:
 the 0.9 quantile of all pairwise similarities (exact up to 3,000 attendees, else from two million
 sampled pairs).
@@ -38,8 +38,9 @@ from numpy.typing import NDArray
 
 from matching import Matcher
 from matching.affiliation import affiliation_key
+from matching.checks import check_hard, unavoidable_pairs
 from matching.datasets import make_conference, make_embeddings_like
-from matching.rules import check_hard, eligible, table_capacities, unavoidable_pairs
+from matching.eligibility import eligible, table_capacities
 from matching.types import Attendee, Round, Seating
 
 CACHE = Path(os.environ.get("HALLWAY_BENCH_CACHE", Path.home() / ".cache" / "hallway-bench"))

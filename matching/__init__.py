@@ -6,10 +6,11 @@ rule cannot hold), `check_feasibility` (instant checks before any embedding, wit
 precomputed matrix) and the plain data types of `matching.types`.
 """
 
+from matching.errors import Infeasible
 from matching.feasibility import Feasibility, Finding, check_feasibility
 from matching.matcher import Matcher
+from matching.objective import Weights
 from matching.precomputed import DiversityGrouping
-from matching.problem import Infeasible, Weights
 from matching.types import Attendee, Constraints, History, Pin, Round, RoundKind, Seating
 
 __all__ = [

@@ -16,9 +16,6 @@ import time
 import numpy as np
 from numba import njit, objmode
 
-# Relative tolerance under which two objective changes count as a tie.
-_TIE = 1e-10
-
 
 @njit(cache=True)
 def _clock() -> float:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from matching.problem import table_sizes
-from matching.rules import is_eligible, unavoidable_pairs
+from matching.checks import unavoidable_pairs
+from matching.eligibility import is_eligible, table_sizes
 from matching.types import Attendee, Constraints, Round
 
 __all__ = ["Feasibility", "Finding", "check_feasibility", "unavoidable_repeats"]

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from matching.problem import Problem, Weights
-from matching.solver import Plan, ProgressCallback, solve
+from matching.objective import Weights
+from matching.problem import Problem
+from matching.search import Plan, ProgressCallback, solve
 from matching.types import Attendee, Constraints, History, Round, Seating
 
 if TYPE_CHECKING:

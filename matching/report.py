@@ -69,9 +69,9 @@ from typing import Any
 
 import numpy as np
 
+from matching.checks import FloatArray, HardViolation, RoundCheck, TableCheck, check_plan
 from matching.explain import CommonGround, why
 from matching.rule_names import RuleName
-from matching.rules import FloatArray, HardViolation, RoundCheck, TableCheck, check_plan
 from matching.types import Attendee, Constraints, History, Round, Seating
 
 __all__ = [

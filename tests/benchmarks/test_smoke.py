@@ -24,6 +24,7 @@ HEADERS: dict[str, str | None] = {
     "embedding": None,
     "importing": "| rows | runs |",
     "load": "| scenario | requests |",
+    "review": "| request | calls |",
 }
 
 
@@ -65,3 +66,10 @@ def test_smoke(module: str, tmp_path: Path) -> None:
         assert _has_table(done.stdout), done.stdout[-2000:]
     else:
         assert header in done.stdout, done.stdout[-2000:]
+
+
+def test_runner_fails_on_a_missing_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
+    import benchmarks.__main__ as runner
+
+    monkeypatch.setattr(runner, "MODULES", ("no_such_benchmark",))
+    assert runner.main(["--smoke", "--only", "no_such_benchmark"]) == 1

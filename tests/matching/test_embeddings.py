@@ -21,7 +21,7 @@ from matching.embeddings import (
     neutral_vector,
     profile_text,
 )
-from matching.problem import kindred_threshold
+from matching.kindred import kindred_threshold
 from matching.realistic import make_profiles
 from matching.types import Attendee
 

@@ -8,9 +8,9 @@ from collections import Counter
 import numpy as np
 
 from matching import Matcher, Weights
-from matching import _exact_kernels as xk
-from matching.exact import repeat_free
 from matching.problem import Problem
+from matching.search import _exact_kernels as xk
+from matching.search.exact import repeat_free
 from matching.types import Attendee, Constraints, Pin, Round
 
 _GOLF = Weights(kindred=0.0, diversity=0.0, hometown=0.0, first_time=0.0, language=0.0)

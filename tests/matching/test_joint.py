@@ -8,10 +8,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from matching import _joint_kernels as jk
-from matching.joint import _State, joint_tabu
-from matching.problem import Problem, Weights
-from matching.solver import Plan, solve
+from matching.objective import Weights
+from matching.problem import Problem
+from matching.search import Plan, solve
+from matching.search import _joint_kernels as jk
+from matching.search.joint import _State, joint_tabu
 from matching.types import Attendee, Constraints, Pin, Round
 
 _GOLF = Weights(kindred=0.0, diversity=0.0, hometown=0.0, first_time=0.0, language=0.0)

@@ -15,8 +15,8 @@ import pytest
 
 from matching import Matcher, Round
 from matching.affiliation import affiliation_key
+from matching.checks import unavoidable_pairs
 from matching.datasets import make_conference
-from matching.rules import unavoidable_pairs
 
 ROUNDS = [Round(name=f"Lunch {i}", table_size=10) for i in (1, 2, 3)] + [
     Round(name="Dinner 1", kind="dinner", table_size=6)

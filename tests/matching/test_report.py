@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from matching.eligibility import table_capacities
 from matching.explain import NO_PROFILE
 from matching.report import Report, attendee_view, build_report, table_view
 from matching.rule_names import RuleName
-from matching.rules import table_capacities
 from matching.types import Attendee, Constraints, Pin, Round, Seating
 
 ROUNDS = [Round(name="Lunch 1", table_size=3), Round(name="Dinner", kind="dinner", table_size=3)]

@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from matching.datasets import make_conference, make_embeddings_like
-from matching.problem import Infeasible, Problem, Weights, kindred_neighbours, kindred_threshold
-from matching.solver import solve
+from matching.errors import Infeasible
+from matching.kindred import kindred_neighbours, kindred_threshold
+from matching.objective import Weights
+from matching.problem import Problem
+from matching.search import solve
 from matching.types import Attendee, Constraints, Pin, Round
 
 
@@ -269,7 +272,7 @@ def test_kindred_neighbours_are_the_least_similar_qualifying_ones() -> None:
 def test_table_sizes_at_scale_are_even_and_fast() -> None:
     import time
 
-    from matching.problem import table_sizes
+    from matching.eligibility import table_sizes
 
     start = time.perf_counter()
     caps, sizes = table_sizes(100_003, Round(name="L", table_size=10))
@@ -346,7 +349,9 @@ def test_swaps_never_take_a_table_out_of_the_solo_band() -> None:
 def test_first_seating_gives_kindred_tablemates_and_mixed_tables() -> None:
     # The construction alone: kindred units (never of co-workers or of people who met before)
     # dealt to the tables least like them, solos even. At 100,000 the search only polishes it.
-    from matching.solver import _construct, _mutual_kindred, _RoundState, _tables_global
+    from matching.search.construction import construct, mutual_kindred
+    from matching.search.meetings import tables_of
+    from matching.search.rounds import RoundState
 
     people = make_conference(3000, random_state=4)
     X = make_embeddings_like(people, dimension=48, random_state=4)
@@ -355,10 +360,10 @@ def test_first_seating_gives_kindred_tablemates_and_mixed_tables() -> None:
     w = Weights().as_array()
     rng = np.random.default_rng(1)
     met: list[np.ndarray] = []
-    mutual = _mutual_kindred(problem)
+    mutual = mutual_kindred(problem)
     for spec in problem.rounds:
-        table_of, fixed = _construct(problem, spec, met, spec.anchor, mutual, rng)
-        state = _RoundState(problem, spec, table_of, met, spec.anchor, fixed, w)
+        table_of, fixed = construct(problem, spec, met, spec.anchor, mutual, rng)
+        state = RoundState(problem, spec, table_of, met, spec.anchor, fixed, w)
         can = state.has_kin.mean()
         assert can > 0.9
         assert state.kindred_share() >= can - 0.02
@@ -368,4 +373,4 @@ def test_first_seating_gives_kindred_tablemates_and_mixed_tables() -> None:
         assert np.unique(key).size >= key.size - 3  # co-workers apart, a few at most
         solos = np.bincount(table_of, weights=problem.solo[spec.members])
         assert solos.max() - solos.min() <= 1
-        met.extend(_tables_global(spec, table_of))
+        met.extend(tables_of(spec, table_of))

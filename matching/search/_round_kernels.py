@@ -11,21 +11,22 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# Positions in the weight vector handed to the kernels.
-W_COWORKER = 0
-W_PARTY = 1
-W_REPEAT = 2
-W_APART = 3
-W_SOLO = 4
-W_LONE = 5
-W_PARTY_SOLO = 6
-W_KINDRED = 7
-W_LANGUAGE = 8
-W_HOMETOWN = 9
-W_FIRST_TIME = 10
-W_DIVERSITY = 11
-W_MOVE = 12
-N_WEIGHTS = 13
+from matching.objective import (
+    W_APART,
+    W_COWORKER,
+    W_DIVERSITY,
+    W_FIRST_TIME,
+    W_HOMETOWN,
+    W_KINDRED,
+    W_LANGUAGE,
+    W_LONE,
+    W_MOVE,
+    W_PARTY,
+    W_PARTY_SOLO,
+    W_REPEAT,
+    W_SOLO,
+)
+from matching.search._common_kernels import lone_outsider
 
 # Bits of a pair's relation flag; the count of earlier meetings sits above them.
 KIN = 1
@@ -82,35 +83,6 @@ def pair_cost(a, b, f, comp, party_pen, home, w):  # type: ignore[no-untyped-def
     if f & APART:
         c += w[W_APART]
     return c
-
-
-@njit(cache=True)
-def lone_outsider(members, sz, out, inn, party, solo):  # type: ignore[no-untyped-def]
-    """1 if the table (with ``out`` replaced by ``inn``) is one party plus a lone solo."""
-    if sz < 3:
-        return 0
-    for s in range(sz):
-        a = members[s]
-        if a == out:
-            a = inn
-        p = party[a]
-        if p < 0:
-            continue
-        same = 0
-        outsider = -1
-        for t in range(sz):
-            b = members[t]
-            if b == out:
-                b = inn
-            if party[b] == p:
-                same += 1
-            else:
-                outsider = b
-        if same == sz - 1 and outsider >= 0:
-            return 1 if solo[outsider] else 0
-        # Only one party can hold sz - 1 seats, so the first party seen decides.
-        return 0
-    return 0
 
 
 @njit(cache=True)
@@ -670,31 +642,3 @@ def search(  # type: ignore[no-untyped-def]
                 indptr, nbr, flag,
             )  # fmt: skip
     return total, improved
-
-
-@njit(cache=True)
-def table_pairs(flat, offsets):  # type: ignore[no-untyped-def]
-    """All ordered pairs (a, b), a != b, of people sharing a table; -1 entries are skipped."""
-    total = 0
-    for t in range(offsets.shape[0] - 1):
-        s = 0
-        for e in range(offsets[t], offsets[t + 1]):
-            if flat[e] >= 0:
-                s += 1
-        total += s * (s - 1)
-    src = np.empty(total, dtype=np.int64)
-    dst = np.empty(total, dtype=np.int64)
-    n = 0
-    for t in range(offsets.shape[0] - 1):
-        for e in range(offsets[t], offsets[t + 1]):
-            a = flat[e]
-            if a < 0:
-                continue
-            for f in range(offsets[t], offsets[t + 1]):
-                b = flat[f]
-                if b < 0 or f == e:
-                    continue
-                src[n] = a
-                dst[n] = b
-                n += 1
-    return src, dst

@@ -7,8 +7,8 @@ first round as planned, then seats attendee after attendee in every later round,
 someone they already sat with, a co-worker, a party member, a keep-apart partner or a tablemate
 from an already published round, and backs up when an attendee has no table left. Tables of one
 size and rounds with the same attendees are interchangeable, so relabellings are cut (see
-`matching._exact_kernels`). Such a search either finds a schedule quickly or not at all, so it
-runs under a node budget and a deadline; `matching.joint` calls it when its tabu search stalls.
+`_exact_kernels`). Such a search either finds a schedule quickly or not at all, so it runs under
+a node budget and a deadline; `matching.search.joint` calls it when its tabu search stalls.
 The search ignores interests, so afterwards attendees' whole schedules are exchanged wherever
 that seats more people next to a kindred partner: an exchange in every round at once keeps
 every pair meeting at most once.
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from matching import _exact_kernels as xk
+from matching.search import _exact_kernels as xk
 
 if TYPE_CHECKING:
     from matching.problem import Problem

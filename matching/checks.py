@@ -6,10 +6,8 @@ look at how a solver reached it. Everything here runs in ``O(n·d + pairs within
 
 Definitions the checks use (the product rules leave these to the engine):
 
-* **Eligible**: everyone passed in for a lunch (the caller passes registered attendees only);
-  only ``dinner=True`` attendees for a dinner.
-* **Party** in a round: a party label held by at least two attendees eligible for that round.
-  At dinner, a party with exactly two eligible members may sit together and is not counted.
+* **Eligible** and the planned table sizes: :mod:`matching.eligibility`.
+* **Co-workers**, **parties** (and which count in a round) and home towns: :mod:`matching.codes`.
 * **Unavoidable minimum** of same-group pairs in a round: each group (company or party) is spread
   as evenly as the planned capacities allow (see :func:`unavoidable_pairs`). The round minimum is
   the sum over groups, a lower bound that ignores how groups compete for the same seats.
@@ -21,8 +19,8 @@ Definitions the checks use (the product rules leave these to the engine):
 * **Party without solo** (dinner): a table holding a party member but no solo attendee while
   another table holds two or more solo attendees, so one could have moved. The round count is
   ``min(flagged tables, spare solos)``, the number of such tables that moving spare solos fixes.
-* **Kindred**: a tablemate whose cosine similarity is at least the conference threshold (the 0.9
-  quantile of all pairwise similarities, see :func:`kindred_threshold`).
+* **Kindred**: a tablemate whose cosine similarity is at least the conference threshold
+  (:func:`matching.kindred.kindred_threshold`).
 * **Diversity**: mean within-table cosine distance ``1 - cos``; the round ratio divides the mean
   distance over all within-table pairs by the mean distance over all pairs of eligible attendees.
 * **First-timer mix**: a table of two or more with only first-timers or only veterans, counted
@@ -32,7 +30,6 @@ Definitions the checks use (the product rules leave these to the engine):
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,7 +37,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.affiliation import affiliation_key
+from matching.codes import (
+    company_codes,
+    hometown_codes,
+    languages_of,
+    party_codes,
+    round_parties,
+)
+from matching.eligibility import is_eligible, table_capacities
+from matching.kindred import kindred_threshold as _kindred_threshold
 from matching.rule_names import RuleName
 from matching.types import Attendee, Constraints, History, Round, Seating
 
@@ -51,11 +56,7 @@ __all__ = [
     "TableCheck",
     "check_hard",
     "check_plan",
-    "eligible",
-    "is_eligible",
-    "kindred_threshold",
     "mean_pairwise_similarity",
-    "table_capacities",
     "unavoidable_pairs",
 ]
 
@@ -64,85 +65,6 @@ FloatArray = NDArray[np.floating]
 
 # Rows per chunk when gathering embeddings, to keep temporary arrays around 32 MB.
 _CHUNK_ELEMENTS = 1 << 22
-
-
-def is_eligible(attendee: Attendee, round_: Round) -> bool:
-    """Return whether ``attendee`` is to be seated in ``round_``.
-
-    Example:
-        >>> is_eligible(Attendee(id="a"), Round(name="Dinner", kind="dinner", table_size=6))
-        False
-    """
-    return round_.kind == "lunch" or attendee.dinner
-
-
-def eligible(attendees: Sequence[Attendee], round_: Round) -> list[Attendee]:
-    """Return the attendees to seat in ``round_``, in input order.
-
-    Example:
-        >>> people = [Attendee(id="a", dinner=True), Attendee(id="b")]
-        >>> [a.id for a in eligible(people, Round(name="D", kind="dinner", table_size=6))]
-        ['a']
-    """
-    return [a for a in attendees if is_eligible(a, round_)]
-
-
-def table_capacities(round_: Round, n_eligible: int) -> list[int]:
-    """Return the capacity of each table of ``round_`` for ``n_eligible`` attendees.
-
-    With a ``table_size`` the round gets ``ceil(n / table_size)`` tables whose sizes differ by
-    at most one (the larger tables first); every table is meant to be filled exactly. With
-    explicit ``capacities`` those are returned as given.
-
-    Args:
-        round_: The round; exactly one of ``table_size`` and ``capacities`` must be set.
-        n_eligible: How many attendees are to be seated.
-
-    Returns:
-        One capacity per table, in table order.
-
-    Raises:
-        ValueError: On an invalid table plan or when the capacities seat fewer than
-            ``n_eligible``.
-
-    Example:
-        >>> table_capacities(Round(name="Lunch", table_size=10), 25)
-        [9, 8, 8]
-        >>> table_capacities(Round(name="Dinner", kind="dinner", capacities=(6, 8)), 12)
-        [6, 8]
-    """
-    if isinstance(n_eligible, bool) or not isinstance(n_eligible, int) or n_eligible < 0:
-        raise ValueError(
-            f"The 'n_eligible' parameter must be an int >= 0. Got {n_eligible!r} instead."
-        )
-    size, caps = round_.table_size, round_.capacities
-    if (size is None) == (caps is None):
-        raise ValueError(
-            f"Round {round_.name!r} must give exactly one of 'table_size' and 'capacities'. "
-            f"Got table_size={size!r} and capacities={caps!r} instead."
-        )
-    if caps is not None:
-        if any(isinstance(c, bool) or not isinstance(c, int) or c < 1 for c in caps):
-            raise ValueError(
-                f"The 'capacities' parameter of round {round_.name!r} must be a list of "
-                f"ints >= 1. Got {list(caps)!r} instead."
-            )
-        if sum(caps) < n_eligible:
-            raise ValueError(
-                f"Round {round_.name!r} has {sum(caps)} seats but {n_eligible} attendees are "
-                "eligible; add tables or raise capacities."
-            )
-        return list(caps)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 2:
-        raise ValueError(
-            f"The 'table_size' parameter of round {round_.name!r} must be an int >= 2. "
-            f"Got {size!r} instead."
-        )
-    if n_eligible == 0:
-        return []
-    n_tables = -(-n_eligible // size)
-    q, r = divmod(n_eligible, n_tables)
-    return [q + 1] * r + [q] * (n_tables - r)
 
 
 def unavoidable_pairs(group_size: int, capacities: Sequence[int]) -> int:
@@ -217,67 +139,6 @@ def _mean_pairwise_unit(x: FloatArray) -> float:
     total = x.sum(axis=0, dtype=np.float64)
     self_sum = float(np.einsum("ij,ij->", x, x, dtype=np.float64))
     return (float(total @ total) - self_sum) / (n * (n - 1))
-
-
-def kindred_threshold(
-    embeddings: FloatArray,
-    *,
-    quantile: float = 0.9,
-    random_state: int | np.random.Generator | None = 0,
-    max_exact: int = 3000,
-    n_samples: int = 200_000,
-) -> float:
-    """Return the similarity above which two attendees count as kindred.
-
-    It is the ``quantile`` of cosine similarity over all pairs: exact for up to ``max_exact``
-    attendees, beyond that estimated from ``n_samples`` uniformly drawn pairs, so memory stays
-    ``O(n·d)``.
-
-    Args:
-        embeddings: One row per attendee.
-        quantile: Which quantile; 0.9 is "the top decile of all pairs".
-        random_state: Seed or generator for the sample.
-        max_exact: Largest ``n`` for the exact computation.
-        n_samples: Pairs drawn when estimating.
-
-    Returns:
-        The threshold.
-
-    Raises:
-        ValueError: With fewer than two attendees or a quantile outside [0, 1].
-
-    Example:
-        >>> x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-        >>> round(kindred_threshold(x, quantile=1.0), 4)
-        0.7071
-    """
-    if not 0.0 <= quantile <= 1.0:
-        raise ValueError(f"The 'quantile' parameter must be in [0, 1]. Got {quantile!r} instead.")
-    x = _unit(embeddings)
-    n = len(x)
-    if n < 2:
-        raise ValueError(f"A kindred threshold needs at least 2 attendees. Got {n} instead.")
-    if n <= max_exact:
-        parts = []
-        block = max(1, _CHUNK_ELEMENTS // n)
-        for start in range(0, n - 1, block):
-            stop = min(n - 1, start + block)
-            sims = x[start:stop] @ x.T
-            rows, cols = np.triu_indices(stop - start, k=1, m=n - start)
-            parts.append(sims[:, start:][rows, cols])
-        return float(np.quantile(np.concatenate(parts), quantile))
-    rng = np.random.default_rng(random_state)
-    i = rng.integers(0, n, n_samples)
-    j = rng.integers(0, n - 1, n_samples)
-    j += j >= i  # uniform over j != i
-    block = max(1, _CHUNK_ELEMENTS // x.shape[1])
-    sims = np.concatenate(
-        [
-            np.einsum("ij,ij->i", x[i[s : s + block]], x[j[s : s + block]])
-            for s in range(0, n_samples, block)
-        ]
-    )
-    return float(np.quantile(sims, quantile))
 
 
 # --- hard rules ---------------------------------------------------------------------------
@@ -627,13 +488,6 @@ def _sorted_unique(values: IntArray) -> IntArray:
     return ordered[keep]
 
 
-def _codes(values: Sequence[str | None]) -> IntArray:
-    lookup: dict[str, int] = {}
-    return np.asarray(
-        [-1 if v is None else lookup.setdefault(v, len(lookup)) for v in values], dtype=np.int64
-    )
-
-
 def _group_pairs(layout: _Layout, codes: IntArray) -> tuple[IntArray, IntArray]:
     """Per table: same-code pairs and the largest same-code count (codes < 0 never match)."""
     key = codes[layout.seats]
@@ -716,34 +570,23 @@ class _People:
     lang_codes: IntArray
 
 
-@functools.lru_cache(maxsize=65536)
-def _company_of_affiliation(affiliation: str) -> str | None:
-    return affiliation_key(affiliation)
-
-
-def _company(affiliation: str, email: str) -> str | None:
-    # Thousands of attendees share an affiliation; the e-mail only matters when it names none.
-    return _company_of_affiliation(affiliation) or affiliation_key("", email)
-
-
 def _people(attendees: Sequence[Attendee]) -> _People:
     langs: dict[str, int] = {}
     ptr = [0]
-    codes: list[int] = []
+    lang_codes: list[int] = []
     for a in attendees:
-        mine = {lang.strip().casefold() for lang in a.languages if lang.strip()}
-        codes.extend(sorted(langs.setdefault(lang, len(langs)) for lang in mine))
-        ptr.append(len(codes))
+        lang_codes.extend(sorted(langs.setdefault(lang, len(langs)) for lang in languages_of(a)))
+        ptr.append(len(lang_codes))
     return _People(
         ids=[a.id for a in attendees],
         pos={a.id: i for i, a in enumerate(attendees)},
-        company=_codes([_company(a.affiliation, a.email) for a in attendees]),
-        party=_codes([(a.party or "").strip() or None for a in attendees]),
+        company=company_codes(attendees),
+        party=party_codes(attendees),
         solo=np.asarray([a.solo for a in attendees], dtype=bool),
         first_time=np.asarray([a.first_time for a in attendees], dtype=bool),
-        hometown=_codes([" ".join(a.hometown.casefold().split()) or None for a in attendees]),
+        hometown=hometown_codes(attendees),
         lang_ptr=np.asarray(ptr, dtype=np.int64),
-        lang_codes=np.asarray(codes, dtype=np.int64),
+        lang_codes=np.asarray(lang_codes, dtype=np.int64),
     )
 
 
@@ -780,14 +623,7 @@ def _check_round(
     tab = layout.table_of
     dinner = rnd.kind == "dinner"
 
-    # A party is a label held by >= 2 eligible attendees; at dinner a party of exactly two
-    # may stay together, so its label is dropped before counting pairs.
-    elig_party = people.party[elig_idx]
-    width = int(people.party.max()) + 1 if people.party.size else 1
-    party_size = np.bincount(elig_party[elig_party >= 0], minlength=max(width, 1))
-    size_of = np.where(people.party >= 0, party_size[np.maximum(people.party, 0)], 0)
-    party = np.where(size_of >= 2, people.party, -1)
-    counted_party = np.where(size_of == 2, -1, party) if dinner else party
+    party, counted_party = round_parties(people.party, dinner=dinner, seated=elig_idx)
 
     coworker, _ = _group_pairs(layout, people.company)
     party_pairs, _ = _group_pairs(layout, counted_party)
@@ -995,7 +831,3 @@ def check_plan(
         )
         checks.append(_check_round(rnd, layout, people, x, elig_idx, repeated, threshold))
     return PlanCheck(hard=hard, rounds=checks, kindred_threshold=threshold)
-
-
-# The public function's name is shadowed by check_plan's keyword argument.
-_kindred_threshold = kindred_threshold

@@ -10,16 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.rules import (
+from matching.checks import (
     RoundCheck,
     check_hard,
     check_plan,
-    eligible,
-    kindred_threshold,
     mean_pairwise_similarity,
-    table_capacities,
     unavoidable_pairs,
 )
+from matching.eligibility import eligible, table_capacities
 from matching.types import Attendee, Constraints, Pin, Round, Seating
 
 LUNCH = Round(name="Lunch", kind="lunch", table_size=4)
@@ -324,21 +322,6 @@ def test_kindred_share_and_closest_mate() -> None:
     assert check.kindred_share == pytest.approx(2 / 6)
     assert [t.kindred for t in check.tables] == [2, 0]
     assert check.seat_mate.tolist() == [1, 0, 1, 4, 3, 4]
-
-
-def test_kindred_threshold_exact_matches_brute_force() -> None:
-    x = np.random.default_rng(1).standard_normal((50, 6))
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
-    sims = [unit[i] @ unit[j] for i in range(50) for j in range(i + 1, 50)]
-    assert kindred_threshold(x) == pytest.approx(float(np.quantile(sims, 0.9)))
-
-
-def test_kindred_threshold_sampled_agrees_with_exact() -> None:
-    x = np.random.default_rng(2).standard_normal((2500, 8))
-    exact = kindred_threshold(x, max_exact=3000)
-    sampled = kindred_threshold(x, max_exact=0, random_state=3)
-    assert sampled == pytest.approx(exact, abs=0.01)
-    assert kindred_threshold(x, max_exact=0, random_state=3) == sampled
 
 
 def test_diversity_from_vector_sums_equals_pairwise() -> None:

@@ -1,7 +1,11 @@
-"""Joint multi-round search against repeated pairs: tabu search over all rounds at once.
+"""Phase two: the rounds searched together against repeated pairs.
 
 "New faces every day" is a property of the whole conference, so once the rounds are planned
-one by one this phase revisits them together. It follows Dotú and Van Hentenryck's tabu search
+one by one this phase revisits them together, so the search can trade a repeat in one round for
+a fresh pair in another. Up to `DENSE_JOINT_MAX` attendees it is `joint_tabu`; on larger
+conferences `joint_sparse` searches each round again against all the others.
+
+`joint_tabu` follows Dotú and Van Hentenryck's tabu search
 for the social golfer problem ("Scheduling social golfers locally", CPAIOR 2005): the state is
 every round's tables, the conflict is the sum over pairs of ``max(0, meetings - 1)``, a move
 swaps two attendees at different tables of one round where at least one of them meets a
@@ -13,7 +17,7 @@ a greedy plan in the manner of Triska and Musliu ("An effective greedy heuristic
 golfer problem", 2012): each round seated pair by pair, least new cost first and, among equals,
 the pair that keeps the most partners in common for later rounds. When a quarter of the
 budget is spent with repeats left on a small conference, a complete constraint search
-(`matching.exact`) looks for a seating with none; a seating it finds becomes the best plan if
+(`matching.search.exact`) looks for a seating with none; a seating it finds becomes the best plan if
 it costs less. The given plan remains the best one until a plan of strictly lower cost is found.
 
 Hard rules cannot break: swaps keep table sizes (capacities), only the round's seated attendees
@@ -26,19 +30,21 @@ priced with their weights next to repeats, so removing repeats does not undo the
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from matching import _joint_kernels as jk
-from matching import exact
+from matching.codes import round_parties
+from matching.problem import Problem
+from matching.search import _joint_kernels as jk
+from matching.search import exact
+from matching.search.meetings import tables_of
+from matching.search.plan import Plan
+from matching.search.rounds import TEMP_END, RoundState, seed_from
 
-if TYPE_CHECKING:
-    from matching.problem import Problem
-    from matching.solver import Plan
+__all__ = ["DENSE_JOINT_MAX", "joint_sparse", "joint_tabu"]
 
-__all__ = ["joint_tabu"]
-
+#: Up to this many attendees the joint phase is the tabu search (`joint_tabu`).
+DENSE_JOINT_MAX = 3000
 #: Tabu steps per ``max_iter`` unit (the joint phase's share of the iteration bound).
 STEPS_PER_ITER = 200
 #: Random tabu tenure: this many steps at least, plus up to ``_TENURE_SPAN - 1`` more.
@@ -46,8 +52,6 @@ _TENURE_MIN = 10
 _TENURE_SPAN = 40
 #: Steps without a new best plan before going back to it with a kick.
 _MAX_STABLE = 1500
-#: Tabu attribute: 1 = the swapped pair in that round, 0 = the table an attendee just left.
-_MODE = 1
 #: Pair penalties at local minima: weight step (in repeat weights), cap, plateau bump odds.
 _PEN_STEP = 0.25
 _PEN_CAP = 12
@@ -58,11 +62,6 @@ _BUMP_ODDS = 0.03
 _RESTART_KICKS = 3
 _GREEDY_START = True
 _GREEDY_SIGN = 1
-#: Odds that a kick reseats rounds with repeats greedily instead of swapping at random, and
-#: how many such rounds it reseats (off: on 8-4-9 it left 8-9 repeats where random kicks
-#: leave 6-8).
-_GREEDY_KICK = 0.0
-_GREEDY_ROUNDS = 2
 #: Greedy plans only up to this many seated attendees a round (their cost grows with the cube).
 _GREEDY_MAX = 400
 #: The constraint search runs once, when this share of the steps (or of the time) is spent
@@ -88,8 +87,6 @@ def joint_tabu(
 ) -> None:
     """Remove repeated pairs by a tabu search over all rounds; ``table_of`` is updated in place.
 
-    A drop-in replacement for the solver's dense joint phase, with the same arguments.
-
     Args:
         problem: The compiled problem.
         table_of: Per round (aligned with ``problem.rounds``): table of each member; replaced
@@ -103,8 +100,8 @@ def joint_tabu(
         plan: Its ``iterations`` grow by the steps made; ``timed_out`` is set on a cut.
 
     Example:
-        >>> from matching.problem import Problem, Weights
-        >>> from matching.solver import Plan
+        >>> from matching.objective import Weights
+        >>> from matching.problem import Problem
         >>> from matching.types import Attendee, Round
         >>> people = [Attendee(id=str(i)) for i in range(9)]
         >>> rounds = [Round(name=f"L{r}", table_size=3) for r in range(4)]
@@ -158,15 +155,9 @@ class _State:
             self.fixed[r, members] = fixed_of[r] | (spec.anchor >= 0)
             dinner = spec.round.kind == "dinner"
             self.dinner[r] = dinner
-            party = problem.party[members].astype(np.int64)
-            codes, counts = np.unique(party[party >= 0], return_counts=True)
-            size_of = dict(zip(codes.tolist(), counts.tolist(), strict=True))
-            sizes = np.array([size_of.get(int(p), 0) for p in party], dtype=np.int64)
-            # A party label only one seated person carries is no party in this round; at
-            # dinner a party of exactly two may stay together.
-            self.party[r, members] = np.where(sizes >= 2, party, -1)
-            penalised = (sizes >= 3) | ((sizes == 2) & (not dinner))
-            self.party_pen[r, members] = np.where(penalised, party, -1)
+            party, counted = round_parties(problem.party[members].astype(np.int64), dinner=dinner)
+            self.party[r, members] = party
+            self.party_pen[r, members] = counted
             n_tables = max(n_tables, spec.capacities.shape[0])
             if members.size:
                 max_cap = max(max_cap, int(np.bincount(table_of[r]).max(initial=1)))
@@ -202,8 +193,6 @@ class _State:
         repeats = jk.count_conflicts(self.M, self.assign, self.members, self.size, self.conf)
         self.knows = np.zeros((n_rounds, n, n_tables), dtype=np.int32)
         jk.count_knows(self.M, self.assign, self.knows)
-        self.tabu_until = np.zeros((n_rounds, n), dtype=np.int64)
-        self.tabu_table = np.full((n_rounds, n), -1, dtype=np.int64)
         self.best = self.assign.copy()
         self.pen = np.zeros((n, n), dtype=np.int32)
         self.pair_tabu = np.zeros(min(n_rounds * n * n, 1 << 22), dtype=np.int64)
@@ -302,10 +291,10 @@ class _State:
                 n_iter, int(rng.integers(2**31 - 1)), self.w, self.dinner, self.busy, self.fixed,
                 self.assign, self.members, self.size, self.pos, self.conf, self.knows,
                 self.solo_cnt, self.party_cnt, self.M, self.comp, self.party_pen, self.party,
-                self.solo, self.apart, self.tabu_until, self.tabu_table, self.best, self.stats,
-                _TENURE_MIN, _TENURE_SPAN, _MAX_STABLE, _MAX_EVALS, self.pair_tabu, _MODE,
+                self.solo, self.apart, self.best, self.stats,
+                _TENURE_MIN, _TENURE_SPAN, _MAX_STABLE, _MAX_EVALS, self.pair_tabu,
                 self.pen, _PEN_STEP, _PEN_CAP, _BUMP_ODDS, self.run_best, restart_kicks,
-                _GREEDY_SIGN, _GREEDY_KICK, _GREEDY_ROUNDS,
+                _GREEDY_SIGN,
             )  # fmt: skip
             made = int(self.stats[jk.S_IT]) - before
             done += n_iter
@@ -318,3 +307,33 @@ class _State:
         # The best plan may not be the last.
         if self.stats[jk.S_BEST_COST] < self.stats[jk.S_COST] - 1e-9:
             self.result = self.best
+
+
+def joint_sparse(
+    problem: Problem,
+    table_of: list[np.ndarray],
+    fixed_of: list[np.ndarray],
+    anchors: list[np.ndarray],
+    w_round: list[np.ndarray],
+    rng: np.random.Generator,
+    deadline: float | None,
+    plan: Plan,
+) -> None:
+    """Large conferences: each round re-searched against all the others, a few passes."""
+    n_rounds = len(problem.rounds)
+    for _ in range(3):
+        for r, spec in enumerate(problem.rounds):
+            if deadline is not None and time.perf_counter() > deadline:
+                plan.timed_out = True
+                return
+            met = list(problem.history)
+            for other in range(n_rounds):
+                if other != r:
+                    met.extend(t for t in tables_of(problem.rounds[other], table_of[other]))
+            state = RoundState(problem, spec, table_of[r], met, anchors[r], fixed_of[r], w_round[r])
+            if state.repeats() == 0:
+                continue
+            m = max(state.table_of.shape[0], 1)
+            state.search(20 * m, TEMP_END, TEMP_END, seed_from(rng))
+            plan.iterations += 20 * m
+            table_of[r] = state.table_of

@@ -1,4 +1,4 @@
-"""Compiled kernels of the joint multi-round tabu search (see `matching.joint`).
+"""Compiled kernels of the joint multi-round tabu search (see `matching.search.joint`).
 
 Global attendee indices throughout; a round's non-seated attendees have table -1. The search
 state lives in arrays the caller allocates once (`init_state`), so the search can run in chunks
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from matching._kernels import (
+from matching.objective import (
     W_APART,
     W_COWORKER,
     W_LONE,
@@ -23,7 +23,7 @@ from matching._kernels import (
     W_REPEAT,
     W_SOLO,
 )
-from matching._kernels import lone_outsider as _lone
+from matching.search._common_kernels import lone_outsider as _lone
 
 # Slots of the scalar state vector ``stats``.
 S_IT = 0  # iterations done
@@ -318,18 +318,17 @@ def apply_swap(  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def search(  # type: ignore[no-untyped-def]
     n_iter, seed, w, dinner, busy, fixed, assign, members, size, pos, conf, knows, solo_cnt,
-    party_cnt, M, comp, party_pen, party, solo, apart, tabu_until, tabu_table, best, stats,
-    tenure_min, tenure_span, max_stable, max_evals, pair_tabu, mode, pen, pen_step, pen_cap,
-    bump_odds, run_best, restart_kicks, greedy_sign, greedy_kick, greedy_rounds,
+    party_cnt, M, comp, party_pen, party, solo, apart, best, stats,
+    tenure_min, tenure_span, max_stable, max_evals, pair_tabu, pen, pen_step, pen_cap,
+    bump_odds, run_best, restart_kicks, greedy_sign,
 ):  # fmt: skip
     """Run ``n_iter`` tabu steps (fewer if no repeated pair is left); state carries over.
 
     Each step looks at the attendees who meet a tablemate again (all of them, or a random
     share when that would mean more than ``max_evals`` swap evaluations), tries swapping each
     with everyone at another table of that round, and makes the best swap that is not tabu
-    (a tabu swap only when it beats the best plan: aspiration). An attendee may not return to
-    the table they just left for a random tenure (``mode`` 0), or the same two attendees may
-    not be swapped again in that round (``mode`` 1, hashed into ``pair_tabu``). With
+    (a tabu swap only when it beats the best plan: aspiration). The same two attendees may not
+    be swapped again in that round for a random tenure (hashed into ``pair_tabu``). With
     ``pen_step`` > 0, pairs still meeting again at a local minimum (and, with odds
     ``bump_odds``, on a plateau) gain a penalty (up to ``pen_cap``) that steers the choice of
     move, not the cost kept for the best plan. After ``max_stable`` steps without a new
@@ -390,7 +389,6 @@ def search(  # type: ignore[no-untyped-def]
             r = cand_r[c]
             i = cand_i[c]
             a_t = assign[r, i]
-            tabu_i = tabu_until[r, i] > it
             for t in range(n_tables):
                 if t == a_t:
                     continue
@@ -423,15 +421,9 @@ def search(  # type: ignore[no-untyped-def]
                                 if M[j, k] >= 2:
                                     extra -= pen[j, k]
                         g += w_pen * extra
-                    if mode == 1:
-                        lo = min(i, j)
-                        hi = max(i, j)
-                        key = ((r * n + lo) * n + hi) % pair_tabu.shape[0]
-                        is_tabu = pair_tabu[key] > it
-                    else:
-                        is_tabu = (tabu_i and tabu_table[r, i] == t) or (
-                            tabu_until[r, j] > it and tabu_table[r, j] == a_t
-                        )
+                    lo = min(i, j)
+                    hi = max(i, j)
+                    is_tabu = pair_tabu[((r * n + lo) * n + hi) % pair_tabu.shape[0]] > it
                     if is_tabu and cost + d >= best_cost - 1e-9:
                         continue
                     if g < best_g - 1e-9:
@@ -452,18 +444,15 @@ def search(  # type: ignore[no-untyped-def]
                             best_j = j
         if best_j >= 0:
             r = best_r
-            a_t = assign[r, best_i]
-            b_t = assign[r, best_j]
             apply_swap(
                 r, best_i, best_j, assign, members, size, pos, conf, knows, solo_cnt, party_cnt,
                 M, solo, party,
             )  # fmt: skip
             cost += best_d
             repeats += best_rep
-            tabu_until[r, best_i] = it + tenure_min + np.random.randint(tenure_span)
-            tabu_table[r, best_i] = a_t
-            tabu_until[r, best_j] = it + tenure_min + np.random.randint(tenure_span)
-            tabu_table[r, best_j] = b_t
+            # Two draws whose values are not used: they keep a seed's plans what they were.
+            np.random.randint(tenure_span)
+            np.random.randint(tenure_span)
             lo = min(best_i, best_j)
             hi = max(best_i, best_j)
             pair_tabu[((r * n + lo) * n + hi) % pair_tabu.shape[0]] = (
@@ -517,7 +506,6 @@ def search(  # type: ignore[no-untyped-def]
             stats[S_RESTARTS] += 1
             kicks = 0
             since_best = 0
-            tabu_until[:, :] = 0
             pair_tabu[:] = 0
             pen[:, :] = 0
             continue
@@ -531,28 +519,8 @@ def search(  # type: ignore[no-untyped-def]
         cost = run_cost
         kicks += 1
         n_kick = 1 + min(kicks, 8) + np.random.randint(3)
-        if restart_kicks > 0 and np.random.random() < greedy_kick:
-            # A large kick: reseat rounds where pairs meet again greedily against the others.
-            n_pick = 0
-            picked = np.empty(n_rounds, dtype=np.int64)
-            for r in np.random.permutation(n_rounds):
-                if n_pick < greedy_rounds:
-                    for x in range(n):
-                        if conf[r, x] > 0:
-                            picked[n_pick] = r
-                            n_pick += 1
-                            break
-            greedy_restart(
-                picked[:n_pick], M, assign, fixed, size, comp, party_pen, apart, w, greedy_sign
-            )
-            load(assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party)
-            repeats = count_conflicts(M, assign, members, size, conf)
-            count_knows(M, assign, knows)
-            cost = total_cost(
-                w, dinner, assign, members, size, solo_cnt, party_cnt, M, comp, party_pen, party,
-                solo, apart,
-            )  # fmt: skip
-            n_kick = 0
+        if restart_kicks > 0:
+            np.random.random()  # drawn, not used: it keeps a seed's plans what they were
         done = 0
         for _ in range(50 * n_kick):
             if done >= n_kick:
@@ -589,7 +557,6 @@ def search(  # type: ignore[no-untyped-def]
             cost += d
             repeats += rep
             done += 1
-        tabu_until[:, :] = 0
         pair_tabu[:] = 0
         if pen_step > 0.0:
             for x in range(n):

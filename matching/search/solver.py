@@ -1,0 +1,260 @@
+"""The seating search: every round seated in turn, then the rounds searched together.
+
+Phase one (`matching.search.rounds`) plans the rounds in order, each from a constructed first
+seating (`matching.search.construction`) polished by a swap search; each round avoids pairs
+that met in the history or an earlier round. Phase two (`matching.search.joint`, only while
+pairs still meet twice) revisits every round against all the others, so the search can trade a
+repeat in one round for a fresh pair in another: the "new faces every day" rule is a property
+of the whole conference, not of one meal. A last polish searches each round again with repeats
+priced, so the other rules do not lose what phase two traded.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from matching.errors import Infeasible
+from matching.objective import W_DIVERSITY, W_KINDRED, Weights
+from matching.problem import Problem
+from matching.rule_names import RuleName
+from matching.search.construction import mutual_kindred
+from matching.search.joint import DENSE_JOINT_MAX, joint_sparse, joint_tabu
+from matching.search.meetings import count_repeats, tables_of
+from matching.search.plan import Plan, ProgressCallback
+from matching.search.rounds import TEMP_END, RoundState, anneal, seat_round
+
+__all__ = ["solve"]
+
+#: Share of the time budget phase one may use when phase two is needed.
+_PHASE_ONE_SHARE = 0.7
+
+
+class _Clock:
+    """The time budget: when the search must stop, and when phase one should."""
+
+    def __init__(self, time_budget: float | None) -> None:
+        self.start = time.perf_counter()
+        self.deadline = None if time_budget is None else self.start + time_budget
+        self.phase_one_end = (
+            None if time_budget is None else self.start + time_budget * _PHASE_ONE_SHARE
+        )
+
+    def out_of_time(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+    def round_share(self, rounds_left: int) -> float | None:
+        """When the next round of phase one should end: an equal share of what is left."""
+        if self.phase_one_end is None:
+            return None
+        share = (self.phase_one_end - time.perf_counter()) / rounds_left
+        return time.perf_counter() + max(share, 0.0)
+
+
+class _Seating:
+    """Every round's seating while the search runs.
+
+    ``tables[r]`` holds round ``r``'s tables as global indices; rounds not planned yet hold
+    their earlier seating (re-planning) or nothing, so each round avoids the pairs the others
+    seat.
+    """
+
+    def __init__(self, problem: Problem, w: np.ndarray) -> None:
+        self.problem = problem
+        n_rounds = len(problem.rounds)
+        self.anchors = [spec.anchor for spec in problem.rounds]
+        self.tables: list[list[np.ndarray]] = [
+            [spec.members[anchor == t] for t in range(int(anchor.max(initial=-1)) + 1)]
+            for spec, anchor in zip(problem.rounds, self.anchors, strict=True)
+        ]
+        self.table_of: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * n_rounds
+        self.fixed_of: list[np.ndarray] = [np.empty(0, dtype=bool)] * n_rounds
+        self.w_round = [w] * n_rounds
+
+    def met_for(self, r: int) -> list[np.ndarray]:
+        """The tables whose pairs count as met when seating round ``r``."""
+        met = list(self.problem.history)
+        for other, tables in enumerate(self.tables):
+            if other != r:
+                met.extend(t for t in tables if t.shape[0] > 1)
+        return met
+
+    def set_round(self, r: int, table_of: np.ndarray) -> None:
+        self.table_of[r] = table_of
+        self.tables[r] = tables_of(self.problem.rounds[r], table_of)
+
+    def repeats(self) -> int:
+        return count_repeats(self.problem, self.tables)
+
+
+def solve(
+    problem: Problem,
+    *,
+    weights: Weights,
+    rng: np.random.Generator,
+    max_iter: int = 50,
+    time_budget: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Seat every round of ``problem``.
+
+    Args:
+        problem: The compiled problem.
+        weights: Soft-rule weights.
+        rng: The only source of randomness.
+        max_iter: Sweeps per round and phase; one sweep proposes as many swaps as the round has
+            attendees (at least 5,000), and a search ends early after a sweep with no
+            improving swap. With an ample ``time_budget`` the result depends only on ``rng``.
+        time_budget: Seconds for the search (the best plan found so far is returned when it
+            runs out, so a cut can change the result); None for no limit.
+        progress: Called with (fraction done, message).
+
+    Returns:
+        The plan.
+
+    Raises:
+        Infeasible: A hard rule still fails after the search (keep-apart sets that no table
+            layout can separate).
+
+    Example:
+        >>> from matching.types import Attendee, Round
+        >>> people = [Attendee(id=str(i)) for i in range(6)]
+        >>> p = Problem.build(people, [Round(name="L", table_size=3)], np.eye(6),
+        ...                   rng=np.random.default_rng(0))
+        >>> plan = solve(p, weights=Weights(), rng=np.random.default_rng(0))
+        >>> sorted(np.bincount(plan.table_of[0]).tolist())
+        [3, 3]
+    """
+    clock = _Clock(time_budget)
+    report = progress or _silent
+    w = weights.as_array()
+    seating = _Seating(problem, w)
+    plan = Plan(table_of=seating.table_of)
+    _seat_each_round(problem, seating, w, rng, max_iter, clock, plan, report)
+    repeats = seating.repeats()
+    if repeats > 0 and len(problem.rounds) > 1 and not clock.out_of_time():
+        n_rounds = len(problem.rounds)
+        report(n_rounds / (n_rounds + 1), f"Removing repeated pairs ({repeats} left)")
+        _seat_rounds_together(problem, seating, w, rng, max_iter, clock, plan)
+        if w[W_KINDRED] > 0 or w[W_DIVERSITY] > 0:
+            _polish(problem, seating, rng, max_iter, clock, plan)
+        repeats = seating.repeats()
+    plan.repeats = repeats
+    _check_hard_rules(problem, seating.table_of)
+    plan.moved = _moved(problem, seating)
+    report(1.0, "Done")
+    return plan
+
+
+def _silent(fraction: float, message: str) -> None:
+    return None
+
+
+def _seat_each_round(
+    problem: Problem,
+    seating: _Seating,
+    w: np.ndarray,
+    rng: np.random.Generator,
+    max_iter: int,
+    clock: _Clock,
+    plan: Plan,
+    report: ProgressCallback,
+) -> None:
+    """Phase one: the rounds in order, each avoiding the pairs the others seat."""
+    n_rounds = len(problem.rounds)
+    mutual = mutual_kindred(problem)
+    for r, spec in enumerate(problem.rounds):
+        report(r / (n_rounds + 1), f"Seating round '{spec.round.name}'")
+        state, fixed = seat_round(
+            problem,
+            spec,
+            seating.met_for(r),
+            seating.anchors[r],
+            mutual,
+            w,
+            max_iter=max_iter,
+            until=clock.round_share(n_rounds - r),
+            rng=rng,
+            plan=plan,
+        )
+        seating.w_round[r] = state.w
+        seating.fixed_of[r] = fixed
+        seating.set_round(r, state.table_of)
+
+
+def _seat_rounds_together(
+    problem: Problem,
+    seating: _Seating,
+    w: np.ndarray,
+    rng: np.random.Generator,
+    max_iter: int,
+    clock: _Clock,
+    plan: Plan,
+) -> None:
+    """Phase two: trade repeats between rounds (``seating.table_of`` is updated in place)."""
+    table_of = seating.table_of
+    if len(problem.ids) <= DENSE_JOINT_MAX:
+        joint_tabu(problem, table_of, seating.fixed_of, w, rng, max_iter, clock.deadline, plan)
+    else:
+        joint_sparse(
+            problem, table_of, seating.fixed_of, seating.anchors, seating.w_round, rng,
+            clock.deadline, plan,
+        )  # fmt: skip
+    for r in range(len(problem.rounds)):
+        seating.set_round(r, table_of[r])
+
+
+def _polish(
+    problem: Problem,
+    seating: _Seating,
+    rng: np.random.Generator,
+    max_iter: int,
+    clock: _Clock,
+    plan: Plan,
+) -> None:
+    """Search each round again, cold, with repeats priced: the other rules regain ground
+    without undoing the new faces."""
+    for r, spec in enumerate(problem.rounds):
+        if clock.out_of_time():
+            break
+        state = RoundState(
+            problem,
+            spec,
+            seating.table_of[r],
+            seating.met_for(r),
+            seating.anchors[r],
+            seating.fixed_of[r],
+            seating.w_round[r],
+        )
+        anneal(state, max(max_iter // 4, 1), TEMP_END, TEMP_END, clock.deadline, rng, plan)
+        seating.set_round(r, state.table_of)
+
+
+def _moved(problem: Problem, seating: _Seating) -> dict[str, int]:
+    """Per round: already-seated attendees (re-planning) whose table changed."""
+    moved = {}
+    for spec, anchor, table_of in zip(
+        problem.rounds, seating.anchors, seating.table_of, strict=True
+    ):
+        seated = anchor >= 0
+        moved[spec.round.name] = int((table_of[seated] != anchor[seated]).sum())
+    return moved
+
+
+def _check_hard_rules(problem: Problem, table_of: list[np.ndarray]) -> None:
+    """Raise when the search could not keep a hard rule (only keep-apart can fail here)."""
+    for spec, tables in zip(problem.rounds, table_of, strict=True):
+        counts = np.bincount(tables, minlength=spec.capacities.shape[0])
+        if (counts > spec.capacities).any():
+            raise AssertionError(f"Round '{spec.round.name}': a table exceeds its capacity.")
+        where = np.full(len(problem.ids), -1, dtype=np.int64)
+        where[spec.members] = tables
+        for a, b in spec.apart:
+            if where[a] == where[b]:
+                raise Infeasible(
+                    RuleName.KEEP_APART,
+                    f"Round '{spec.round.name}': no seating found that keeps "
+                    f"'{problem.ids[int(a)]}' and '{problem.ids[int(b)]}' apart "
+                    f"({spec.capacities.shape[0]} tables for the keep-apart pairs given).",
+                )
