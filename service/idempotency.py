@@ -14,8 +14,10 @@ true``, and nothing is done twice.
   for its answer and replays it; after that it gets ``409`` problem ``idempotency-key-in-use``
   with ``Retry-After``. A request whose process died is taken over after `STALE_AFTER`.
 - Answers that say "try again" are not kept, so the retry is done afresh: every ``5xx``
-  (the ``503`` of an overload included), and ``401``/``403``. A request that raises is not kept
-  either. A repeat whose API key has been revoked since is refused like any other request.
+  (the ``503`` of an overload included), and the refusals that depend on something besides
+  the body, which the retry changes: ``401``/``403`` (the key), ``412``/``428`` (the version
+  in ``If-Match``), ``408`` and ``429``. A request that raises is not kept either. A repeat
+  whose API key has been revoked since is refused like any other request.
 - Expired answers are deleted by the next POST (at most once a minute in each process), and
   an expired key is free again at once.
 - Keys belong to the caller: the scope is a hash of the API key, so two callers using the same
@@ -95,6 +97,8 @@ SWEEP_EVERY_SECONDS: Final = 60.0
 API_PREFIX: Final = "/v1/"
 #: Inbound platform webhooks: their deliveries are de-duplicated by their own ids.
 EXEMPT_PREFIXES: Final = ("/v1/hooks/",)
+#: Refusals a retry can overcome without a new body: keys and rights, If-Match, time, rate.
+NOT_KEPT: Final = frozenset({401, 403, 408, 412, 428, 429})
 #: The headers of an answer that are replayed with it.
 KEPT_HEADERS: Final = frozenset({b"content-type", b"location", b"etag"})
 POINTER: Final = f"#/header/{HEADER}"
@@ -419,8 +423,8 @@ def _release(row_id: uuid.UUID) -> None:
 
 
 def _kept(status: int) -> bool:
-    """Whether an answer is kept for repeats: not "try again" answers, nor auth refusals."""
-    return status < 500 and status not in (401, 403)
+    """Whether an answer is kept for repeats: not one that says "try again"."""
+    return status < 500 and status not in NOT_KEPT
 
 
 def _header(scope: Scope, name: bytes) -> list[bytes]:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from service import idempotency
 from service.db import session_scope, utcnow
-from service.errors import PROBLEM_BASE, PROBLEM_JSON, Unavailable
+from service.errors import PROBLEM_BASE, PROBLEM_JSON, PreconditionFailed, Unavailable
 from service.models import IdempotencyKey, SeatingRule
 from service.rules import service as rule_service
 from tests.serving import hallway_serve
@@ -162,7 +162,7 @@ def test_a_repeated_upload_of_several_megabytes_is_replayed(
     data = "\n".join(lines).encode()
     assert len(data) > 3_000_000
 
-    def upload(content: bytes) -> httpx.Response:
+    def upload(content: bytes) -> Any:  # the test client's response
         # Every call makes a new multipart boundary, as a client retrying would.
         return admin.post(
             f"{base}/attendees/import",
@@ -195,7 +195,7 @@ def test_a_repeated_upload_of_several_megabytes_is_replayed(
 def test_a_malformed_key_is_refused_naming_the_header(
     admin: TestClient, base: str, value: bytes, problem: str
 ) -> None:
-    refused = admin.post(f"{base}/rules", json=RULE, headers={"Idempotency-Key": value})  # type: ignore[dict-item]
+    refused = admin.post(f"{base}/rules", json=RULE, headers=[(b"Idempotency-Key", value)])
     assert refused.status_code == 422
     assert refused.headers["content-type"] == PROBLEM_JSON
     body = refused.json()
@@ -225,7 +225,11 @@ def test_server_errors_and_refusals_are_not_kept_so_a_retry_is_done(
     from service.app import create_app
 
     real = rule_service.create_rule
-    failures: list[BaseException] = [RuntimeError("boom"), Unavailable("busy")]
+    failures: list[BaseException] = [
+        RuntimeError("boom"),
+        Unavailable("busy"),
+        PreconditionFailed("stale version"),
+    ]
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
         if failures:
@@ -237,6 +241,7 @@ def test_server_errors_and_refusals_are_not_kept_so_a_retry_is_done(
     client.headers["Authorization"] = admin.headers["Authorization"]
     assert client.post(f"{base}/rules", json=RULE, headers=keyed()).status_code == 500
     assert client.post(f"{base}/rules", json=RULE, headers=keyed()).status_code == 503
+    assert client.post(f"{base}/rules", json=RULE, headers=keyed()).status_code == 412
     done = client.post(f"{base}/rules", json=RULE, headers=keyed())
     assert done.status_code == 201
     assert idempotency.REPLAYED_HEADER not in done.headers
