@@ -41,6 +41,7 @@ from matching.affiliation import affiliation_key
 from matching.checks import check_hard, unavoidable_pairs
 from matching.datasets import make_conference, make_embeddings_like
 from matching.eligibility import eligible, table_capacities
+from matching.kindred import KINDRED_QUANTILE, kindred_threshold
 from matching.types import Attendee, Round, Seating
 
 CACHE = Path(os.environ.get("HALLWAY_BENCH_CACHE", Path.home() / ".cache" / "hallway-bench"))
@@ -106,21 +107,10 @@ def unit(x: NDArray[np.floating]) -> NDArray[np.float64]:
     return np.divide(y, norms, out=np.zeros_like(y), where=norms > 0)
 
 
-def top_decile_threshold(x: NDArray[np.float64], seed: int, exact_max: int = 3000) -> float:
-    """The 0.9 quantile of cosine similarity over all pairs (sampled above ``exact_max``)."""
-    n = len(x)
-    if n <= exact_max:
-        sims = x @ x.T
-        return float(np.quantile(sims[np.triu_indices(n, k=1)], 0.9))
-    rng = np.random.default_rng(seed + 7919)
-    i = rng.integers(0, n, 2_000_000)
-    j = rng.integers(0, n - 1, 2_000_000)
-    j += j >= i
-    sims = np.concatenate(
-        [np.einsum("ij,ij->i", x[i[s : s + 200_000]], x[j[s : s + 200_000]])
-         for s in range(0, len(i), 200_000)]
-    )  # fmt: skip
-    return float(np.quantile(sims, 0.9))
+def top_decile_threshold(x: NDArray[np.float64], seed: int) -> float:
+    """The kindred threshold of the conference, by the engine's one definition
+    (:func:`matching.kindred.kindred_threshold`), sampled with its own seed."""
+    return kindred_threshold(x, KINDRED_QUANTILE, rng=seed + 7919)
 
 
 def kindred_possible(
