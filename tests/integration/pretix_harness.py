@@ -124,8 +124,10 @@ def ensure_installed() -> PretixInstall:
     marker = root / "complete.json"
     with (root.parent / f"{root.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if marker.is_file():
-            return PretixInstall(root, json.loads(marker.read_text()))
+        cached = PretixInstall(root, json.loads(marker.read_text()) if marker.is_file() else {})
+        # A venv whose interpreter went away (a Python upgrade) is built again, like a half one.
+        if marker.is_file() and cached.python.exists() and cached.template_db.is_file():
+            return cached
         if root.exists():
             shutil.rmtree(root)  # an interrupted build: start again
         root.mkdir()

@@ -20,7 +20,8 @@ import pytest
 from tests.integration.pretix_harness import Pretix
 from tests.integration.support import Hallway, record_timing
 
-pytestmark = pytest.mark.integration
+# The first test of a machine also installs and migrates pretix (about four minutes).
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 EVENT = "pycon"
 EARLIER = "pycon-early"
 # How long a change in pretix may take to show in Hallway's attendee list.
