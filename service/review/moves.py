@@ -385,6 +385,7 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
     return MovesOut(
         plan_id=plan.id,
         based_on_id=base.id,
+        based_on_name=base.name,
         moved=sum(1 for m in moves if m.change == "moved"),
         seated=sum(1 for m in moves if m.change == "seated"),
         unseated=sum(1 for m in moves if m.change == "unseated"),

@@ -135,6 +135,7 @@ class SummaryOut(BaseModel):
     """What the organizer confirms when publishing: this plan against the engine's own result."""
 
     plan_id: uuid.UUID
+    name: str = Field(description="The plan's name, for the confirmation.")
     status: str
     version: int = Field(
         description='The plan version summarised; publish with If-Match: "<version>" so what is '
@@ -195,6 +196,7 @@ class MovesOut(BaseModel):
     based_on_id: uuid.UUID | None = Field(
         description="The plan that was live when this one was made; null: nothing to compare."
     )
+    based_on_name: str | None = Field(default=None, description="That plan's name.")
     moved: int = Field(description="Attendee-rounds at another table than before.")
     seated: int = Field(description="Attendee-rounds seated now and not before.")
     unseated: int = Field(description="Attendee-rounds seated before and not now.")

@@ -502,6 +502,7 @@ def publish_summary(
     messages += [w.detail for w in warnings]
     return SummaryOut(
         plan_id=plan.id,
+        name=plan.name,
         status=plan.status,
         version=plan.version,
         engine_kept=engine is not None,

@@ -126,6 +126,7 @@ def test_summary_counts_keep_together_coworkers_as_forced_by_the_rule(
     base = crew["base"]
     plan = run_plan(admin, base)
     summary = summary_of(admin, base, plan["id"])
+    assert summary["name"] == plan["name"] and summary["name"]
     raw = plan["summary"]
 
     # Cleo Park and Ivo Tan (Globex) sit together in both lunches because of the rule: two
@@ -368,6 +369,8 @@ def replanned(admin: TestClient, team: dict[str, Any]) -> dict[str, Any]:
     base = team["base"]
     first = store_plan(team["id"], [TEAM[0:4], TEAM[4:8], TEAM[8:12]])
     age(first)
+    named = admin.patch(f"{base}/plans/{first}", json={"name": "Before the cancellation"})
+    assert named.status_code == 200, named.text
     assert admin.post(f"{base}/plans/{first}/publish").status_code == 200
     assert admin.patch(f"{base}/attendees/A1", json={"status": "cancelled"}).status_code == 200
     late = {"name": "=Nina Late", "affiliation": "Initech GmbH", "interests": "rust"}
@@ -392,6 +395,7 @@ def moves_of(admin: TestClient, replanned: dict[str, Any]) -> dict[str, Any]:
 def test_moves_say_who_moved_where_and_why(admin: TestClient, replanned: dict[str, Any]) -> None:
     body = moves_of(admin, replanned)
     assert body["based_on_id"] == replanned["first"]
+    assert body["based_on_name"] == "Before the cancellation"
     got = {m["attendee"]["external_id"]: m for m in body["moves"]}
     summary = {
         e: (m["change"], m["from_table"], m["to_table"], m["reason"]) for e, m in got.items()
