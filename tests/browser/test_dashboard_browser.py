@@ -248,8 +248,8 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     expect(page.locator(".member")).to_have_count(20)
     expect(page.locator(".table-card .chip").first).to_be_visible()
     expect(page.locator(".member .why").first).to_be_visible()
-    expect(page.locator("#map circle")).to_have_count(20, timeout=SLOW)
-    title = page.locator("#map circle title").first.text_content() or ""
+    expect(page.locator("#map .scatter .dot")).to_have_count(20, timeout=SLOW)
+    title = page.locator("#map .scatter .dot title").first.text_content() or ""
     assert re.fullmatch(r"Person \d\d · Table \d", title), title
     shot(page, "review-lunch")
 
