@@ -174,7 +174,8 @@ def _write(
         if flagged.action == "skip":
             outcome.counts["ignored"] += 1
         outcome.problems.append(
-            f"{where}: looks like a {flagged.kind.replace('_', ' ')} ({flagged.name!r}); "
+            # Not the name itself: the log outlives an erasure of the person.
+            f"{where}: looks like a {flagged.kind.replace('_', ' ')}; "
             f"{flagged.action.replace('_', ' ')}" + (f" ({flagged.note})" if flagged.note else "")
         )
     existing = attendee_service.attendees_by_external_id(

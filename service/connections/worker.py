@@ -258,6 +258,8 @@ def _delivery_failed(
             )
         else:
             delivery.status = "failed"
+            # Given up: the body (which may name people) goes; a full sync catches up.
+            delivery.body = ""
             message = error.message + (
                 f" Gave up after {attempts} tries." if error.retry else " Not tried again."
             )
