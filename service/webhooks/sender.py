@@ -9,7 +9,9 @@ Every attempt at one event carries the same ``webhook-id``, so a receiver that r
 it has accepted processes each event exactly once, whatever the retries. A 2xx answer delivers;
 anything else (another status, a redirect, no answer within `TIMEOUT` seconds, a refused
 address) is tried again after the waits of `SCHEDULE` (Standard Webhooks' schedule: at once,
-5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 27 hours in all). A delivery that fails its
+5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 27 hours in all); while one waits, the
+subscription's other due events wait with it, so a receiver that is down gets one attempt per
+wait rather than one per queued event. A delivery that fails its
 last attempt is failed and its subscription disabled, with the reason in the API and the audit
 log; the organizer enables it again with PATCH and re-sends what failed.
 A row left "sending" by a worker that died is sent again after `STALE_SENDING` (same id).
@@ -192,7 +194,21 @@ def finish(delivery_id: uuid.UUID, outcome: Outcome, *, now: datetime) -> str:
             return "delivered"
         if delivery.series_attempts < len(SCHEDULE):
             delivery.status = "pending"
-            delivery.next_attempt_at = now + timedelta(seconds=SCHEDULE[delivery.series_attempts])
+            retry_at = now + timedelta(seconds=SCHEDULE[delivery.series_attempts])
+            delivery.next_attempt_at = retry_at
+            # The receiver is down: its other events wait with this one (their own schedules
+            # untouched), so a dead receiver costs one attempt per wait, not one per event.
+            session.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.subscription_id == delivery.subscription_id,
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.id != delivery.id,
+                    WebhookDelivery.next_attempt_at < retry_at,
+                )
+                .values(next_attempt_at=retry_at)
+                .execution_options(synchronize_session=False)
+            )
             return "pending"
         delivery.status = "failed"
         delivery.next_attempt_at = None
