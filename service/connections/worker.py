@@ -50,6 +50,9 @@ MAX_ATTEMPTS: Final = 8
 RETRY_BASE: Final = timedelta(seconds=30)
 MAX_RETRY: Final = timedelta(hours=2)
 ACTOR_PREFIX: Final = "connection"
+#: Writes of one delivery or sync page that clash with another writer are tried this often.
+WRITE_TRIES: Final = 3
+WRITE_RETRY_SECONDS: Final = 0.2
 
 Row = TypeVar("Row", ConnectionDelivery, ConnectionSync)
 
@@ -180,18 +183,20 @@ def process_delivery(delivery_id: uuid.UUID) -> str:
         return _delivery_failed(
             delivery_id, claimed_at, platforms.PlatformError(f"Delivery refused: {exc}"), attempts
         )
-    try:
-        return _delivery_done(delivery_id, claimed_at, fetched)
-    except (IntegrityError, OperationalError) as exc:
-        # Another worker created the same attendee at this moment, or the database was away:
-        # the transaction is gone whole, so trying again is safe.
-        log.warning("delivery %s could not be written (%s); retried", delivery_id, exc)
-        return _delivery_failed(
-            delivery_id,
-            claimed_at,
-            platforms.PlatformError("Writing the attendees failed; tried again.", retry=True),
-            attempts,
-        )
+    for attempt in range(WRITE_TRIES):
+        try:
+            return _delivery_done(delivery_id, claimed_at, fetched)
+        except (IntegrityError, OperationalError) as exc:
+            # Another worker (or this one's sync) created the same attendee at this moment, or
+            # the database was away: the transaction is gone whole, so writing again is safe.
+            log.warning("delivery %s could not be written (%s); retried", delivery_id, exc)
+            time.sleep(WRITE_RETRY_SECONDS * (attempt + 1))
+    return _delivery_failed(
+        delivery_id,
+        claimed_at,
+        platforms.PlatformError("Writing the attendees failed; tried again.", retry=True),
+        attempts,
+    )
 
 
 def _delivery_done(
@@ -311,7 +316,7 @@ def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: Fa
                 # Given back whole: the next worker starts it again from the first page.
                 _give_back(sync_id, claimed_at)
                 return "queued"
-            written = _sync_page(sync_id, claimed_at, page, total)
+            written = _write_page(sync_id, claimed_at, page, total)
             if written is None:
                 return "gone"
             outcome, claimed_at = written
@@ -350,6 +355,22 @@ def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: Fa
 
 def _counts(counts: Counter[str]) -> dict[str, int]:
     return {name: int(counts[name]) for name in ingest.COUNTS}
+
+
+def _write_page(
+    sync_id: uuid.UUID,
+    claimed_at: datetime | None,
+    page: list[platforms.Record],
+    total: ingest.Outcome,
+) -> tuple[ingest.Outcome, datetime] | None:
+    """`_sync_page`, written again when a delivery created one of its attendees meanwhile."""
+    for attempt in range(WRITE_TRIES - 1):
+        try:
+            return _sync_page(sync_id, claimed_at, page, total)
+        except IntegrityError as exc:
+            log.warning("sync %s page clashed with another write (%s); again", sync_id, exc)
+            time.sleep(WRITE_RETRY_SECONDS * (attempt + 1))
+    return _sync_page(sync_id, claimed_at, page, total)
 
 
 def _sync_page(

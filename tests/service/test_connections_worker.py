@@ -15,9 +15,10 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from service.attendees import service as attendee_service
-from service.connections import worker
+from service.connections import ingest, worker
 from service.connections.models import (
     Connection,
     ConnectionDelivery,
@@ -711,3 +712,35 @@ def test_scheduled_sync_is_queued_once_per_period(
     with session_scope() as session:
         session.execute(update(ConnectionSync).values(status="done"))
     assert worker.schedule_syncs(now=made + timedelta(days=30)) == 0
+
+
+def test_a_write_clashing_with_another_writer_is_written_again_at_once(
+    client: TestClient,
+    admin: TestClient,
+    conference: dict[str, Any],
+    public_dns: None,  # noqa: F811
+    api: respx.MockRouter,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    created = make_connection(admin, conference, "pretix")
+    pretix_catalogue(api)
+    pretix_order(api, fixture_json("pretix_order_ABC23.json"))
+    delivery_id = post(client, created, pretix_hook(1))
+    real = ingest.apply_records
+    clashes = []
+
+    def clash_once(*args: Any, **kwargs: Any) -> Any:
+        if not clashes:
+            clashes.append(1)
+            # As when a sync created the same attendee a moment before.
+            raise IntegrityError("INSERT INTO attendee", {}, Exception("duplicate key"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "apply_records", clash_once)
+    monkeypatch.setattr(worker, "WRITE_RETRY_SECONDS", 0.0)
+    assert worker.run_pending() == 1
+    row = delivery(delivery_id)
+    assert (row.status, row.attempts) == ("done", 1)
+    assert clashes == [1]
+    assert sorted(attendees(conference)) == ["ABC23-1", "ABC23-2"]
+    assert not [e for e in log_entries(created["id"]) if e.kind == "error"]
