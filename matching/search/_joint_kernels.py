@@ -11,6 +11,8 @@ conflicted attendees (the only ones worth moving) a scan of one small array.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -24,6 +26,59 @@ from matching.objective import (
     W_SOLO,
 )
 from matching.search._common_kernels import lone_outsider as _lone
+
+
+class Conference(NamedTuple):
+    """What the joint search prices and may not change, by round and global attendee index."""
+
+    w: np.ndarray  # soft-rule weights (`matching.objective`)
+    dinner: np.ndarray  # per round: a dinner (bool)
+    busy: np.ndarray  # per round: a swap can change co-worker, party or keep-apart pairs (bool)
+    fixed: np.ndarray  # (rounds, n): may not move (bool)
+    comp: np.ndarray  # company code, -1 for none (int64)
+    party_pen: np.ndarray  # (rounds, n): party code whose pairs count, else -1 (int64)
+    party: np.ndarray  # (rounds, n): party code of a party of two or more there, else -1 (int64)
+    solo: np.ndarray  # came alone (int64 0/1)
+    apart: np.ndarray  # (n, n) keep-apart pairs (int8), or (1, 1) zeros without any
+
+
+class JointTables(NamedTuple):
+    """Every round's seating and the counters kept in step with it."""
+
+    assign: np.ndarray  # (rounds, n): table, -1 when not seated (int64)
+    members: np.ndarray  # (rounds, tables, max size): members by seat, -1 empty (int64)
+    size: np.ndarray  # (rounds, tables) (int64)
+    pos: np.ndarray  # (rounds, n): seat at the table (int64)
+    conf: np.ndarray  # (rounds, n): tablemates met more than once (int32)
+    knows: np.ndarray  # (rounds, n, tables): people met at each table (int32)
+    solo_cnt: np.ndarray  # (rounds, tables) (int64)
+    party_cnt: np.ndarray  # (rounds, tables) (int64)
+    M: np.ndarray  # (n, n): meals shared, history included (int32)
+
+
+class TabuMemory(NamedTuple):
+    """What the search remembers between chunks."""
+
+    best: np.ndarray  # the best plan of all runs (like ``assign``)
+    run_best: np.ndarray  # the current run's best plan
+    stats: np.ndarray  # scalar state, slots ``S_*``
+    pair_tabu: np.ndarray  # hashed (round, pair) -> step until which swapping it is tabu
+    pen: np.ndarray  # (n, n) pair penalties at local minima (int32)
+
+
+class TabuSettings(NamedTuple):
+    """The search's parameters (see `search`)."""
+
+    tenure_min: int
+    tenure_span: int
+    max_stable: int
+    max_evals: int
+    pen_step: float
+    pen_cap: int
+    bump_odds: float
+    restart_kicks: int
+    greedy_sign: int
+
 
 # Slots of the scalar state vector ``stats``.
 S_IT = 0  # iterations done
@@ -130,6 +185,17 @@ def total_cost(  # type: ignore[no-untyped-def]
                     c += w[W_PARTY_SOLO]
                 c += w[W_LONE] * _lone(members[r, t], sz, -1, -1, party[r], solo)
     return c
+
+
+@njit(cache=True)
+def plan_cost(conference, tables):  # type: ignore[no-untyped-def]
+    """`total_cost` of the current plan."""
+    c = conference
+    t = tables
+    return total_cost(
+        c.w, c.dinner, t.assign, t.members, t.size, t.solo_cnt, t.party_cnt, t.M, c.comp,
+        c.party_pen, c.party, c.solo, c.apart,
+    )  # fmt: skip
 
 
 @njit(cache=True, inline="always")
@@ -316,12 +382,7 @@ def apply_swap(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def search(  # type: ignore[no-untyped-def]
-    n_iter, seed, w, dinner, busy, fixed, assign, members, size, pos, conf, knows, solo_cnt,
-    party_cnt, M, comp, party_pen, party, solo, apart, best, stats,
-    tenure_min, tenure_span, max_stable, max_evals, pair_tabu, pen, pen_step, pen_cap,
-    bump_odds, run_best, restart_kicks, greedy_sign,
-):  # fmt: skip
+def search(n_iter, seed, conference, tables, memory, settings):  # type: ignore[no-untyped-def]
     """Run ``n_iter`` tabu steps (fewer if no repeated pair is left); state carries over.
 
     Each step looks at the attendees who meet a tablemate again (all of them, or a random
@@ -338,6 +399,38 @@ def search(  # type: ignore[no-untyped-def]
     round in random order) and kicks go back to that run's best (``run_best``) from then on;
     ``best`` keeps the best plan of all runs. Costs are absolute (`total_cost`).
     """
+    w = conference.w
+    dinner = conference.dinner
+    busy = conference.busy
+    fixed = conference.fixed
+    comp = conference.comp
+    party_pen = conference.party_pen
+    party = conference.party
+    solo = conference.solo
+    apart = conference.apart
+    assign = tables.assign
+    members = tables.members
+    size = tables.size
+    pos = tables.pos
+    conf = tables.conf
+    knows = tables.knows
+    solo_cnt = tables.solo_cnt
+    party_cnt = tables.party_cnt
+    M = tables.M
+    best = memory.best
+    run_best = memory.run_best
+    stats = memory.stats
+    pair_tabu = memory.pair_tabu
+    pen = memory.pen
+    tenure_min = settings.tenure_min
+    tenure_span = settings.tenure_span
+    max_stable = settings.max_stable
+    max_evals = settings.max_evals
+    pen_step = settings.pen_step
+    pen_cap = settings.pen_cap
+    bump_odds = settings.bump_odds
+    restart_kicks = settings.restart_kicks
+    greedy_sign = settings.greedy_sign
     np.random.seed(seed)
     n_rounds, n = assign.shape
     n_tables = size.shape[1]

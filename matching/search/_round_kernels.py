@@ -8,6 +8,8 @@ swap touches, so a swap's cost change is O(table size * log degree + embedding d
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -27,6 +29,50 @@ from matching.objective import (
     W_SOLO,
 )
 from matching.search._common_kernels import lone_outsider
+
+
+class RoundPeople(NamedTuple):
+    """The round's members, by round-local index; fixed while a round is searched."""
+
+    g: np.ndarray  # global index of each member (int64)
+    X: np.ndarray  # the problem's unit embeddings, by global index (float32)
+    comp: np.ndarray  # company code, -1 for none (int32)
+    party_pen: np.ndarray  # party code whose pairs count in this round, else -1 (int32)
+    party: np.ndarray  # party code if the party has two or more members here, else -1 (int32)
+    home: np.ndarray  # home-town code, -1 for none (int32)
+    solo: np.ndarray  # came alone (int32 0/1)
+    first: np.ndarray  # first time at the conference (int32 0/1)
+    has_party: np.ndarray  # party >= 0 (int32 0/1)
+    lang: np.ndarray  # language bit mask (uint64)
+    has_kin: np.ndarray  # has a kindred neighbour in this round (bool)
+    anchor: np.ndarray  # table in the previous seating when re-planning, else -1 (int64)
+    fixed: np.ndarray  # may not move (bool)
+    movable: np.ndarray  # indices of the members that may move (int64)
+
+
+class Relations(NamedTuple):
+    """Pair relations as one sorted CSR: row ``i``'s neighbours ``nbr[indptr[i]:indptr[i+1]]``
+    with their flags (`KIN`, `APART`, earlier meetings from `MET_SHIFT` up)."""
+
+    indptr: np.ndarray
+    nbr: np.ndarray
+    flag: np.ndarray
+
+
+class Tables(NamedTuple):
+    """The search state: the seating and the per-table counters kept in step with it."""
+
+    table_of: np.ndarray  # table of each member (int64)
+    members: np.ndarray  # (tables, max size): members by seat, -1 for an empty seat (int32)
+    size: np.ndarray  # members per table (int32)
+    pos: np.ndarray  # seat of each member at their table (int32)
+    sums: np.ndarray  # (tables, d): sum of the members' embeddings (float64)
+    solo_cnt: np.ndarray  # solo members per table (int32)
+    first_cnt: np.ndarray  # first-timers per table (int32)
+    party_cnt: np.ndarray  # party members per table (int32)
+    kc: np.ndarray  # kindred tablemates of each member (int32)
+    lc: np.ndarray  # tablemates sharing a language, per member (int32)
+
 
 # Bits of a pair's relation flag; the count of earlier meetings sits above them.
 KIN = 1
@@ -86,20 +132,16 @@ def pair_cost(a, b, f, comp, party_pen, home, w):  # type: ignore[no-untyped-def
 
 
 @njit(cache=True)
-def init_state(  # type: ignore[no-untyped-def]
-    table_of,
-    n_tables,
-    max_cap,
-    g,
-    X,
-    solo,
-    first,
-    has_party,
-    lang,
-    indptr,
-    nbr,
-    flag,
-):
+def init_state(table_of, n_tables, max_cap, people, rel):  # type: ignore[no-untyped-def]
+    g = people.g
+    X = people.X
+    solo = people.solo
+    first = people.first
+    has_party = people.has_party
+    lang = people.lang
+    indptr = rel.indptr
+    nbr = rel.nbr
+    flag = rel.flag
     m = table_of.shape[0]
     d = X.shape[1]
     members = np.full((n_tables, max_cap), -1, dtype=np.int32)
@@ -138,30 +180,27 @@ def init_state(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def total_cost(  # type: ignore[no-untyped-def]
-    w,
-    dinner,
-    table_of,
-    members,
-    size,
-    sums,
-    solo_cnt,
-    first_cnt,
-    party_cnt,
-    kc,
-    lc,
-    comp,
-    party_pen,
-    party,
-    home,
-    solo,
-    lang,
-    has_kin,
-    anchor,
-    indptr,
-    nbr,
-    flag,
-):
+def total_cost(w, dinner, people, rel, tables):  # type: ignore[no-untyped-def]
+    comp = people.comp
+    party_pen = people.party_pen
+    party = people.party
+    home = people.home
+    solo = people.solo
+    lang = people.lang
+    has_kin = people.has_kin
+    anchor = people.anchor
+    indptr = rel.indptr
+    nbr = rel.nbr
+    flag = rel.flag
+    table_of = tables.table_of
+    members = tables.members
+    size = tables.size
+    sums = tables.sums
+    solo_cnt = tables.solo_cnt
+    first_cnt = tables.first_cnt
+    party_cnt = tables.party_cnt
+    kc = tables.kc
+    lc = tables.lc
     c = 0.0
     n_tables = size.shape[0]
     for t in range(n_tables):
@@ -522,41 +561,7 @@ def troubled(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def search(  # type: ignore[no-untyped-def]
-    n_iter,
-    temp0,
-    temp1,
-    seed,
-    w,
-    dinner,
-    g,
-    X,
-    table_of,
-    members,
-    size,
-    pos,
-    sums,
-    solo_cnt,
-    first_cnt,
-    party_cnt,
-    kc,
-    lc,
-    comp,
-    party_pen,
-    party,
-    home,
-    solo,
-    first,
-    has_party,
-    lang,
-    has_kin,
-    anchor,
-    fixed,
-    movable,
-    indptr,
-    nbr,
-    flag,
-):
+def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):  # type: ignore[no-untyped-def]
     """Swap search with an annealing temperature falling from temp0 to temp1.
 
     Half of the proposals start from an attendee with a broken rule; a kindred-less attendee is
@@ -566,6 +571,33 @@ def search(  # type: ignore[no-untyped-def]
     Returns:
         ``(cost change, accepted improving swaps)``.
     """
+    g = people.g
+    X = people.X
+    comp = people.comp
+    party_pen = people.party_pen
+    party = people.party
+    home = people.home
+    solo = people.solo
+    first = people.first
+    has_party = people.has_party
+    lang = people.lang
+    has_kin = people.has_kin
+    anchor = people.anchor
+    fixed = people.fixed
+    movable = people.movable
+    indptr = rel.indptr
+    nbr = rel.nbr
+    flag = rel.flag
+    table_of = tables.table_of
+    members = tables.members
+    size = tables.size
+    pos = tables.pos
+    sums = tables.sums
+    solo_cnt = tables.solo_cnt
+    first_cnt = tables.first_cnt
+    party_cnt = tables.party_cnt
+    kc = tables.kc
+    lc = tables.lc
     np.random.seed(seed)
     n_mov = movable.shape[0]
     if n_mov < 2 or size.shape[0] < 2:

@@ -199,25 +199,30 @@ class _State:
         self.stats = np.zeros(jk.N_STATS, dtype=np.float64)
         self.stats[jk.S_REPEATS] = repeats
         self.stats[jk.S_BEST_REPEATS] = repeats
+        self.conference = jk.Conference(
+            self.w, self.dinner, self.busy, self.fixed, self.comp, self.party_pen, self.party,
+            self.solo, self.apart,
+        )  # fmt: skip
+        self.tables = jk.JointTables(
+            self.assign, self.members, self.size, self.pos, self.conf, self.knows, self.solo_cnt,
+            self.party_cnt, self.M,
+        )  # fmt: skip
         cost = self.cost()
         self.stats[jk.S_COST] = cost
         self.stats[jk.S_BEST_COST] = cost
         self.stats[jk.S_RUN_COST] = cost
         self.run_best = self.assign.copy()
         self.result = self.assign
+        self.memory = jk.TabuMemory(
+            self.best, self.run_best, self.stats, self.pair_tabu, self.pen
+        )  # fmt: skip
         seated = max(int(self.size.sum(axis=1).max(initial=1)), 1)
         per_step = min(seated * seated, _MAX_EVALS) * max(int(self.size.max(initial=1)), 1)
         self.chunk = int(np.clip(_CHUNK_WORK // max(per_step, 1), 20, 5_000))
 
     def cost(self) -> float:
         """The weighted objective of the current plan, from scratch."""
-        return float(
-            jk.total_cost(
-                self.w, self.dinner, self.assign, self.members, self.size, self.solo_cnt,
-                self.party_cnt, self.M, self.comp, self.party_pen, self.party, self.solo,
-                self.apart,
-            )
-        )  # fmt: skip
+        return float(jk.plan_cost(self.conference, self.tables))
 
     def greedy(self) -> bool:
         """Whether rounds are small enough for greedy plans."""
@@ -287,14 +292,13 @@ class _State:
                 continue
             n_iter = min(self.chunk, steps - done)
             before = int(self.stats[jk.S_IT])
+            settings = jk.TabuSettings(
+                _TENURE_MIN, _TENURE_SPAN, _MAX_STABLE, _MAX_EVALS, _PEN_STEP, _PEN_CAP,
+                _BUMP_ODDS, restart_kicks, _GREEDY_SIGN,
+            )  # fmt: skip
             left = jk.search(
-                n_iter, int(rng.integers(2**31 - 1)), self.w, self.dinner, self.busy, self.fixed,
-                self.assign, self.members, self.size, self.pos, self.conf, self.knows,
-                self.solo_cnt, self.party_cnt, self.M, self.comp, self.party_pen, self.party,
-                self.solo, self.apart, self.best, self.stats,
-                _TENURE_MIN, _TENURE_SPAN, _MAX_STABLE, _MAX_EVALS, self.pair_tabu,
-                self.pen, _PEN_STEP, _PEN_CAP, _BUMP_ODDS, self.run_best, restart_kicks,
-                _GREEDY_SIGN,
+                n_iter, int(rng.integers(2**31 - 1)), self.conference, self.tables, self.memory,
+                settings,
             )  # fmt: skip
             made = int(self.stats[jk.S_IT]) - before
             done += n_iter

@@ -104,6 +104,13 @@ class RoundState:
         self.improved = 0
         self.n_tables = spec.capacities.shape[0]
         max_cap = int(max(spec.sizes.max(initial=0), 1))
+        self.people = rk.RoundPeople(
+            g=self.g, X=self.X, comp=self.comp, party_pen=self.party_pen, party=self.party,
+            home=self.home, solo=self.solo, first=self.first, has_party=self.has_party,
+            lang=self.lang, has_kin=self.has_kin, anchor=self.anchor, fixed=self.fixed,
+            movable=self.movable,
+        )  # fmt: skip
+        self.relations = rk.Relations(self.indptr, self.nbr, self.flag)
         (
             self.members,
             self.size,
@@ -114,76 +121,21 @@ class RoundState:
             self.party_cnt,
             self.kc,
             self.lc,
-        ) = rk.init_state(
-            self.table_of, self.n_tables, max_cap, self.g, self.X, self.solo, self.first,
-            self.has_party, self.lang, self.indptr, self.nbr, self.flag,
+        ) = rk.init_state(self.table_of, self.n_tables, max_cap, self.people, self.relations)
+        self.tables = rk.Tables(
+            self.table_of, self.members, self.size, self.pos, self.sums, self.solo_cnt,
+            self.first_cnt, self.party_cnt, self.kc, self.lc,
         )  # fmt: skip
 
     def cost(self) -> float:
-        return float(
-            rk.total_cost(
-                self.w,
-                self.dinner,
-                self.table_of,
-                self.members,
-                self.size,
-                self.sums,
-                self.solo_cnt,
-                self.first_cnt,
-                self.party_cnt,
-                self.kc,
-                self.lc,
-                self.comp,
-                self.party_pen,
-                self.party,
-                self.home,
-                self.solo,
-                self.lang,
-                self.has_kin,
-                self.anchor,
-                self.indptr,
-                self.nbr,
-                self.flag,
-            )
-        )
+        return float(rk.total_cost(self.w, self.dinner, self.people, self.relations, self.tables))
 
     def search(self, n_iter: int, temp0: float, temp1: float, seed: int) -> float:
         """Run ``n_iter`` swap proposals; the cost change (``improved``: improving swaps made)."""
         change, improved = rk.search(
-            n_iter,
-            temp0,
-            temp1,
-            seed,
-            self.w,
-            self.dinner,
-            self.g,
-            self.X,
-            self.table_of,
-            self.members,
-            self.size,
-            self.pos,
-            self.sums,
-            self.solo_cnt,
-            self.first_cnt,
-            self.party_cnt,
-            self.kc,
-            self.lc,
-            self.comp,
-            self.party_pen,
-            self.party,
-            self.home,
-            self.solo,
-            self.first,
-            self.has_party,
-            self.lang,
-            self.has_kin,
-            self.anchor,
-            self.fixed,
-            self.movable,
-            self.indptr,
-            self.nbr,
-            self.flag,
-        )
+            n_iter, temp0, temp1, seed, self.w, self.dinner, self.people, self.relations,
+            self.tables,
+        )  # fmt: skip
         self.improved = int(improved)
         return float(change)
 
