@@ -208,19 +208,29 @@ class Pretix:
         return seeded
 
     def place_order(
-        self, event: str, people: list[tuple[str, str]], *, buyer: str = "buyer@example.org"
+        self,
+        event: str,
+        people: list[tuple[str, str]],
+        *,
+        buyer: str = "buyer@example.org",
+        companies: dict[int, str] | None = None,
     ) -> dict[str, Any]:
-        """A pending order with one admission ticket per (attendee name, attendee e-mail)."""
+        """A pending order with one admission ticket per (attendee name, attendee e-mail).
+
+        ``companies`` gives some tickets (by their index in ``people``) the attendee's company.
+        """
         item = self.events[event]["item"]
+        positions: list[dict[str, Any]] = [
+            {"item": item, "attendee_name": name, "attendee_email": email} for name, email in people
+        ]
+        for index, company in (companies or {}).items():
+            positions[index]["company"] = company
         body = {
             "email": buyer,
             "locale": "en",
             "send_email": False,
             "invoice_address": {"name_parts": {"_scheme": "full", "full_name": "Bea Buyer"}},
-            "positions": [
-                {"item": item, "attendee_name": name, "attendee_email": email}
-                for name, email in people
-            ],
+            "positions": positions,
         }
         with self.api as api:
             response = api.post(f"events/{event}/orders/", json=body)

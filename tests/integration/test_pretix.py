@@ -156,6 +156,7 @@ def test_attendee_list_follows_pretix_orders_within_seconds(
         EVENT,
         [("Ada Lovelace", "ada@example.org"), ("Grace Hopper", "grace@example.org")],
         buyer="bea.buyer@example.org",
+        companies={0: "Analytical Engines Ltd"},
     )
     received += 1
     code = order["code"]
@@ -166,6 +167,9 @@ def test_attendee_list_follows_pretix_orders_within_seconds(
     }
     people = _wait_for(hallway, "order placed -> 2 attendees listed", started, expected.__eq__)
     assert "bea.buyer@example.org" not in {email for _, email, _ in people.values()}
+    listed = hallway.attendees()
+    assert listed[ada]["affiliation"] == "Analytical Engines Ltd"
+    assert not listed[grace]["affiliation"]
 
     # (2) The first ticket passed on to a colleague: name and e-mail follow.
     started = time.monotonic()
