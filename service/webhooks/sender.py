@@ -15,6 +15,7 @@ wait rather than one per queued event. A delivery that fails its
 last attempt is failed and its subscription disabled, with the reason in the API and the audit
 log; the organizer enables it again with PATCH and re-sends what failed.
 A row left "sending" by a worker that died is sent again after `STALE_SENDING` (same id).
+Events are kept `KEEP_EVENTS` (30 days) for the log and re-sends, then deleted with their log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 
 from service import net
 from service.audit import service as audit
@@ -45,6 +47,8 @@ SCHEDULE: Final = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 36
 TIMEOUT: Final = 10.0
 #: A row "sending" for longer than this lost its worker; it is sent again.
 STALE_SENDING: Final = timedelta(minutes=2)
+#: Events older than this are deleted with their log once nothing of theirs is left to send.
+KEEP_EVENTS: Final = timedelta(days=30)
 #: How much of a receiver's answer the log keeps.
 ANSWER_CHARS: Final = 300
 USER_AGENT: Final = "Hallway-Webhooks/1"
@@ -105,6 +109,21 @@ def requeue_stale(*, now: datetime) -> int:
                 WebhookDelivery.claimed_at < now - STALE_SENDING,
             )
             .values(status="pending", next_attempt_at=now, claimed_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def prune(*, now: datetime) -> int:
+    """Delete events older than `KEEP_EVENTS` (and their log) that have nothing left to send."""
+    waiting = exists().where(
+        WebhookDelivery.event_id == WebhookEvent.id,
+        WebhookDelivery.status.in_(("pending", "sending")),
+    )
+    with session_scope() as session:
+        result = session.execute(
+            delete(WebhookEvent)
+            .where(WebhookEvent.created_at < now - KEEP_EVENTS, ~waiting)
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
@@ -262,8 +281,12 @@ class WebhookLoop:
         self.thread = threading.Thread(target=self._run, name="webhook-queue", daemon=True)
 
     def _run(self) -> None:
+        last_prune = 0.0
         while not self.stop.is_set():
             try:
+                if time.monotonic() - last_prune > 3600:
+                    prune(now=utcnow())
+                    last_prune = time.monotonic()
                 handled = run_pending(should_stop=self.stop.is_set)
             except Exception:  # the database may be briefly away; keep going
                 log.exception("webhook queue error")

@@ -583,3 +583,19 @@ def test_erasure_leaves_nothing_of_the_person_in_stored_events(
     raw = json.dumps([body for _, body in hooks.accepted])
     assert "Quilla" not in raw and '"Q1"' not in raw
     assert hooks.types.count("plan.replanned") == 1
+
+
+def test_old_events_are_deleted_with_their_log_once_nothing_is_left_to_send(
+    admin: TestClient, base: str, hooks: Hooks
+) -> None:
+    created = subscribe(admin, base, hooks, ["attendee.created"])
+    admin.put(f"{base}/attendees/A1", json={"name": "Ada"})
+    sender.run_pending()
+    hooks.fail_next = 1
+    admin.put(f"{base}/attendees/A2", json={"name": "Grace"})
+    sender.run_pending()  # A2 waits for its retry
+    later = datetime.now(UTC) + sender.KEEP_EVENTS + timedelta(days=1)
+    assert sender.prune(now=datetime.now(UTC)) == 0
+    assert sender.prune(now=later) == 1
+    [left] = deliveries(admin, base, created["id"])
+    assert left["payload"]["data"]["attendee"]["external_id"] == "A2"
