@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
 from service.connections import service as connection_service
@@ -23,12 +22,11 @@ from service.connections.schemas import (
     SyncQueued,
     WebhookUrlOut,
 )
-from service.db import get_session, session_scope
+from service.db import SessionDep, session_scope
 from service.errors import Invalid
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/connections", tags=["connections"])
 hooks_router = APIRouter(prefix="/v1/hooks", tags=["connections"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ConnectionId = Annotated[uuid.UUID, Path(description="The connection's id.")]
 
 
