@@ -125,9 +125,11 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     function to point names wherever they like.
     """
     seen: dict[IPAddress, None] = {}
-    for _family, _type, _proto, _canon, sockaddr in socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM
-    ):
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as exc:  # not a possible host name ("a..b", a label over 63 chars)
+        raise socket.gaierror(f"{host} is not a valid host name") from exc
+    for _family, _type, _proto, _canon, sockaddr in found:
         address = str(sockaddr[0]).split("%", 1)[0]  # drop an IPv6 zone ("fe80::1%eth0")
         seen.setdefault(ipaddress.ip_address(address), None)
     return list(seen)
@@ -285,8 +287,11 @@ def send(
     """
     with client(timeout=timeout, allow_loopback=allow_loopback) as http:
         http.max_redirects = max_redirects
-        request = http.build_request(method, url, headers=dict(headers or {}), content=content)
-        response = http.send(request, stream=True, follow_redirects=max_redirects > 0)
+        try:
+            request = http.build_request(method, url, headers=dict(headers or {}), content=content)
+            response = http.send(request, stream=True, follow_redirects=max_redirects > 0)
+        except httpx.InvalidURL as exc:
+            raise UnsafeURL(f"This is not a valid address: {exc}.") from None
         try:
             body = bytearray()
             truncated = False

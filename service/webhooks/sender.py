@@ -153,6 +153,9 @@ def _attempt(url: str, headers: dict[str, str], body: bytes) -> Outcome:
         return Outcome(False, None, f"No answer within {TIMEOUT:.0f} s.")
     except httpx.HTTPError as exc:
         return Outcome(False, None, f"Could not reach the receiver: {exc or type(exc).__name__}")
+    except Exception as exc:  # whatever it was, the delivery is recorded, never left "sending"
+        log.exception("webhook delivery to %s failed unexpectedly", url)
+        return Outcome(False, None, f"Not sent: {type(exc).__name__}")
     if 200 <= response.status_code < 300:
         return Outcome(True, response.status_code, "")
     answer = response.content.decode("utf-8", "replace").strip()

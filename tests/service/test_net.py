@@ -108,6 +108,17 @@ def test_a_name_that_does_not_resolve_is_refused(
 
 @pytest.mark.parametrize(
     "url",
+    ["https://a..b/hook", "https://" + "a" * 300 + ".com/", "https://[::1/", "https://x:99999/"],
+)
+def test_malformed_hosts_are_refused_not_crashed_on(url: str, loopback_refused: None) -> None:
+    with pytest.raises(net.UnsafeURL):
+        net.check_url(url)
+    with pytest.raises((net.UnsafeURL, httpx.ConnectError)):
+        net.send("GET", url, timeout=2)
+
+
+@pytest.mark.parametrize(
+    "url",
     ["ftp://example.com/x", "file:///etc/passwd", "https:///nohost", "example.com/hook", ""],
 )
 def test_only_https_urls_are_accepted(url: str, loopback_refused: None) -> None:

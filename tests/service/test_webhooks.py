@@ -173,6 +173,13 @@ def test_private_and_non_https_urls_are_refused_with_422_naming_the_url(
     assert admin.get(f"{base}/webhooks").json()["items"] == []
 
 
+@pytest.mark.parametrize("url", ["https://a..b/hook", "https://[::1/hook", "https://x:99999/"])
+def test_malformed_urls_are_422_not_server_errors(admin: TestClient, base: str, url: str) -> None:
+    response = admin.post(f"{base}/webhooks", json={"url": url, "events": ["plan.published"]})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["pointer"] == "#/body/url"
+
+
 def test_plain_http_to_loopback_is_refused_unless_the_operator_allows_it(
     admin: TestClient, base: str
 ) -> None:
