@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from service.models import (
     WebhookSubscription,
 )
 from service.plans import service as plan_service
+from service.plans import worker
 from service.webhooks import sender
 from tests.meals import add_lunch_and_dinner
 from tests.service.receiver import Answer, Received, Receiver, serve
@@ -606,3 +608,16 @@ def test_old_events_are_deleted_with_their_log_once_nothing_is_left_to_send(
     assert sender.prune(now=later) == 1
     [left] = deliveries(admin, base, created["id"])
     assert left["payload"]["data"]["attendee"]["external_id"] == "A2"
+
+
+def test_the_plan_worker_sends_webhooks_on_its_own(
+    admin: TestClient, base: str, hooks: Hooks
+) -> None:
+    subscribe(admin, base, hooks, ["attendee.created"])
+    admin.put(f"{base}/attendees/A1", json={"name": "Ada"})
+    deadline = time.monotonic() + 30
+    worker.run_forever(
+        poll_interval=0.05,
+        should_stop=lambda: bool(hooks.accepted) or time.monotonic() > deadline,
+    )
+    assert hooks.types == ["attendee.created"]
