@@ -36,10 +36,11 @@ __all__ = ["COUNTS", "PROFILE_FIELDS", "Outcome", "apply_records"]
 #: What the attendee writes on their page; a sync leaves these alone once they did.
 PROFILE_FIELDS: Final = ("interests", "hometown", "languages", "solo", "dinner")
 COUNTS: Final = ("created", "updated", "cancelled", "unchanged", "ignored", "invalid")
-# Headers every record may carry (see `platforms.Record`); the rest are questions.
-_FIXED: Final = frozenset(
-    {"id", "name", "email", "company", "status", "Order number", "Buyer name", "Buyer email"}
-)
+# Headers every record may carry (see `platforms.Record`), in column order; the rest are
+# questions.
+_FIXED: Final = (
+    "id", "name", "email", "company", "status", "Order number", "Buyer name", "Buyer email",
+)  # fmt: skip
 # A saved mapping never moves the id: the connection decides it.
 _IDENTITY_TARGETS: Final = frozenset({"external_id", "order_code", "position_id"})
 # Changes listed per log entry; the counts say the rest.
@@ -65,9 +66,7 @@ class Outcome:
 
 
 def _as_csv(records: Sequence[Record]) -> tuple[bytes, list[str]]:
-    headers: dict[str, None] = dict.fromkeys(
-        ["id", "name", "email", "company", "status", "Order number", "Buyer name", "Buyer email"]
-    )
+    headers: dict[str, None] = dict.fromkeys(_FIXED)
     for record in records:
         headers.update(dict.fromkeys(record.cells))
     order = list(headers)
@@ -83,7 +82,7 @@ def _mapping(session: Session, conference: Conference, headers: Iterable[str]) -
     saved = importing.saved_mapping(session, conference=conference)
     if saved is None:
         return ImportMapping()
-    questions = set(headers) - _FIXED
+    questions = set(headers) - set(_FIXED)
     return ImportMapping(
         columns={
             header: target

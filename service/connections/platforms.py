@@ -34,13 +34,17 @@ from service import net
 __all__ = [
     "EVENTBRITE_API",
     "TITO_API",
+    "ConnectionInfo",
     "Delivery",
     "Fetched",
     "Malformed",
     "PlatformError",
     "Record",
+    "content_key",
+    "eventbrite_url",
     "fetch_delivery",
     "full_sync_pages",
+    "get_json",
     "parse_delivery",
     "tito_signature_ok",
 ]
