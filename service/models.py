@@ -163,10 +163,13 @@ class Plan(TimestampedMixin, Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     progress: Mapped[float] = mapped_column(default=0.0)
     message: Mapped[str] = mapped_column(String(500), default="")
-    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Large on a big conference (every seat's why): loaded only where it is read.
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None, deferred=True)
     # The review map, made with the plan (never per request): round id -> attendee external id
     # -> [x, y], a PCA of the profile embeddings of the people the round seats.
-    review_map: Mapped[dict[str, dict[str, list[float]]] | None] = mapped_column(JSON, default=None)
+    review_map: Mapped[dict[str, dict[str, list[float]]] | None] = mapped_column(
+        JSON, default=None, deferred=True
+    )
     error: Mapped[str | None] = mapped_column(Text, default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
     based_on_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -17,15 +17,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.checks import HardViolation, check_hard
-from matching.report import Report, build_report
+from matching.report import Report, Summary, build_report
 from service.audit import service as audit
 from service.db import utcnow
 from service.embedding import Encoder, embed
 from service.errors import Conflict, Invalid, PreconditionFailed, PreconditionRequired
 from service.models import Assignment, Attendee, Conference, Plan, PlanStatus, PlanTable, Round
-from service.plans.engine import PlanState, matching_round, merge_carried, plan_state
+from service.plans.engine import PlanState, matching_round, plan_state
 from service.plans.schemas import MoveEdit, PinEdit, SwapEdit
-from service.plans.storage import plan_round, planned_round_ids, stored_report
+from service.plans.storage import plan_round, planned_round_ids
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,22 @@ def _hard_violations(
     )
 
 
-def remeasure(state: PlanState, *, previous: Report | None, encoder: Encoder | None) -> Report:
-    """The plan's report after an edit (carried-over rounds keep their section)."""
+def remeasure(
+    state: PlanState,
+    *,
+    stored: dict[str, Any] | None,
+    round_: Round,
+    tables: Sequence[Sequence[str]],
+    encoder: Encoder | None,
+) -> tuple[Report, dict[str, Any]]:
+    """Measure the plan again after an edit of ``tables`` (their people) in ``round_``.
+
+    Returns the fresh report and the stored JSON to keep: its figures (summary, hard rules,
+    every round the run seated; a move changes the repeats of later rounds too) are the fresh
+    ones, and of the people only those at ``tables`` get new explanations: nobody else's table
+    changed, so nobody else's why line or topics can. Carried-over rounds keep their section.
+    """
+    summary = Summary.from_dict(stored["summary"]) if stored and stored.get("summary") else None
     fresh = build_report(
         state.attendees,
         state.m_rounds(),
@@ -68,17 +82,31 @@ def remeasure(state: PlanState, *, previous: Report | None, encoder: Encoder | N
         embed(state.attendees, encoder=encoder),
         history=state.history,
         constraints=state.constraints,
-        kindred_threshold=previous.summary.kindred_threshold if previous else None,
+        kindred_threshold=summary.kindred_threshold if summary else None,
     )
-    if previous is None:
-        return fresh
-    carried = [r.name for r in previous.rounds if r.carried]
-    return merge_carried(
-        fresh,
-        carried=previous,
-        round_order=[r.name for r in previous.rounds] or [r.name for r in state.rounds],
-        carried_names=carried,
-    )
+    if not stored:
+        return fresh, fresh.to_dict()
+    measured = {r.name: r for r in fresh.rounds}
+    rounds = [
+        measured[entry["name"]].to_dict()
+        if entry.get("name") in measured and not entry.get("carried")
+        else entry
+        for entry in stored.get("rounds", [])
+    ]
+    people = dict(stored.get("attendees", {}))
+    for table in tables:
+        for person in table:
+            seat = fresh.attendees.get(person, {}).get(round_.name)
+            if seat is not None:
+                people[person] = {**people.get(person, {}), round_.name: seat.to_dict()}
+    patched = {
+        **stored,
+        "summary": fresh.summary.to_dict(),
+        "hard": [v.to_dict() for v in fresh.hard],
+        "rounds": rounds,
+        "attendees": people,
+    }
+    return fresh, patched
 
 
 def _explain_tables(
@@ -105,13 +133,12 @@ def _explain_tables(
             Assignment.table_number.in_(list(tables)),
         )
     ).all()
+    lines = []
     for seat_id, external_id in rows:
         seat = report.attendees.get(external_id, {}).get(round_.name)
-        session.execute(
-            update(Assignment)
-            .where(Assignment.id == seat_id)
-            .values(why=seat.why if seat is not None else "")
-        )
+        lines.append({"id": seat_id, "why": seat.why if seat is not None else ""})
+    if lines:
+        session.execute(update(Assignment), lines)  # one statement, by primary key
 
 
 def edit_plan(
@@ -215,13 +242,17 @@ def edit_plan(
                 rule=str(broken[0].rule),
                 errors=[{"rule": str(v.rule), "detail": v.message} for v in broken],
             )
-        for _, seat, target in moves:
-            session.execute(
-                update(Assignment).where(Assignment.id == seat.id).values(table_number=target)
-            )
-        report = remeasure(state, previous=stored_report(plan), encoder=encoder)
-        plan.report = report.to_dict()
+        session.execute(
+            update(Assignment), [{"id": seat.id, "table_number": t} for _, seat, t in moves]
+        )
         touched = sorted({seat.table for _, seat, _ in moves} | {t for _, _, t in moves})
+        report, plan.report = remeasure(
+            state,
+            stored=plan.report,
+            round_=round_,
+            tables=[tables[n - 1] for n in touched],
+            encoder=encoder,
+        )
         _explain_tables(session, plan=plan, round_=round_, tables=touched, report=report)
     bumped = session.execute(
         update(Plan)

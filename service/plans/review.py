@@ -77,29 +77,36 @@ def plan_map(
     hand) gets its map made on the first request and kept.
     """
     rows = session.execute(
-        select(Assignment.table_number, Attendee)
+        select(Assignment.table_number, Attendee.external_id, Attendee.name)
         .join(Attendee, Attendee.id == Assignment.attendee_id)
         .where(Assignment.plan_id == plan.id, Assignment.round_id == round_.id)
         .order_by(Assignment.table_number, Attendee.external_id)
     ).all()
     stored = (plan.review_map or {}).get(str(round_.id))
     if stored is None:
-        people = [person for _, person in rows]
+        people = list(
+            session.scalars(
+                select(Attendee)
+                .join(Assignment, Assignment.attendee_id == Attendee.id)
+                .where(Assignment.plan_id == plan.id, Assignment.round_id == round_.id)
+            )
+        )
         vectors = embed(people, encoder=encoder)
         stored = compute_map(
             {round_.id: [[p.external_id for p in people]]},
             {p.external_id: vectors[i] for i, p in enumerate(people)},
         )[str(round_.id)]
         plan.review_map = {**(plan.review_map or {}), str(round_.id): stored}
+    origin = [0.0, 0.0]
     return [
         Point(
-            external_id=person.external_id,
-            name=person.name,
-            x=stored.get(person.external_id, [0.0, 0.0])[0],
-            y=stored.get(person.external_id, [0.0, 0.0])[1],
+            external_id=external_id,
+            name=name,
+            x=stored.get(external_id, origin)[0],
+            y=stored.get(external_id, origin)[1],
             table=table,
         )
-        for table, person in rows
+        for table, external_id, name in rows
     ]
 
 

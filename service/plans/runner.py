@@ -102,8 +102,7 @@ def _load(plan_id: uuid.UUID) -> Job:
         pins = stored.pins if previous is not None else []
         carried_ids = {t.round_id for t in stored.other_tables}
         carried = [r for r in all_rounds if r.id in carried_ids]
-        session.expunge_all()
-        return Job(
+        job = Job(
             plan_id=plan.id,
             attempt=int(plan.params.get("attempts", 0)),
             params=dict(plan.params),
@@ -126,6 +125,8 @@ def _load(plan_id: uuid.UUID) -> Job:
             },
             ids={a.external_id: a.id for a in attendees},
         )
+        session.expunge_all()
+        return job
 
 
 def _still_ours(session: Any, plan_id: uuid.UUID, attempt: int) -> Plan:
