@@ -744,3 +744,40 @@ def test_a_write_clashing_with_another_writer_is_written_again_at_once(
     assert clashes == [1]
     assert sorted(attendees(conference)) == ["ABC23-1", "ABC23-2"]
     assert not [e for e in log_entries(created["id"]) if e.kind == "error"]
+
+
+def test_pretix_webhook_for_another_event_fetches_nothing_and_is_logged(
+    client: TestClient,
+    admin: TestClient,
+    conference: dict[str, Any],
+    public_dns: None,  # noqa: F811
+    api: respx.MockRouter,
+) -> None:
+    created = make_connection(admin, conference, "pretix")
+    other = api.get(url__startswith="https://pretix.eu/")
+    body = fixture_json("pretix_webhook_order_placed.json") | {"event": "another-event"}
+    delivery_id = post(client, created, json.dumps(body).encode())
+    assert worker.run_pending() == 1
+    assert other.call_count == 0
+    assert delivery(delivery_id).status == "done"
+    assert attendees(conference) == {}
+    entry = next(
+        e
+        for e in log_entries(created["id"])
+        if e.delivery_id == uuid.UUID(delivery_id) and e.kind != "received"
+    )
+    assert "pyconf/another-event" in entry.message
+    assert "nothing was fetched" in entry.message
+
+
+def test_eventbrite_test_delivery_is_answered_and_logged(
+    client: TestClient, admin: TestClient, conference: dict[str, Any], api: respx.MockRouter
+) -> None:
+    created = make_connection(admin, conference, "eventbrite")
+    body = json.dumps(
+        {"config": {"action": "test", "endpoint_url": "https://hallway.test/x", "webhook_id": "1"}}
+    ).encode()
+    delivery_id = post(client, created, body)
+    assert worker.run_pending() == 1
+    assert delivery(delivery_id).status == "done"
+    assert any("test delivery" in e.message for e in log_entries(created["id"]))
