@@ -213,3 +213,24 @@ def test_bare_status_values_are_refused_by_the_database(
         with pytest.raises(Exception, match=r"(?i)check"), session_scope() as session:
             session.execute(text(statement))
     assert admin.get(f"{base}/plans/{plan['id']}").json()["status"] == "ready"
+
+
+def test_erasing_someone_takes_them_off_every_stored_map(admin: TestClient, base: str) -> None:
+    rounds = add_rounds(admin, base, [{"name": "Lunch 1", "kind": "lunch", "table_size": 6}])
+    plan = run(admin, base)
+    published = admin.post(
+        f"{base}/plans/{plan['id']}/publish", headers={"If-Match": f'"{plan["version"]}"'}
+    )
+    assert published.status_code == 200
+    with session_scope() as session:
+        row = session.get(Plan, uuid.UUID(plan["id"]))
+        assert row is not None and "P001" in (row.review_map or {})[rounds["Lunch 1"]]
+    assert admin.delete(f"{base}/attendees/P001").status_code == 204
+    with session_scope() as session:
+        row = session.get(Plan, uuid.UUID(plan["id"]))
+        assert row is not None and row.review_map is not None
+        assert all("P001" not in points for points in row.review_map.values())
+        assert len(row.review_map[rounds["Lunch 1"]]) == 23
+    points = admin.get(f"{base}/plans/{plan['id']}/map", params={"round_id": rounds["Lunch 1"]})
+    assert points.status_code == 200
+    assert all(p["external_id"] != "P001" for p in points.json()["points"])
