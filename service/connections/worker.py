@@ -125,7 +125,11 @@ def claim_sync() -> uuid.UUID | None:
 
 
 def recover_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
-    """Give deliveries and syncs whose worker stopped back to the queue."""
+    """Give deliveries and syncs whose worker stopped back to the queue.
+
+    One that has stopped its worker `MAX_ATTEMPTS` times (say, it runs it out of memory) is
+    failed instead, so it cannot stop every worker in turn.
+    """
     cutoff = utcnow() - stale_after
     recovered = 0
     with session_scope() as session:
@@ -133,15 +137,29 @@ def recover_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
             (ConnectionDelivery, "received", "processing"),
             (ConnectionSync, "queued", "running"),
         ):
-            result = session.execute(
+            stale = (model.status == working, model.claimed_at < cutoff)
+            failed = session.execute(
                 update(model)
-                .where(model.status == working, model.claimed_at < cutoff)
+                .where(*stale, model.attempts >= MAX_ATTEMPTS)
+                .values(
+                    status="failed",
+                    claimed_at=None,
+                    updated_at=utcnow(),
+                    error=f"Its worker stopped {MAX_ATTEMPTS} times while working on it; "
+                    "not tried again.",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            queued = session.execute(
+                update(model)
+                .where(*stale)
                 .values(status=waiting, claimed_at=None, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
-            recovered += int(getattr(result, "rowcount", 0) or 0)
+            recovered += int(getattr(failed, "rowcount", 0) or 0)
+            recovered += int(getattr(queued, "rowcount", 0) or 0)
     if recovered:
-        log.warning("%d connection deliveries or syncs lost their worker; queued again", recovered)
+        log.warning("%d connection deliveries or syncs lost their worker", recovered)
     return recovered
 
 

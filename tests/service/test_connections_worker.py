@@ -781,3 +781,18 @@ def test_eventbrite_test_delivery_is_answered_and_logged(
     assert worker.run_pending() == 1
     assert delivery(delivery_id).status == "done"
     assert any("test delivery" in e.message for e in log_entries(created["id"]))
+
+
+def test_a_delivery_that_keeps_stopping_its_worker_is_failed_not_retried_forever(
+    client: TestClient, admin: TestClient, conference: dict[str, Any]
+) -> None:
+    created = make_connection(admin, conference, "eventbrite")
+    delivery_id = post(client, created, fixture_bytes("eventbrite_webhook_attendee_updated.json"))
+    for _ in range(worker.MAX_ATTEMPTS):
+        assert worker.claim_delivery() == uuid.UUID(delivery_id)
+        # The worker dies every time.
+        worker.recover_stale(stale_after=timedelta(0))
+    row = delivery(delivery_id)
+    assert (row.status, row.attempts) == ("failed", worker.MAX_ATTEMPTS)
+    assert "stopped" in row.error
+    assert worker.claim_delivery() is None
