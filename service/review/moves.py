@@ -313,7 +313,8 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
     now = review.seats(session, plan_id=plan.id)
     then = review.seats(session, plan_id=base.id)
     planned = set(plan_service.planned_round_ids(plan)) or (set(now.tables) | set(then.tables))
-    rounds = [r for r in review.rounds(session, conference=conference) if r.id in planned]
+    every_round = review.rounds(session, conference=conference)
+    rounds = [r for r in every_round if r.id in planned]
     since = base.started_at or base.created_at
     until = plan.started_at or plan.created_at
     inputs = _Inputs(session, conference=conference, since=since, until=until, everyone=everyone)
@@ -392,8 +393,8 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
         reasons=reasons,
         moves=moves,
         figures=figure_deltas(
-            review.Figures.from_dict(base.report),
-            review.Figures.from_dict(plan.report),
+            review.figures_of(session, plan_id=base.id, rounds=len(every_round)),
+            review.figures_of(session, plan_id=plan.id, rounds=len(every_round)),
             left=[p for p in left_people.values() if p.status != "registered" or p.erased],
             late=[p for p in came_people.values() if inputs.in_window(p.created_at)],
             base_people=base_people,

@@ -206,6 +206,43 @@ class Figures:
             return None  # a report stored by an older version: no figures to compare
 
 
+#: What `Figures` reads of each round of a report.
+ROUND_FIELDS = (
+    "name",
+    "violations",
+    "minimum",
+    "solo_spread",
+    "kindred_share",
+    "diversity_ratio",
+    "carried",
+)
+
+
+def figures_of(session: Session, *, plan_id: uuid.UUID, rounds: int) -> Figures | None:
+    """A stored plan's figures, reading only them out of its report.
+
+    The database picks the summary and each round's figures out of the JSON: the tables and
+    every seat's why line, most of a report's size, never reach Python.
+
+    Args:
+        rounds: How many rounds the report may hold (the conference's rounds).
+    """
+    paths = [("summary",)] + [("rounds", i, key) for i in range(rounds) for key in ROUND_FIELDS]
+    row = session.execute(
+        select(*(Plan.report[path] for path in paths)).where(Plan.id == plan_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    summary, *values = row
+    entries = [
+        dict(zip(ROUND_FIELDS, values[i : i + len(ROUND_FIELDS)], strict=True))
+        for i in range(0, len(values), len(ROUND_FIELDS))
+    ]
+    return Figures.from_dict(
+        {"summary": summary, "rounds": [e for e in entries if e["name"] is not None]}
+    )
+
+
 def engine_figures(report: Report | Mapping[str, Any] | None) -> dict[str, Any]:
     """The engine's own figures of a run's report, to keep in ``Plan.params["engine"]``.
 

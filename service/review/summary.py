@@ -406,7 +406,7 @@ def publish_summary(
     rounds = review.rounds(session, conference=conference)
     seats = review.seats(session, plan_id=plan.id)
     planned = set(plan_service.planned_round_ids(plan)) or set(seats.tables)
-    report = review.Figures.from_dict(plan.report)
+    report = review.figures_of(session, plan_id=plan.id, rounds=len(rounds))
     edits = review.plan_edits(
         session, conference=conference, plan=plan, by_external=by_external, viewer=viewer
     )

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from matching.report import Summary, build_report
+from matching.report import Report, Summary, build_report
 from service.config import get_settings
 from service.db import session_scope, utcnow
 from service.embedding import embed
@@ -28,7 +28,7 @@ from service.models import Attendee, Plan, Round
 from service.plans import service as plan_service
 from service.plans import worker
 from service.review import moves as moves_service
-from service.review.service import Figures, Person
+from service.review.service import Figures, Person, figures_of
 
 PROBLEM = "application/problem+json"
 CREW = [
@@ -146,6 +146,14 @@ def test_summary_counts_keep_together_coworkers_as_forced_by_the_rule(
     assert got["coworker_pairs"]["now"] == raw["coworker_pairs"] - 2
     assert got["repeated_pairs"]["forced"] == 1
     assert got["repeated_pairs"]["now"] == raw["repeated_pairs"] - 1
+    # The figures the database picks out of the stored report are the report's own, and the
+    # engine's kept figures are the same before any edit.
+    with session_scope() as session:
+        row = session.get_one(Plan, uuid.UUID(plan["id"]))
+        whole = Figures.of_report(Report.from_dict(row.report or {}))
+        picked = figures_of(session, plan_id=row.id, rounds=3)
+        assert picked == whole and len(whole.rounds) == 3
+        assert Figures.from_dict(row.params["engine"]) == whole
     # Nothing edited: the engine's figures are the plan's, and nothing is worse.
     assert summary["engine_kept"] is True and summary["edits"] == [] and summary["worse"] == []
     assert all(f["engine"] == f["now"] for f in summary["figures"])
