@@ -217,7 +217,10 @@ class _Request:
             secret=secret,
             scope_hash=_sha256(b"hallway idempotency scope", secret.encode()),
             key_hash=_sha256(b"hallway idempotency key", key.encode()),
-            request_hash=_sha256(scope["method"].encode(), path.encode(), query),
+            # Whatever a server makes of undecodable %-escapes, the path is hashed, not refused.
+            request_hash=_sha256(
+                scope["method"].encode(), path.encode("utf-8", "surrogatepass"), query
+            ),
             body_hash=body_hash(content_type[0].decode("latin-1") if content_type else "", body),
             seal_key=hashlib.sha256(
                 b"hallway idempotency answer\0" + secret.encode() + b"\0" + key.encode()
