@@ -11,7 +11,7 @@ import dataclasses
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,7 +27,23 @@ from service.rounds.order import round_order
 from service.rules import service as rule_service
 
 
-def matching_attendee(row: Attendee, *, dinner: bool | None = None) -> MAttendee:
+class AttendeeColumns(Protocol):
+    """What the engine reads of an attendee: a row, or the columns of one (`ENGINE_COLUMNS`)."""
+
+    external_id: str
+    name: str
+    email: str | None
+    affiliation: str
+    interests: str
+    hometown: str
+    languages: list[str]
+    solo: bool
+    party: str | None
+    dinner: bool
+    first_time: bool
+
+
+def matching_attendee(row: AttendeeColumns, *, dinner: bool | None = None) -> MAttendee:
     """The attendee as the engine sees them; ``dinner`` overrides the row's opt-in."""
     return MAttendee(
         id=row.external_id,
@@ -172,7 +188,7 @@ def engine_attendees(
     if external_ids is None:
         stmt = stmt.where(Attendee.status == AttendeeStatus.REGISTERED)
     people = [
-        matching_attendee(row)  # type: ignore[arg-type]  # a row has the attendee's columns
+        matching_attendee(cast(AttendeeColumns, row))
         for row in session.execute(stmt.order_by(Attendee.external_id))
     ]
     if external_ids is None:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from service import migrations
 
 NOW = "2026-11-30 10:00:00.000000"
 
 
-def _insert(conn: object, table: str, **values: object) -> None:
+def _insert(conn: Connection, table: str, **values: object) -> None:
     columns = ", ".join(values)
     marks = ", ".join(f":{k}" for k in values)
-    conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), values)  # type: ignore[attr-defined]
+    conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), values)
 
 
 def test_upgrade_and_downgrade_keep_seats_rules_and_plans(tmp_path: Path) -> None:
