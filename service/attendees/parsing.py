@@ -57,6 +57,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
+from matching.placeholders import INFO_REQUESTED as _INFO_REQUESTED
+from matching.placeholders import placeholder_kind as _placeholder_kind
 from service.attendees.fields import AttendeeFields, parse_bool, parse_status
 from service.attendees.mapping import DEFAULT_ACTIONS, ImportMapping, has_id, has_name, missing
 from service.validation import control_character
@@ -975,42 +977,6 @@ def _take_samples(cells: list[str], samples: list[list[str]], hungry: set[int]) 
             samples[index].append(shown)
             if len(samples[index]) == _SAMPLES:
                 hungry.discard(index)
-
-
-_INFO_REQUESTED: Final = "info requested"
-_EMAIL_IN_NAME = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-# A name made only of these words is a test entry, if at least one is from _JUNK_CORE.
-_JUNK_WORD = re.compile(
-    r"(?:test(?:ing|er|user)?|asdf\w*|qwert\w*|dummy|foo|bar|baz|x+|a+|tb[ad]|n/?a|none|null"
-    r"|bla+h?|sample|example|user|attendee|person|name|vorname|nachname|\d+)\d*"
-)
-_JUNK_CORE = re.compile(
-    r"(?:test(?:ing|er|user)?|asdf\w*|qwert\w*|dummy|x{2,}|a{3,}|tb[ad]|null|bla+h?)\d*"
-)
-
-
-def _placeholder_kind(name: str) -> str | None:
-    """Whether a name is no person's: Eventbrite's placeholder, an e-mail address, a test.
-
-    Example:
-        >>> [_placeholder_kind(n) for n in ("Info Requested Info Requested", "a@b.org", "Test 2")]
-        ['info_requested', 'email_as_name', 'test_entry']
-    """
-    folded = " ".join(name.casefold().split())
-    if not folded:
-        return None
-    if _INFO_REQUESTED in folded:
-        return "info_requested"
-    if _EMAIL_IN_NAME.search(folded):
-        return "email_as_name"
-    words = re.findall(r"[\w/]+", folded)
-    if (
-        words
-        and all(_JUNK_WORD.fullmatch(word) for word in words)
-        and any(_JUNK_CORE.fullmatch(word) for word in words)
-    ):
-        return "test_entry"
-    return None
 
 
 def _resolve(
