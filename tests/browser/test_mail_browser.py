@@ -92,7 +92,7 @@ def test_find_copy_link_preview_and_send_invitation(
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Grace Hopper")
     expect(row).to_contain_text("not yet")
-    page.get_by_role("button", name="Copy the link of Grace Hopper").click()
+    page.get_by_role("button", name="Copy link of Grace Hopper").click()
     assert page.evaluate("navigator.clipboard.readText()") == link
 
     page.get_by_role("link", name="E-mail").click()

@@ -80,13 +80,26 @@ def big_plan(
     for start in range(0, PEOPLE, 500):
         answer = api.post("/attendees:batch", json={"attendees": people[start : start + 500]})
         assert answer.status_code == 200, answer.text
-    lunch = api.post("/rounds", json={"name": "Lunch 1", "kind": "lunch", "table_size": 8})
+    lunch = api.post(
+        "/rounds",
+        json={
+            "name": "Lunch 1",
+            "kind": "lunch",
+            "table_size": 8,
+            "starts_at": "2027-04-14T12:30",
+        },
+    )
     assert lunch.status_code == 201, lunch.text
     diners = [p["external_id"] for p in people if p["dinner"]]
     dinner_tables = len(diners) // LUNCH_SIZE
     dinner = api.post(
         "/rounds",
-        json={"name": "Dinner 1", "kind": "dinner", "capacities": [DINNER_SEATS] * dinner_tables},
+        json={
+            "name": "Dinner 1",
+            "kind": "dinner",
+            "capacities": [DINNER_SEATS] * dinner_tables,
+            "starts_at": "2027-04-14T19:00",
+        },
     )
     assert dinner.status_code == 201, dinner.text
     ids = [p["external_id"] for p in people]
@@ -170,7 +183,7 @@ def test_review_of_2000_people_opens_fast_finds_people_and_edits_in_place(
     found = page.locator("#review-find-results li")
     expect(found).to_have_count(1)
     expect(found).to_contain_text(names["T-1998"])
-    found.get_by_role("button", name=re.compile("of Dinner 1$")).click()
+    found.get_by_role("button", name=re.compile("^Dinner 1: table")).click()
     expect(page.locator("#review-round")).to_have_value(
         page.locator("#review-round option", has_text="Dinner 1").get_attribute("value") or ""
     )
@@ -232,7 +245,7 @@ def test_review_of_2000_people_opens_fast_finds_people_and_edits_in_place(
     a = cards.nth(2).locator(".member").first
     a_id = a.get_attribute("data-attendee") or ""
     a.get_by_role("button", name=f"Swap {names[a_id]} with…").click()
-    swap = pinned.get_by_role("button", name=f"Swap {names[pinned_id]} with {names[a_id]}")
+    swap = pinned.get_by_role("button", name=f"Swap with {names[a_id]}: {names[pinned_id]}")
     swap.click()
     pin_error = pinned.locator(".row-error")
     expect(pin_error).to_be_visible(timeout=EDIT_WAIT)
@@ -249,7 +262,7 @@ def test_review_of_2000_people_opens_fast_finds_people_and_edits_in_place(
     b_id = b.get_attribute("data-attendee") or ""
     a = page.locator(f'.member[data-attendee="{a_id}"]')
     a.get_by_role("button", name=f"Swap {names[a_id]} with…").click()
-    b.get_by_role("button", name=f"Swap {names[b_id]} with {names[a_id]}").click()
+    b.get_by_role("button", name=f"Swap with {names[a_id]}: {names[b_id]}").click()
     expect(cards.nth(3).locator(f'.member[data-attendee="{a_id}"]')).to_be_visible(
         timeout=EDIT_WAIT
     )

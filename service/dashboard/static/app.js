@@ -3,7 +3,9 @@
 
 import { api, key, onUnauthorized, setKey } from "./api.js";
 import { view as attendees } from "./attendees.js";
+import * as conferences from "./conferences.js";
 import { $, h, say, show, toast } from "./dom.js";
+import { decorate } from "./glossary.js";
 import { view as mail } from "./mail.js";
 import { view as overview } from "./overview.js";
 import { view as plans } from "./plans.js";
@@ -11,7 +13,7 @@ import { view as review } from "./review.js";
 import { view as rounds } from "./rounds.js";
 import * as store from "./store.js";
 
-const VIEWS = Object.fromEntries([overview, attendees, rounds, plans, review, mail].map((v) => [v.name, v]));
+const VIEWS = Object.fromEntries([overview, attendees, rounds, plans, review, mail, conferences.view].map((v) => [v.name, v]));
 
 function signOut(message) {
   setKey(null);
@@ -26,27 +28,27 @@ function signOut(message) {
   $("api-key").focus();
 }
 
-async function start() {
+async function start(wanted = null) {
   if (!key()) {
     signOut();
     return;
   }
-  let conferences;
+  let list;
   try {
-    conferences = await api("/v1/conferences");
+    list = await api("/v1/conferences");
   } catch (err) {
     if (err.status !== 401) signOut(err.message);
     return;
   }
-  store.setConferences(conferences);
+  store.setConferences(list);
   show($("signin"), false);
   show($("app"), true);
   show($("sign-out"), true);
   const select = $("conference-select");
-  select.replaceChildren(...conferences.map((c) => h("option", { value: c.id }, `${c.name} (${c.slug})`)));
-  show($("conference-pick"), conferences.length > 0);
-  const saved = store.savedConferenceId();
-  const chosen = conferences.find((c) => c.id === saved) || conferences[0] || null;
+  select.replaceChildren(...list.map((c) => h("option", { value: c.id }, `${c.name} (${c.slug})`)));
+  show($("conference-pick"), list.length > 0);
+  const saved = wanted || store.savedConferenceId();
+  const chosen = list.find((c) => c.id === saved) || list[0] || null;
   await choose(chosen);
 }
 
@@ -63,7 +65,7 @@ async function choose(conference) {
 async function route() {
   let name = (location.hash.replace(/^#\/?/, "") || "overview").split("/")[0];
   if (!VIEWS[name]) name = "overview";
-  if (!store.currentConference()) name = "none";
+  if (!store.currentConference() && VIEWS[name].needsConference !== false) name = "none";
   for (const section of document.querySelectorAll("[data-section]")) {
     show(section, section.id === `view-${name}`);
   }
@@ -83,7 +85,9 @@ async function route() {
 
 function init() {
   onUnauthorized(signOut);
+  decorate();
   for (const v of Object.values(VIEWS)) v.init();
+  conferences.init({ whenCreated: (c) => start(c.id) });
   $("signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const value = $("api-key").value.trim();

@@ -56,7 +56,7 @@ function attendeeRow(a) {
     h(
       "td",
       {},
-      h("button", { type: "button", class: "small", "aria-label": `Copy the link of ${a.name}`, onclick: () => copyLink(a) }, "Copy link"),
+      h("button", { type: "button", class: "small", "aria-label": `Copy link of ${a.name}`, onclick: () => copyLink(a) }, "Copy link"),
       " ",
       h("button", { type: "button", class: "small danger", "aria-label": `Revoke the link of ${a.name}`, onclick: () => revokeLink(a, row) }, "Revoke"),
     ),

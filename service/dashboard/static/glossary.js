@@ -58,3 +58,10 @@ export function glossary() {
 export function planName(p) {
   return p.name || `Plan of ${fmtStamp(p.created_at)}`;
 }
+
+/** Fill the page's glossary boxes, explanations and figure headings (once, at start). */
+export function decorate() {
+  for (const holder of document.querySelectorAll("[data-glossary]")) holder.replaceChildren(glossary());
+  for (const el of document.querySelectorAll("[data-explain]")) el.textContent = (FIGURES[el.dataset.explain] || ["", ""])[1];
+  for (const el of document.querySelectorAll("[data-figure]")) el.replaceChildren(figureLabel(el.dataset.figure));
+}

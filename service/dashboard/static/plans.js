@@ -2,6 +2,7 @@
 
 import { api, conf, problemText } from "./api.js";
 import { $, fmtStamp, h, pct, say, show } from "./dom.js";
+import { planName } from "./glossary.js";
 
 const POLL_MS = 1000;
 
@@ -25,10 +26,16 @@ async function load() {
       return h(
         "tr",
         {},
-        h("td", {}, fmtStamp(p.created_at)),
-        h("td", {}, h("span", { class: `badge ${p.status}` }, STATUS_LABEL[p.status] || p.status)),
+        h("td", {}, h("span", { class: "plan-name" }, planName(p)), h("br"), h("span", { class: "muted small" }, fmtStamp(p.created_at))),
+        h(
+          "td",
+          {},
+          h("span", { class: `badge ${p.status}` }, STATUS_LABEL[p.status] || p.status),
+          // A failed plan says why, where the organizer looks for it.
+          p.status === "failed" ? h("p", { class: "error small failure" }, p.error || "The run failed without a reason.") : null,
+        ),
         h("td", {}, p.version),
-        h("td", {}, p.summary ? `${sm.coworker_pairs} (min ${sm.coworker_pairs_min})` : ""),
+        h("td", {}, p.summary ? `${sm.coworker_pairs} (at least ${sm.coworker_pairs_min})` : ""),
         h("td", {}, p.summary ? sm.repeated_pairs : ""),
         h("td", {}, p.summary ? pct(sm.kindred_share_min) : ""),
         h(
@@ -55,10 +62,18 @@ async function startPlan(event) {
     const plan = await api(conf("/plans"), { method: "POST", body });
     say($("plan-error"), "");
     watchPlan(plan.id);
+    showWarnings(plan.warnings || []);
     await load();
   } catch (err) {
     say($("plan-error"), problemText(err));
   }
+}
+
+/** What the instant checks found odd but possible (the plan runs anyway). */
+function showWarnings(warnings) {
+  const list = $("plan-warnings");
+  list.replaceChildren(...warnings.map((w) => h("li", {}, w.round ? `${w.round}: ${w.detail}` : w.detail)));
+  show(list, warnings.length > 0);
 }
 
 export function stopPolling() {

@@ -4,7 +4,7 @@
 
 import { api, conf, problemText } from "./api.js";
 import { $, h, num, pct, saveResponse, say, show, toast } from "./dom.js";
-import { figureLabel, glossary, planName } from "./glossary.js";
+import { figureLabel, planName } from "./glossary.js";
 import * as map from "./map.js";
 import { STATUS_LABEL } from "./plans.js";
 
@@ -76,6 +76,7 @@ async function openPlan(planId, listed = null) {
   show($("review-stale"), false);
   say($("review-error"), "");
   $("review-plan").value = planId;
+  showName();
   const status = $("review-status");
   status.className = `badge ${plan.status}`;
   status.textContent = STATUS_LABEL[plan.status] || plan.status;
@@ -376,7 +377,7 @@ function swapLabel(button) {
   const name = button.dataset.name;
   if (swapFrom && swapFrom.external_id !== id) {
     button.textContent = `Swap with ${swapFrom.name}`;
-    button.setAttribute("aria-label", `Swap ${name} with ${swapFrom.name}`);
+    button.setAttribute("aria-label", `Swap with ${swapFrom.name}: ${name}`);
   } else {
     button.textContent = "Swap…";
     button.setAttribute("aria-label", `Swap ${name} with…`);
@@ -626,7 +627,7 @@ async function runFinder() {
         h("span", { class: "name" }, m.name),
         h("span", { class: "muted small" }, ` ${[m.affiliation, m.external_id].filter(Boolean).join(" · ")} `),
         at.map(([r, table]) =>
-          h("button", { type: "button", class: "small", "aria-label": `Show ${m.name} at table ${table} of ${r.name}`, onclick: () => jump(m.external_id, r.id) }, `${r.name}: table ${table}`),
+          h("button", { type: "button", class: "small", "aria-label": `${r.name}: table ${table}, where ${m.name} sits`, onclick: () => jump(m.external_id, r.id) }, `${r.name}: table ${table}`),
         ),
       ),
     ),
@@ -673,6 +674,44 @@ async function printCards() {
   }
 }
 
+// ---- the plan's name ---------------------------------------------------------------------------
+
+function showName() {
+  $("review-plan-name").textContent = planName(plan);
+  show($("review-rename"), "name" in plan);
+  show($("review-rename-form"), false);
+  say($("review-rename-error"), "");
+}
+
+function startRename() {
+  $("review-name").value = plan.name || "";
+  show($("review-rename"), false);
+  show($("review-rename-form"), true);
+  $("review-name").focus();
+}
+
+function cancelRename() {
+  showName();
+  $("review-rename").focus();
+}
+
+async function rename(event) {
+  event.preventDefault();
+  const name = $("review-name").value.trim();
+  try {
+    const updated = await api(conf(`/plans/${plan.id}`), { method: "PATCH", body: { name } });
+    plan = { ...plan, name: updated.name };
+    const option = $("review-plan").querySelector(`option[value="${plan.id}"]`);
+    if (option) option.textContent = `${planName(plan)} · ${STATUS_LABEL[plan.status]}`;
+    showName();
+    $("review-rename").focus();
+    toast(`Plan renamed to “${updated.name}”.`);
+  } catch (err) {
+    say($("review-rename-error"), problemText(err));
+    $("review-name").focus();
+  }
+}
+
 /** Forget the plan under review (another conference was chosen). */
 function reset() {
   plan = null;
@@ -696,7 +735,6 @@ function setLayout(value) {
 }
 
 function init() {
-  for (const holder of document.querySelectorAll("[data-glossary]")) holder.replaceChildren(glossary());
   $("review-plan").addEventListener("change", (event) => openPlan(event.target.value));
   $("review-round").addEventListener("change", (event) => {
     roundId = event.target.value;
@@ -706,6 +744,9 @@ function init() {
     showRound();
   });
   $("review-reload").addEventListener("click", () => openPlan(plan.id));
+  $("review-rename").addEventListener("click", startRename);
+  $("review-rename-cancel").addEventListener("click", cancelRename);
+  $("review-rename-form").addEventListener("submit", rename);
   $("swap-cancel").addEventListener("click", endSwap);
   $("publish").addEventListener("click", publish);
   $("review-prev").addEventListener("click", () => goToPage(page - 1));
