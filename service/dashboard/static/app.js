@@ -4,6 +4,7 @@
 import { api, key, onUnauthorized, setKey } from "./api.js";
 import { view as attendees } from "./attendees.js";
 import * as conferences from "./conferences.js";
+import { view as connections } from "./connections.js";
 import { $, h, say, show, toast } from "./dom.js";
 import { decorate } from "./glossary.js";
 import { view as mail } from "./mail.js";
@@ -12,8 +13,9 @@ import { view as plans } from "./plans.js";
 import { view as review } from "./review.js";
 import { view as rounds } from "./rounds.js";
 import * as store from "./store.js";
+import { view as webhooks } from "./webhooks.js";
 
-const VIEWS = Object.fromEntries([overview, attendees, rounds, plans, review, mail, conferences.view].map((v) => [v.name, v]));
+const VIEWS = Object.fromEntries([overview, attendees, rounds, plans, review, mail, connections, webhooks, conferences.view].map((v) => [v.name, v]));
 
 function signOut(message) {
   setKey(null);
