@@ -51,7 +51,7 @@ function editRound(r, row) {
   const warn = h("ul", { class: "warnings", hidden: true });
   const cancel = () => {
     const fresh = roundRow(r);
-    row.replaceWith(fresh);
+    form.replaceWith(fresh);
     fresh.querySelector(`[aria-label="Edit ${CSS.escape(r.name)}"]`)?.focus();
   };
   const save = async () => {
@@ -85,7 +85,8 @@ function editRound(r, row) {
     } catch (err) {
       say(error, problemText(err));
       const pointer = ((err.problem.errors || [])[0] || {}).pointer || "";
-      const culprit = { name, kind, starts_at: starts, location: place, table_size: tables, capacities: tables }[pointer.split("/").pop()];
+      const fields = { name, kind, starts_at: starts, location: place, table_size: tables, capacities: tables };
+      const culprit = pointer.split("/").map((part) => fields[part]).find(Boolean);
       (culprit || name).focus();
     }
   };
