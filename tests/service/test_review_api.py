@@ -527,9 +527,12 @@ def test_moves_after_a_real_replan_name_every_changed_seat(
     first = run_plan(admin, base)
     assert admin.post(f"{base}/plans/{first['id']}/publish").status_code == 200
     before = {n: where(admin, base, first["id"], r) for n, r in rounds.items() if n != "Dinner 1"}
+    before["Dinner 1"] = {}  # nobody had opted in
     assert admin.patch(f"{base}/attendees/REG-8", json={"status": "cancelled"}).status_code == 200
     late = {"name": "Kai Late", "affiliation": "Soylent", "interests": "rust"}
     assert admin.put(f"{base}/attendees/REG-10", json=late).status_code == 201
+    for diner in ("REG-5", "REG-6"):
+        assert admin.patch(f"{base}/attendees/{diner}", json={"dinner": True}).status_code == 200
     again = run_plan(admin, base, replan=True, seed=2)
     body = admin.get(f"{base}/plans/{again['id']}/moves").json()
     after = {n: where(admin, base, again["id"], rounds[n]) for n in before}
@@ -546,6 +549,16 @@ def test_moves_after_a_real_replan_name_every_changed_seat(
     assert body["moved"] == again["moved"]
     reasons = {(m["attendee"]["name"], m["reason"]) for m in body["moves"]}
     assert ("Gus Ng", "cancelled") in reasons and ("Kai Late", "late-registration") in reasons
+    # Two people opted in to the dinner nobody had joined: seated there for their own change.
+    dinner = [m for m in body["moves"] if m["round"] == "Dinner 1"]
+    assert {(m["attendee"]["name"], m["change"], m["reason"]) for m in dinner} == {
+        ("Dan Wu", "seated", "dinner"),
+        ("Eve Kim", "seated", "dinner"),
+    }
+    assert {m["detail"] for m in dinner} == {
+        "Dan Wu opted in to the dinner.",
+        "Eve Kim opted in to the dinner.",
+    }
 
 
 def test_moves_name_the_manual_edit_of_the_replan(
