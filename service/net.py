@@ -28,8 +28,10 @@ through this module obeys these rules:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -232,15 +234,21 @@ class _CheckedBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context, made once: loading the CA bundle takes ~60 ms."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _CheckedTransport(httpx.HTTPTransport):
     """httpx's transport over `_CheckedBackend`, checking the URL of every request it sends."""
 
     def __init__(self, *, allow_loopback: bool | None) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         self._allow_loopback = allow_loopback
         # The same pool httpx builds, with our backend: httpx has no public knob for it.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=10,
             max_keepalive_connections=5,
             keepalive_expiry=5.0,

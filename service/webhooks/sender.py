@@ -32,6 +32,7 @@ from typing import Final
 
 import httpx
 from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
 
 from service import net
 from service.audit import service as audit
@@ -66,7 +67,29 @@ def body_of(event: WebhookEvent) -> str:
     return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
 
 
-def claim(*, now: datetime) -> uuid.UUID | None:
+@dataclass(frozen=True)
+class Job:
+    """What sending one claimed delivery needs, read in the transaction that claimed it."""
+
+    delivery_id: uuid.UUID
+    url: str
+    body: str
+    message_id: str
+    secret: str | None  # None: it cannot be decrypted any more
+
+
+def _job(session: Session, delivery_id: uuid.UUID) -> Job:
+    delivery = session.get_one(WebhookDelivery, delivery_id)
+    event = session.get_one(WebhookEvent, delivery.event_id)
+    subscription = session.get_one(WebhookSubscription, delivery.subscription_id)
+    try:
+        secret: str | None = signing.decrypt(session, subscription.secret_encrypted)
+    except signing.InvalidToken:
+        secret = None
+    return Job(delivery_id, subscription.url, body_of(event), message_id(event.id), secret)
+
+
+def claim_job(*, now: datetime) -> Job | None:
     """Take the next due delivery of an enabled subscription (pending -> sending)."""
     with session_scope() as session:
         stmt = (
@@ -95,8 +118,14 @@ def claim(*, now: datetime) -> uuid.UUID | None:
                 .execution_options(synchronize_session=False)
             )
             if getattr(claimed, "rowcount", 0) == 1:
-                return delivery_id
+                return _job(session, delivery_id)
     return None
+
+
+def claim(*, now: datetime) -> uuid.UUID | None:
+    """`claim_job`, for the delivery's id only."""
+    job = claim_job(now=now)
+    return job.delivery_id if job is not None else None
 
 
 def requeue_stale(*, now: datetime) -> int:
@@ -170,17 +199,13 @@ def _attempt(url: str, headers: dict[str, str], body: bytes) -> Outcome:
 def send_one(delivery_id: uuid.UUID, *, now: datetime) -> str:
     """Send one claimed delivery and record its outcome; return its new status."""
     with session_scope() as session:
-        delivery = session.get_one(WebhookDelivery, delivery_id)
-        event = session.get_one(WebhookEvent, delivery.event_id)
-        subscription = session.get_one(WebhookSubscription, delivery.subscription_id)
-        url = subscription.url
-        body = body_of(event)
-        msg_id = message_id(event.id)
-        try:
-            secret: str | None = signing.decrypt(session, subscription.secret_encrypted)
-        except signing.InvalidToken:
-            secret = None
-    if secret is None:
+        job = _job(session, delivery_id)
+    return send(job, now=now)
+
+
+def send(job: Job, *, now: datetime) -> str:
+    """Sign and POST a claimed delivery, then record the outcome; return its new status."""
+    if job.secret is None:
         outcome = Outcome(
             False,
             None,
@@ -192,10 +217,12 @@ def send_one(delivery_id: uuid.UUID, *, now: datetime) -> str:
         headers = {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
-            **signing.headers(secret=secret, message_id=msg_id, timestamp=utcnow(), body=body),
+            **signing.headers(
+                secret=job.secret, message_id=job.message_id, timestamp=utcnow(), body=job.body
+            ),
         }
-        outcome = _attempt(url, headers, body.encode())
-    return finish(delivery_id, outcome, now=now)
+        outcome = _attempt(job.url, headers, job.body.encode())
+    return finish(job.delivery_id, outcome, now=now)
 
 
 def finish(delivery_id: uuid.UUID, outcome: Outcome, *, now: datetime) -> str:
@@ -267,10 +294,10 @@ def run_pending(
     handled = 0
     requeue_stale(now=clock())
     while not should_stop() and (max_deliveries is None or handled < max_deliveries):
-        delivery_id = claim(now=clock())
-        if delivery_id is None:
+        job = claim_job(now=clock())
+        if job is None:
             break
-        send_one(delivery_id, now=clock())
+        send(job, now=clock())
         handled += 1
     return handled
 
