@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ class Receiver:
     port: int = 0
     received: list[Received] = field(default_factory=list)
     respond: Callable[[Received], Answer] = lambda _request: Answer()
+    # Set by `serve`: answer over TLS from now on, with this server context.
+    wrap_tls: Callable[[ssl.SSLContext], None] = lambda _context: None
 
     def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
@@ -68,6 +71,11 @@ def serve() -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver.port = server.server_address[1]
+
+    def wrap_tls(context: ssl.SSLContext) -> None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+
+    receiver.wrap_tls = wrap_tls
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from service import net
 from service.config import get_settings
@@ -266,3 +273,60 @@ def test_public_surface() -> None:
         "resolve",
         "send",
     ]
+
+
+def _certificate(tmp_path: Path, host: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``host`` and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / f"{host}.pem", tmp_path / f"{host}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.parametrize(("served_as", "works"), [("hooks.test", True), ("other.test", False)])
+def test_tls_checks_the_certificate_for_the_host_name_while_connecting_to_the_checked_address(
+    served_as: str,
+    works: bool,
+    tmp_path: Path,
+    names: dict[str, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    loopback_allowed: None,
+) -> None:
+    cert_path, key_path = _certificate(tmp_path, served_as)
+    trusted = ssl.create_default_context(cafile=str(cert_path))
+    monkeypatch.setattr(net, "_ssl_context", lambda: trusted)
+    names["hooks.test"] = ["127.0.0.1"]
+    with serve() as receiver:
+        server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_side.load_cert_chain(cert_path, key_path)
+        receiver.wrap_tls(server_side)
+        url = f"https://hooks.test:{receiver.port}/hook"
+        if works:
+            response = net.send("POST", url, content=b"{}", timeout=5)
+            assert response.status_code == 200
+            assert receiver.received[0].headers["host"] == f"hooks.test:{receiver.port}"
+        else:
+            with pytest.raises(httpx.ConnectError, match="certificate"):
+                net.send("POST", url, content=b"{}", timeout=5)
+            assert receiver.received == []
