@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+import lemminflect
 import numpy as np
 import scipy.sparse as sp
 import wordfreq
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from stop_words import get_stop_words
 
+from matching.placeholders import is_placeholder_profile
 from matching.wording import (
     MATE_GONE,
     NO_PROFILE,
@@ -95,6 +97,37 @@ _FILLER = frozenset(
     current
     """.split()  # noqa: SIM905 - a word block reads better than quoted strings
 )
+# Words of talk abstracts and bios that name no subject: how a talk is built ("examples",
+# "lessons", "demo"), what it promises ("numbers", "trade-offs"), when, and general verbs that
+# are nouns too ("run", "cover", "hit") or gerunds of general verbs ("coming", "replacing").
+_GENERAL = frozenset(
+    """
+    example examples lesson lessons learned pattern patterns mistake mistakes tip tips trick
+    tricks idea ideas question questions answer answers problem problems issue issues way ways
+    story stories journey tour practice practices session sessions talk talks tutorial
+    tutorials workshop workshops demo demos introduction intro overview guide number numbers
+    team teams trade-offs tradeoffs trade-off pitfalls hands-on real-world step-by-step
+    deep-dive material materials code-along exercise exercises war everyday every-day run runs
+    cover covers touch hit hits limit limits end ends stop stops fit fits catch promise
+    promises surprise leave leaves works help helps move moves turn turns show shows
+    look looks thing part parts kind kinds lot bit end-to-end point points case cases use
+    uses level levels step steps time times minute minutes hour hours month months monday
+    exploring handling replacing dealing figuring wondering hoping joining attending
+    visiting including following switching porting improving builds beats loves runs writes
+    speaks struggle outside home-grown tuesday wednesday thursday friday saturday sunday
+    january february march april may june
+    july august september october november december morning evening night nights coming going
+    getting replacing fighting taming rethinking scaling fixing demystifying beyond inside
+    modern everything nothing something anything everyone someone people folks others hello
+    world impact cost costs worth tears zero knowledge everyone question attention agreement
+    opinion opinions thoughts feedback reason reasons result results approach details detail
+    abstract website update updates version versions details topic topics subject subjects
+    basic modern practical gentle honest hidden simple hard easy live whole various different
+    better faster slow fast quick short long nice cool awesome amazing first last next early
+    late latest common typical main major key important useful powerful robust messy
+    unrelated sure able
+    """.split()  # noqa: SIM905 - a word block reads better than quoted strings
+)
 # Nouns that name no topic alone but may end one: "machine learning", "remote work".
 _TAIL = frozenset("learning work working building writing setup projects project stories".split())  # noqa: SIM905
 # Words that name a topic only with a partner: "data pipelines", "open source", "deep learning".
@@ -112,19 +145,34 @@ LANGUAGES = ("en", "de", "nl", "fr", "es", "pt", "it")
 _COMMON_ZIPF = 5.5
 # A word this common in another language but rare in English is that language's vocabulary
 # ("Austausch", "benieuwd", "interesa"), not a technical term (those stay in English).
-_FOREIGN_ZIPF = 3.4
+_FOREIGN_ZIPF = 3.3
 _FOREIGN_GAP = 1.5
 _ENGLISH_RARE_ZIPF = 3.0
+# Below this Zipf frequency a word no dictionary of ours knows is unverified: a name of a tool
+# ("pydantic", "DuckDB") or a slip of the keyboard ("currntly"). It must pass the spelling
+# check and appear in two profiles of the conference to name a topic.
+_KNOWN_ZIPF = 3.0
+# A one-letter slip away from a word at least this common (and this much commoner than the
+# word itself) is a misspelling of it; short words have so many neighbours ("dask": "task",
+# "desk") that only function words count for them ("annd": "and").
+_TYPO_TARGET_ZIPF = 3.0
+_TYPO_GAP = 1.0
+_TYPO_SHORT = 4
+_TYPO_SHORT_TARGET_ZIPF = 5.5
+# A gerund of a verb this common ("playing", "designing") is doing something, not a subject.
+_EVERYDAY_VERB_ZIPF = 4.9
 
 
 @functools.cache
-def _general_words() -> tuple[frozenset[str], frozenset[str]]:
-    """The words too common to name a topic, and the general words of the other languages.
+def _general_words() -> tuple[frozenset[str], frozenset[str], dict[str, float]]:
+    """The words too common to name a topic, the general words of the other languages, and
+    the Zipf frequency of every English word common enough to be a misspelling's target.
 
     Built once per process from wordfreq's lists (about a second), which ship in its wheel.
     """
     english = wordfreq.get_frequency_dict("en", wordlist="best")
-    common = {w for w, f in english.items() if _zipf(f) >= _COMMON_ZIPF}
+    known = {w: z for w, f in english.items() if (z := _zipf(f)) >= _TYPO_TARGET_ZIPF}
+    common = {w for w, z in known.items() if z >= _COMMON_ZIPF}
     foreign: set[str] = set()
     for language in LANGUAGES[1:]:
         for word, freq in wordfreq.get_frequency_dict(language, wordlist="small").items():
@@ -135,53 +183,136 @@ def _general_words() -> tuple[frozenset[str], frozenset[str]]:
                 in_english = _zipf(english.get(word, 0.0))
                 if in_english < _ENGLISH_RARE_ZIPF and zipf - in_english >= _FOREIGN_GAP:
                     foreign.add(word)
-    return frozenset(common), frozenset(foreign)
+    return frozenset(common), frozenset(foreign), known
+
+
+def _word_classes(word: str) -> frozenset[str]:
+    """The parts of speech an English word can be ("NOUN", "VERB", "ADJ", "ADV"); empty for
+    a word the lexicon does not hold (names of tools, other languages, typos)."""
+    return frozenset(lemminflect.getAllLemmas(word))
+
+
+def _activity(gerund: str) -> bool:
+    """Whether a gerund names an activity ("cooking", "hiking") rather than doing anything
+    ("playing", "exploring"): the verbs of activities are rarer than everyday verbs."""
+    verbs = lemminflect.getAllLemmas(gerund).get("VERB", ())
+    return all(_zipf(wordfreq.word_frequency(v, "en")) < _EVERYDAY_VERB_ZIPF for v in verbs)
+
+
+def _one_slip(word: str) -> set[str]:
+    """Every string one keystroke away: a letter dropped, doubled in, swapped or replaced.
+
+    The first letter stays: people rarely mistype it, and "async" is no slip of "sync".
+    """
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in letters),
+        *(a + c + b for a, b in splits for c in letters),
+    } - {word}
+
+
+@functools.cache
+def _misspelt(word: str) -> bool:
+    """Whether an unverified word is one slip away from a clearly commoner English word.
+
+    Example:
+        >>> [_misspelt(w) for w in ("currntly", "djjango", "annd", "adn", "pydantic", "wasm")]
+        [True, True, True, True, False, False]
+    """
+    known = _general_words()[2]
+    own = _zipf(wordfreq.word_frequency(word, "en"))
+    if len(word) <= _TYPO_SHORT:
+        # "wasm" is no "was": in short words only a doubled or swapped letter is a slip.
+        splits = [(word[:i], word[i:]) for i in range(len(word) - 1)]
+        near = {a + b[1:] for a, b in splits if b[0] == b[1]}
+        near |= {a + b[1] + b[0] + b[2:] for a, b in splits}
+        target = max(_TYPO_SHORT_TARGET_ZIPF, own + _TYPO_GAP)
+    else:
+        near = _one_slip(word)
+        target = max(_TYPO_TARGET_ZIPF, own + _TYPO_GAP)
+    return any(known.get(n, 0.0) >= target for n in near)
 
 
 def _zipf(freq: float) -> float:
     return math.log10(freq) + 9.0 if freq > 0 else 0.0
 
 
-# Token kinds. A bigram needs a topic or weak word, and never starts with a tail word.
-_TOPIC, _WEAK_KIND, _COMMON, _TAIL_KIND, _BREAK = 0, 1, 2, 3, 4
+# Token kinds. A bigram needs a topic or weak word, and never starts with a tail word; a
+# modifier (an adjective: "distributed", "scientific") only starts one before a noun.
+_TOPIC, _WEAK_KIND, _MODIFIER, _COMMON, _TAIL_KIND, _BREAK = 0, 1, 2, 3, 4, 5
+_NOUNISH = (_TOPIC, _WEAK_KIND, _TAIL_KIND)
 
 # Punctuation that ends a phrase: "testing, packaging" is two topics, not one bigram.
 _PHRASE_BREAK = re.compile(r"(?:[,;:!?()\[\]{}/|\n\r\t\"&*]|\s\+\s|\.(?=\s|$))+")
+_SENTENCE_END = re.compile(r"[.!?\n]")
 
 
 class _Analyzer:
     """Splits profiles into topic terms and remembers how people write each word."""
 
     def __init__(self) -> None:
-        self.common, self.foreign = _general_words()
+        self.common, self.foreign, _ = _general_words()
         self.kinds: dict[str, int] = {}
         # For each word, how often it was written in each form, sentence starts left out.
         self.forms: dict[str, Counter[str]] = {}
+        #: Topic words no dictionary knows: tool names and typos, told apart in the fit.
+        self.unverified: set[str] = set()
+        #: Unverified words whose spelling can be checked (no acronyms, no "node.js").
+        self.spelled: set[str] = set()
 
     def kind(self, token: str, lower: str) -> int:
         if token.isupper() and not token.isdigit():
             # An acronym ("AI", "CI", "DEI") is no function word of French or Italian.
-            return _BREAK if lower in ENGLISH_STOP_WORDS or lower in _ROLES else _TOPIC
+            if lower in ENGLISH_STOP_WORDS or lower in _ROLES or lower in _GENERAL:
+                return _BREAK
+            if _zipf(wordfreq.word_frequency(lower, "en")) < _KNOWN_ZIPF:
+                self.unverified.add(lower)
+            return _TOPIC
         known = self.kinds.get(lower)
         if known is not None:
             return known
-        if lower in STOP_WORDS or lower in _ROLES or lower in _FILLER or lower.isdigit():
-            kind = _BREAK
-        elif lower in _TAIL:
-            kind = _TAIL_KIND
-        elif lower in _WEAK:
-            kind = _WEAK_KIND
-        elif not lower.isalpha() or _has_inner_capital(token):
-            kind = _TOPIC  # "scikit-learn", "pyproject.toml", "PyTorch": technical by shape
-        elif lower in self.foreign:
-            kind = _BREAK
-        elif lower in self.common:
-            kind = _COMMON
-        else:
-            kind = _TOPIC
+        kind = self._kind(token, lower)
         if not _has_inner_capital(token):
             self.kinds[lower] = kind
         return kind
+
+    def _kind(self, token: str, lower: str) -> int:
+        if (
+            lower in STOP_WORDS
+            or lower in _ROLES
+            or lower in _FILLER
+            or lower in _GENERAL
+            or lower.isdigit()
+        ):
+            return _BREAK
+        if lower in _TAIL:
+            return _TAIL_KIND
+        if lower in _WEAK:
+            return _WEAK_KIND
+        if lower in self.foreign:
+            return _BREAK
+        classes = _word_classes(lower) if lower.isalpha() else frozenset()
+        technical = not lower.isalpha() or _has_inner_capital(token)
+        if not technical and classes and "NOUN" not in classes:
+            if "ADJ" in classes:
+                return _MODIFIER  # "distributed systems", never "distributed" alone
+            if "VERB" in classes and lower.endswith("ing") and _activity(lower):
+                return _TOPIC  # an activity: "baking", "cooking", "gardening"
+            return _BREAK  # verbs and adverbs: "agree", "explain", "currently"
+        if not technical and "ADJ" in classes:
+            return _MODIFIER  # "functional", "mobile", "static": adjectives first
+        if not classes and _zipf(wordfreq.word_frequency(lower, "en")) < _KNOWN_ZIPF:
+            self.unverified.add(lower)
+            if lower.isalpha():
+                self.spelled.add(lower)
+        if technical:
+            return _TOPIC  # "scikit-learn", "pyproject.toml", "PyTorch": technical by shape
+        if lower in self.common:
+            return _COMMON
+        return _TOPIC
 
     def __call__(self, text: str) -> list[str]:
         """Unigrams and bigrams of a profile; a bigram never spans a stop word or punctuation.
@@ -208,11 +339,7 @@ class _Analyzer:
                     self.forms.setdefault(lower, Counter())[token] += 1
                 if kind == _TOPIC:
                     out.append(lower)
-                if (
-                    previous is not None
-                    and previous_kind != _TAIL_KIND
-                    and min(kind, previous_kind) <= _WEAK_KIND
-                ):
+                if previous is not None and _pairs(previous_kind, kind):
                     out.append(f"{previous} {lower}")
                 previous, previous_kind = lower, kind
         return out
@@ -228,6 +355,16 @@ class _Analyzer:
         return best if best != word and 2 * count >= forms.get(word, 0) else word
 
 
+def _pairs(first: int, second: int) -> bool:
+    """Whether two neighbouring words make a bigram: a topic or weak word in it, no tail word
+    first, no modifier last; a modifier before any noun ("distributed systems")."""
+    if first in (_TAIL_KIND, _BREAK) or second in (_MODIFIER, _BREAK):
+        return False
+    if first == _MODIFIER:
+        return second in _NOUNISH
+    return min(first, second) <= _WEAK_KIND
+
+
 def _has_inner_capital(token: str) -> bool:
     return any(c.isupper() for c in token[1:]) and not token.isupper()
 
@@ -240,10 +377,37 @@ def _phrases(text: str) -> list[tuple[bool, str]]:
     sentence_start = True
     for match in _PHRASE_BREAK.finditer(text):
         out.append((sentence_start, text[start : match.start()]))
-        sentence_start = bool(re.search(r"[.!?\n]", match.group()))
+        sentence_start = bool(_SENTENCE_END.search(match.group()))
         start = match.end()
     out.append((sentence_start, text[start:]))
     return out
+
+
+def _unreal_words(analyzer: _Analyzer, df: Counter[str]) -> set[str]:
+    """The unverified words that name no topic: misspellings, and words only one profile uses.
+
+    A word no dictionary knows is a topic ("pydantic", "DuckDB") only when two profiles use it
+    and it is no slip of the keyboard: not one keystroke from a clearly commoner English word
+    ("currntly"), nor from a word of this conference that five times as many profiles use
+    ("pydnatic" beside "pydantic").
+    """
+    unverified = analyzer.unverified
+    rejected = {word for word in unverified if df.get(word, 0) < 2}
+    for word in analyzer.spelled:
+        if word in rejected:
+            continue
+        if (
+            len(word) > _TYPO_SHORT
+            and any(
+                df.get(near, 0) >= 5 * df[word] for near in _one_slip(word) if near in unverified
+            )
+        ) or _misspelt(word):
+            rejected.add(word)
+    return rejected
+
+
+def _without(terms: list[str], words: set[str]) -> list[str]:
+    return [t for t in terms if words.isdisjoint(t.split())] if words else terms
 
 
 def _given_terms(terms: list[str]) -> list[str]:
@@ -370,16 +534,20 @@ class CommonGround:
         self.max_df = max_df
         self.max_features = max_features
 
-    def fit(self, texts: Sequence[str]) -> CommonGround:
+    def fit(self, texts: Sequence[str], *, names: Sequence[str] | None = None) -> CommonGround:
         """Fit the vocabulary and weights on every profile of the conference.
 
         Args:
             texts: One profile per attendee, in attendee order; empty strings are fine.
+            names: The writers' names, in the same order: a bio names its writer ("Hannah
+                is a data engineer"), and that name is no topic.
 
         Returns:
             self
         """
         n = len(texts)
+        if names is not None and len(names) != n:
+            raise ValueError(f"Give one name per profile. Got {len(names)} for {n} profiles.")
         min_df = self.min_df if self.min_df is not None else (1 if n < 1000 else 2)
         if isinstance(min_df, bool) or not isinstance(min_df, int) or min_df < 1:
             raise ValueError(f"The 'min_df' parameter must be an int >= 1. Got {min_df!r} instead.")
@@ -388,8 +556,13 @@ class CommonGround:
                 f"The 'max_df' parameter must be in (0, 1]. Got {self.max_df!r} instead."
             )
         analyzer = _Analyzer()
-        analyzed = [analyzer(text or "") for text in texts]
-        vocabulary = self._vocabulary(analyzed, min_df=min_df)
+        analyzed = [[] if is_placeholder_profile(t) else analyzer(t) for t in texts]
+        if names is not None:
+            analyzed = [
+                _without(terms, {w.casefold() for w in TOKEN.findall(name or "")})
+                for terms, name in zip(analyzed, names, strict=True)
+            ]
+        vocabulary = self._vocabulary(analyzed, min_df=min_df, analyzer=analyzer)
         if vocabulary:
             vectorizer = TfidfVectorizer(
                 analyzer=_given_terms, vocabulary=vocabulary, sublinear_tf=True, dtype=np.float32
@@ -405,18 +578,28 @@ class CommonGround:
         self._unigram = sp.csr_matrix(
             np.asarray([" " not in str(t) for t in self.terms_], dtype=np.float32).reshape(1, -1)
         )
-        self._profiles = np.asarray([bool(t and t.strip()) for t in texts], dtype=bool)
+        self._profiles = np.asarray(
+            [not is_placeholder_profile(t) for t in texts],
+            dtype=bool,
+        )
         self._display = [" ".join(analyzer.display(w) for w in str(t).split()) for t in self.terms_]
         self._parts = _part_columns(self.terms_)
         return self
 
-    def _vocabulary(self, analyzed: list[list[str]], *, min_df: int) -> dict[str, int]:
+    def _vocabulary(
+        self, analyzed: list[list[str]], *, min_df: int, analyzer: _Analyzer
+    ) -> dict[str, int]:
         # Counted here rather than by the vectorizer: profiles make many bigrams used once,
         # and sklearn sorts and prunes its full vocabulary, which costs more than the fit.
         n = len(analyzed)
         df = Counter(term for terms in analyzed for term in set(terms))
         most = self.max_df * n if n >= 50 else n
-        kept = [(count, term) for term, count in df.items() if min_df <= count <= most]
+        rejected = _unreal_words(analyzer, df)
+        kept = [
+            (count, term)
+            for term, count in df.items()
+            if min_df <= count <= most and rejected.isdisjoint(term.split())
+        ]
         if self.max_features is not None and len(kept) > self.max_features:
             kept = sorted(kept, key=lambda ct: (-ct[0], ct[1]))[: self.max_features]
         return {term: i for i, term in enumerate(sorted(term for _, term in kept))}

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from matching.placeholders import is_placeholder_name
+
 __all__ = [
     "MATE_GONE",
     "NO_PROFILE",
@@ -28,6 +30,12 @@ NO_PROFILE = "No profile yet — add one on your page so we can introduce you."
 MATE_GONE = "Your closest match at this table is no longer coming."
 #: One word of a profile; keeps "c++", "c#", "node.js" and "machine-learning" whole.
 TOKEN = re.compile(r"(?u)\b\w[\w+#]*(?:[.\-]\w[\w+#]*)*")
+_SHARED_START, _SHARED_MID = "You and ", " both talk about "
+_CLOSEST_START = "Your closest match here is "
+# The same lines about a tablemate whose name is blank or a placeholder.
+_ANON_SHARED = "Someone at your table also talks about "
+_ANON_CLOSEST = "Your closest match at this table talks about "
+_ANON_CLOSEST_ONLY = "Your closest match is at this table."
 
 
 def join_words(words: Sequence[str]) -> str:
@@ -51,6 +59,10 @@ def why(
 ) -> str:
     """Return an attendee's one-line reason for their table.
 
+    Someone without a profile is invited to write one (nothing can be said about them yet),
+    and a tablemate whose name is blank or a placeholder ("Info Requested", "TBD", "N/A") is
+    "someone at your table", never quoted as a person.
+
     Args:
         has_profile: Whether the attendee wrote a profile.
         mate: Display name of their closest tablemate; None when they sit alone.
@@ -65,6 +77,8 @@ def why(
         'You and Ada Lovelace both talk about testing and packaging.'
         >>> why(has_profile=True, mate="Ada", mate_topics=["data engineering"])
         'Your closest match here is Ada (data engineering).'
+        >>> why(has_profile=True, mate="Info Requested", shared=["Rust"])
+        'Someone at your table also talks about Rust.'
         >>> why(has_profile=False, mate="Ada Lovelace")
         'No profile yet — add one on your page so we can introduce you.'
     """
@@ -72,15 +86,14 @@ def why(
         return NO_PROFILE
     if mate is None:
         return "You have this table to yourself this time."
+    named = not is_placeholder_name(mate)
     if shared:
-        return f"You and {mate} both talk about {join_words(list(shared))}."
+        words = join_words(list(shared))
+        return f"You and {mate} both talk about {words}." if named else _ANON_SHARED + words + "."
     if mate_topics:
-        return f"Your closest match here is {mate} ({join_words(list(mate_topics))})."
-    return f"Your closest match here is {mate}."
-
-
-_SHARED_START, _SHARED_MID = "You and ", " both talk about "
-_CLOSEST_START = "Your closest match here is "
+        words = join_words(list(mate_topics))
+        return f"{_CLOSEST_START}{mate} ({words})." if named else _ANON_CLOSEST + words + "."
+    return f"{_CLOSEST_START}{mate}." if named else _ANON_CLOSEST_ONLY
 
 
 @dataclass(frozen=True)
@@ -90,7 +103,8 @@ class WhyLine:
     Attributes:
         kind: ``"shared"`` ("You and Ada both talk about …") or ``"closest"`` ("Your closest
             match here is Ada (…)." or, without words, "Your closest match here is Ada.").
-        mate: The tablemate's name as the line was written.
+        mate: The tablemate's name as the line was written; empty when the line names nobody
+            ("Someone at your table also talks about …").
         words: The quoted words, best first.
     """
 
@@ -123,7 +137,13 @@ def parse_why(line: str) -> WhyLine | None:
     """
     if not line.endswith("."):
         return None
+    if line == _ANON_CLOSEST_ONLY:
+        return WhyLine("closest", "", ())
     body = line[:-1]
+    if body.startswith(_ANON_SHARED) and len(body) > len(_ANON_SHARED):
+        return WhyLine("shared", "", _split_words(body[len(_ANON_SHARED) :]))
+    if body.startswith(_ANON_CLOSEST) and len(body) > len(_ANON_CLOSEST):
+        return WhyLine("closest", "", _split_words(body[len(_ANON_CLOSEST) :]))
     if body.startswith(_SHARED_START) and _SHARED_MID in body:
         mate, _, words = body[len(_SHARED_START) :].rpartition(_SHARED_MID)
         if mate and words:
@@ -157,6 +177,8 @@ def restate(line: WhyLine, *, mate: str, quote: bool = True) -> str:
     if line.kind == "shared":
         if words:
             return why(has_profile=True, mate=mate, shared=words)
+        if is_placeholder_name(mate):
+            return "Someone at your table has interests in common with you."
         return f"You and {mate} have interests in common."
     return why(has_profile=True, mate=mate, mate_topics=words)
 
