@@ -15,6 +15,7 @@ import re
 from typing import Final
 
 __all__ = [
+    "BLANK_ANSWERS",
     "INFO_REQUESTED",
     "is_placeholder_name",
     "is_placeholder_profile",
@@ -33,17 +34,24 @@ _JUNK_CORE = re.compile(
     r"(?:test(?:ing|er|user)?|asdf\w*|qwert\w*|dummy|x{2,}|a{3,}|tb[ad]|null|bla+h?)\d*"
 )
 _NAME_WORD = re.compile(r"[\w/]+")
-# What people type into a profile box when they have nothing to say yet, beyond the one-word
-# answers matching.embeddings.is_blank_profile knows (those it embeds as any other text).
-_PROFILE_PHRASES = frozenset(
+_LETTER = re.compile(r"[^\W\d_]")
+
+#: One-word answers people type into a mandatory "interests" box: the embedding gives such a
+#: profile the neutral vector (matching.embeddings.is_blank_profile).
+BLANK_ANSWERS: frozenset[str] = frozenset(
     {
-        INFO_REQUESTED, "to be announced", "tba", "tbc", "to be confirmed", "coming soon",
-        "abstract coming soon", "see website", "see above", "see below", "will fill in later",
-        "fill in later", "no comment", "later", "nothing yet", "not yet", "not sure", "unknown",
-        "n/a", "na", "none", "tbd", "todo", "-", "--", "...", "?", "x", "idk", "asdf", "test",
-        "nothing", "-/-", "keine angabe", "k.a.", "rien", "nada",
+        "n/a", "na", "n.a.", "none", "nothing", "no", "nope", "null", "nil", "tbd", "todo",
+        "test", "testing 123", "asdf", "xxx", "x", "-", "--", "...", "?", "idk", "dunno",
+        "keine", "rien", "nada", "-/-", "see above", "later",
     }
 )  # fmt: skip
+# Phrases that say "nothing yet" in words a model embeds like any other text (so they stay
+# out of BLANK_ANSWERS), but that give nothing to talk about.
+_PROFILE_PHRASES = BLANK_ANSWERS | {
+    INFO_REQUESTED, "to be announced", "tba", "tbc", "to be confirmed", "coming soon",
+    "abstract coming soon", "see website", "see below", "will fill in later", "fill in later",
+    "no comment", "nothing yet", "not yet", "not sure", "unknown", "keine angabe", "k.a.",
+}  # fmt: skip
 
 
 def placeholder_kind(name: str) -> str | None:
@@ -97,7 +105,8 @@ def is_placeholder_profile(text: str | None) -> bool:
         >>> [is_placeholder_profile(t) for t in ("", "Info requested", "TBA.", "Rust, wasm")]
         [True, True, True, False]
     """
-    folded = " ".join((text or "").casefold().split()).strip(" .!")
-    if not any(c.isalpha() for c in folded):
+    folded = " ".join((text or "").casefold().split())
+    if len(_LETTER.findall(folded)) < 2:
         return True
+    folded = folded.strip(" .!")
     return folded in _PROFILE_PHRASES or (INFO_REQUESTED in folded and len(folded) < 40)
