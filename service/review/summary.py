@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from matching.types import Pin
 from service.errors import Conflict
-from service.models import Conference, Plan, PlanTable, Round
+from service.models import Conference, Plan, PlanStatus, PlanTable, Round
 from service.review import service as review
 from service.review.schemas import (
     EditRef,
@@ -33,9 +33,10 @@ from service.review.schemas import (
     WorseOut,
 )
 from service.rounds import service as round_service
+from service.rules.schemas import RuleOut
 
-#: Plans that have tables to summarise.
-SEATED_STATUSES = ("ready", "published", "superseded")
+#: Plans that have tables to review.
+SEATED_STATUSES = (PlanStatus.READY, PlanStatus.PUBLISHED, PlanStatus.SUPERSEDED)
 #: How many pairs or edits a message names before it says "and N more".
 NAMED_IN_MESSAGE = 3
 PAIR_PROBLEMS = {
@@ -58,10 +59,11 @@ class Pair:
 
 
 def require_seated(plan: Plan) -> None:
+    """Raise Conflict unless the plan has tables (ready, published or superseded)."""
     if plan.status not in SEATED_STATUSES:
         raise Conflict(
-            f"Plan '{plan.id}' is {plan.status}; its summary is ready once the plan is "
-            "(poll GET …/plans/{plan_id} until status is ready)."
+            f"Plan '{plan.name or plan.id}' is {plan.status}: it has no tables to review yet "
+            "(a failed plan never will; poll the plan until it is ready)."
         )
 
 
@@ -142,7 +144,7 @@ def _by_name(a: review.Person, b: review.Person) -> tuple[review.Person, review.
 
 
 def _forced(
-    pairs: Sequence[Pair], rules: Sequence[Any], by_external: Mapping[str, review.Person]
+    pairs: Sequence[Pair], rules: Sequence[RuleOut], by_external: Mapping[str, review.Person]
 ) -> tuple[list[ForcedOut], set[Pair]]:
     """The pairs a keep-together rule forces, as findings and as the set to leave uncounted."""
     groups = []
