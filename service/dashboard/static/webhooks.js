@@ -128,9 +128,8 @@ function item(w) {
       : h(
           "p",
           { class: "alert", id: `${id}-disabled` },
-          w.disabled_reason
-            ? `Disabled ${fmtStamp(w.disabled_at)}: ${w.disabled_reason}. Nothing new is sent until you enable it; then re-send what failed.`
-            : "Paused: nothing is sent until you enable it.",
+          `Disabled ${fmtStamp(w.disabled_at)}: ${(w.disabled_reason || "paused").replace(/\.+$/, "")}. ` +
+            (w.deliveries.failed ? "Nothing is sent to it until you enable it; then send again what failed." : "Nothing is sent to it until you enable it."),
         ),
     h("dl", { class: "facts" }, h("dt", {}, "Events"), h("dd", {}, w.events.join(", ")), h("dt", {}, "Deliveries"), h("dd", {}, countsText(w.deliveries))),
     h(
