@@ -5,7 +5,7 @@ a refused URL beside its field, and axe-core on a desktop and a 390 px phone."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,11 @@ def add_attendee(live_server: str, key: str, conference: dict[str, Any], externa
     assert response.status_code in (200, 201), response.text
 
 
+def fixed(moment: datetime) -> Callable[[], datetime]:
+    """The sender's clock stopped at ``moment``."""
+    return lambda: moment
+
+
 def create_webhook(page: Page, url: str, events: list[str]) -> None:
     form = page.locator("#webhook-form")
     form.get_by_label("Receiver URL").fill(url)
@@ -199,9 +204,8 @@ def test_a_webhook_disabled_by_failures_says_why(
     expect(page.locator("#webhook-secret")).to_contain_text("whsec_")
     add_attendee(live_server, admin_key, conference, "A-2")
     start = datetime.now(UTC)
-    for attempt in range(8):
-        at = start + timedelta(hours=11 * attempt)
-        sender.run_pending(clock=lambda at=at: at)
+    for attempt in range(8):  # each retry is due within 11 hours of the one before
+        sender.run_pending(clock=fixed(start + timedelta(hours=11 * attempt)))
     page.reload()
     page.get_by_role("link", name="Webhooks").click()
     item = page.locator("#webhook-list > li")
