@@ -226,9 +226,14 @@ def send(job: Job, *, now: datetime) -> str:
 
 
 def finish(delivery_id: uuid.UUID, outcome: Outcome, *, now: datetime) -> str:
-    """Record one attempt: delivered, due again after the next wait, or failed for good."""
+    """Record one attempt: delivered, due again after the next wait, or failed for good.
+
+    Returns "gone" when the webhook (or the event, by erasure) was deleted meanwhile.
+    """
     with session_scope() as session:
-        delivery = session.get_one(WebhookDelivery, delivery_id)
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            return "gone"
         delivery.attempts += 1
         delivery.series_attempts += 1
         delivery.last_attempt_at = now

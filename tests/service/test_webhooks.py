@@ -621,3 +621,17 @@ def test_the_plan_worker_sends_webhooks_on_its_own(
         should_stop=lambda: bool(hooks.accepted) or time.monotonic() > deadline,
     )
     assert hooks.types == ["attendee.created"]
+
+
+def test_a_webhook_deleted_while_its_delivery_is_being_sent_is_no_error(
+    admin: TestClient, base: str, hooks: Hooks
+) -> None:
+    created = subscribe(admin, base, hooks, ["attendee.created"])
+    admin.put(f"{base}/attendees/A1", json={"name": "Ada"})
+    admin.put(f"{base}/attendees/A2", json={"name": "Grace"})
+    clock = Clock()
+    job = sender.claim_job(now=clock())
+    assert job is not None
+    assert admin.delete(f"{base}/webhooks/{created['id']}").status_code == 204
+    assert sender.send(job, now=clock()) == "gone"
+    assert sender.run_pending(clock=clock) == 0
