@@ -149,7 +149,22 @@ def test_tito_connection_shows_its_url_once_and_a_delivery_in_the_log(
     page.get_by_role("link", name="Registration").click()
     page.reload()
     page.get_by_role("link", name="Registration").click()
-    expect(item).to_contain_text("1 deliveries waiting")
+    expect(item).to_contain_text("1 delivery waiting")
+
+    # A new URL: shown once, the old one refused from now on.
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Make a new webhook URL for Tito Tito shop").click()
+    expect(page.locator("#connection-new")).to_contain_text("The old URL stopped working")
+    expect(url_box).not_to_have_text(webhook_url)
+    new_url = url_box.inner_text().strip()
+    assert new_url.startswith(webhook_url.rsplit("/", 1)[0])
+    for url, status in ((webhook_url, 401), (new_url, 202)):
+        answer = httpx.post(
+            live_server + url.removeprefix("http://hallway.test"),
+            content=body,
+            headers={"Tito-Signature": tito_signature(body)},
+        )
+        assert answer.status_code == status, answer.text
     assert console.errors == []
 
 
@@ -228,7 +243,9 @@ def test_eventbrite_full_sync_shows_its_counts_and_delete_asks_first(
         "Full sync done: 2 created, 0 updated, 0 cancelled, 0 unchanged, 1 ignored."
     )
     page.get_by_role("button", name=f"Read the log of {name}").click()
-    expect(page.locator("#connection-log-list > li").first).to_contain_text("sync")
+    sync_entry = page.locator("#connection-log-list > li").first
+    expect(sync_entry).to_contain_text("sync")
+    expect(sync_entry.locator(".changes")).to_contain_text("5678901234 created")
 
     assert axe_violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})

@@ -220,10 +220,14 @@ function syncText(sync) {
   return sync.status === "queued" ? "waiting to start" : "running";
 }
 
+function deliveries(n) {
+  return n === 1 ? "1 delivery" : `${n} deliveries`;
+}
+
 function statusOf(c) {
   if (c.last_error) return { badge: "needs attention", text: `Error ${fmtStamp(c.last_error_at)}: ${c.last_error}`, cls: "failed" };
-  if (c.failed_deliveries) return { badge: "needs attention", text: `${c.failed_deliveries} deliveries failed (see the log)`, cls: "failed" };
-  if (c.pending_deliveries) return { badge: "busy", text: `${c.pending_deliveries} deliveries waiting`, cls: "queued" };
+  if (c.failed_deliveries) return { badge: "needs attention", text: `${deliveries(c.failed_deliveries)} failed (see the log)`, cls: "failed" };
+  if (c.pending_deliveries) return { badge: "busy", text: `${deliveries(c.pending_deliveries)} waiting`, cls: "queued" };
   if (!c.last_received_at && !c.last_synced_at) return { badge: "new", text: "Nothing received yet", cls: "" };
   return { badge: "working", text: "Working", cls: "published" };
 }
