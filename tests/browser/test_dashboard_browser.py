@@ -318,7 +318,12 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     expect(cards.nth(1).locator(".member").first.locator(".badge.pin")).to_be_visible(timeout=SLOW)
 
     # Publish, then download the export and print the cards.
+    # Publishing asks with the plan's summary: the manual edits above are named.
     page.get_by_role("button", name="Publish").click()
+    confirm = page.get_by_role("dialog", name=re.compile("^Publish"))
+    expect(confirm).to_be_visible(timeout=SLOW)
+    expect(confirm.locator(".summary-messages li, .success").first).to_be_visible()
+    confirm.get_by_role("button", name="Publish now").click()
     expect(page.locator("#review-status")).to_have_text("Published", timeout=SLOW)
     expect(page.locator("#review-locked")).to_be_visible()
     expect(page.locator(".member-actions")).to_have_count(0)

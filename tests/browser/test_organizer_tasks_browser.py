@@ -150,3 +150,50 @@ def test_round_edited_in_place_plan_renamed_failure_and_figures_explained(
     summary = page.locator("#review-summary .term", has_text="Hard rules broken")
     summary.focus()
     expect(page.locator(f"#{summary.get_attribute('aria-describedby')}")).to_be_visible()
+
+
+def test_publish_asks_with_the_summary_and_a_replan_says_who_moved(
+    page: Page,
+    live_server: str,
+    admin: Any,
+    conference: dict[str, Any],
+    key_factory: Any,
+    plan_factory: Any,
+) -> None:
+    base = f"/v1/conferences/{conference['id']}"
+    people = [{"external_id": f"P-{i}", "name": f"Person {i}"} for i in range(8)]
+    assert admin.post(f"{base}/attendees:batch", json={"attendees": people}).status_code == 200
+    lunch = admin.post(f"{base}/rounds", json={"name": "Lunch 1", "kind": "lunch", "table_size": 4})
+    assert lunch.status_code == 201, lunch.text
+    live = plan_factory(
+        conference, {"Lunch 1": [["P-0", "P-1", "P-2", "P-3"], ["P-4", "P-5", "P-6", "P-7"]]}
+    )
+    # A re-plan of the live plan that swapped Person 3 and Person 4.
+    replan = plan_factory(
+        conference,
+        {"Lunch 1": [["P-0", "P-1", "P-2", "P-4"], ["P-3", "P-5", "P-6", "P-7"]]},
+        publish=False,
+    )
+    with session_scope() as session:
+        session.get_one(Plan, replan).based_on_id = live
+    key = key_factory(conference_id=uuid.UUID(conference["id"]), scopes=["read", "write"])
+    sign_in(page, live_server, key)
+    page.goto(f"{live_server}/dashboard#/review/{replan}")
+    moves = page.locator("#review-moves")
+    expect(moves).to_contain_text("2 moved")
+    # Round, name, from table, to table, why.
+    expect(moves.get_by_role("row", name=re.compile(r"^Lunch 1 Person 3 1 2 \S"))).to_be_visible()
+    expect(moves.get_by_role("row", name=re.compile(r"^Lunch 1 Person 4 2 1 \S"))).to_be_visible()
+
+    # Publishing shows the summary first; Cancel publishes nothing and keeps the keyboard there.
+    page.get_by_role("button", name="Publish", exact=True).click()
+    confirm = page.get_by_role("dialog", name=re.compile("^Publish"))
+    expect(confirm).to_be_visible()
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_have_count(0)
+    expect(page.get_by_role("button", name="Publish", exact=True)).to_be_focused()
+    assert admin.get(f"{base}/plans/{replan}").json()["status"] == "ready"
+    page.get_by_role("button", name="Publish", exact=True).click()
+    page.get_by_role("dialog").get_by_role("button", name="Publish now").click()
+    expect(page.locator("#review-status")).to_have_text("Published")
+    assert admin.get(f"{base}/plans/{replan}").json()["status"] == "published"

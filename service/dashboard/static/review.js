@@ -7,6 +7,7 @@ import { $, h, num, pct, saveResponse, say, show, toast } from "./dom.js";
 import { figureLabel, planName } from "./glossary.js";
 import * as map from "./map.js";
 import { STATUS_LABEL } from "./plans.js";
+import { confirmPublish, showMoves } from "./publish.js";
 
 // Tables drawn at once: a page of the round, so 2,000 people open as fast as 150.
 const PAGE_TABLES = 20;
@@ -85,6 +86,7 @@ async function openPlan(planId, listed = null) {
   renderSummary();
   await showRound();
   if (!plan.report) readReport(planId);
+  showMoves(plan, $("review-round-figures"));
 }
 
 /** The full report (round figures) read after the tables are on screen. */
@@ -637,9 +639,19 @@ async function runFinder() {
 // ---- publish, exports, cards --------------------------------------------------------------------
 
 async function publish() {
-  if (!confirm("Publish this plan? Attendees will see their tables.")) return;
+  let version;
   try {
-    await api(conf(`/plans/${plan.id}/publish`), { method: "POST", headers: { "If-Match": etag || "" } });
+    version = await confirmPublish(plan);
+  } catch (err) {
+    if (err.status !== 401) say($("review-error"), withNames(problemText(err)));
+    return;
+  }
+  if (version === null) {
+    $("publish").focus();
+    return;
+  }
+  try {
+    await api(conf(`/plans/${plan.id}/publish`), { method: "POST", headers: { "If-Match": `"${version}"` } });
     toast("Published.");
     await load();
   } catch (err) {
