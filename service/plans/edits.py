@@ -74,7 +74,10 @@ def remeasure(
     ones, and of the people only those at ``tables`` get new explanations: nobody else's table
     changed, so nobody else's why line or topics can. Carried-over rounds keep their section.
     """
-    summary = Summary.from_dict(stored["summary"]) if stored and stored.get("summary") else None
+    try:
+        summary = Summary.from_dict(stored["summary"]) if stored else None
+    except (KeyError, TypeError, ValueError):  # stored by an older version: measure afresh
+        stored, summary = None, None
     fresh = build_report(
         state.attendees,
         state.m_rounds(),

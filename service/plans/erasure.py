@@ -88,7 +88,9 @@ def forget_attendee(
                 table.topics = _topics_without(
                     table.topics, profiles.get((table.round_id, table.number), [])
                 )
-        if report is not None:
+        if plan.report and report is None:
+            plan.report = None  # unreadable, so it cannot be cleaned: nothing of theirs stays
+        elif report is not None:
             plan.report = _report_without(
                 session,
                 conference=conference,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from matching.report import Report, Summary
 from service.errors import NotFound
 from service.models import Assignment, Conference, Plan, PlanStatus, PlanTable, Round
 from service.rounds.order import round_order
+
+log = logging.getLogger(__name__)
 
 #: ``Plan.params`` key: the plan that was live when this one was queued (None: nothing was).
 LIVE_PLAN_KEY = "live_plan_id"
@@ -51,8 +54,15 @@ def get_plan(session: Session, *, conference: Conference, plan_id: uuid.UUID) ->
 
 
 def stored_report(plan: Plan) -> Report | None:
-    """The plan's report, typed (None until the plan is ready)."""
-    return Report.from_dict(plan.report) if plan.report else None
+    """The plan's report, typed; None until the plan is ready, or for a report in a shape this
+    version cannot read (stored by an older one)."""
+    if not plan.report:
+        return None
+    try:
+        return Report.from_dict(plan.report)
+    except (KeyError, TypeError, ValueError):
+        log.warning("plan %s has a report this version cannot read", plan.id)
+        return None
 
 
 def active_plan(session: Session, *, conference: Conference) -> Plan | None:
@@ -236,4 +246,7 @@ def rename_plan(session: Session, *, plan: Plan, name: str) -> Plan:
 def stored_summary(plan: Plan) -> Summary | None:
     """The report's summary alone (reading the whole report costs more on big plans)."""
     summary = (plan.report or {}).get("summary")
-    return Summary.from_dict(summary) if summary else None
+    try:
+        return Summary.from_dict(summary) if summary else None
+    except (KeyError, TypeError, ValueError):
+        return None

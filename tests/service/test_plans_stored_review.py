@@ -234,3 +234,35 @@ def test_erasing_someone_takes_them_off_every_stored_map(admin: TestClient, base
     points = admin.get(f"{base}/plans/{plan['id']}/map", params={"round_id": rounds["Lunch 1"]})
     assert points.status_code == 200
     assert all(p["external_id"] != "P001" for p in points.json()["points"])
+
+
+def test_a_report_stored_by_an_older_version_is_never_a_server_error(
+    admin: TestClient, base: str
+) -> None:
+    rounds = add_rounds(admin, base, [{"name": "Lunch 1", "kind": "lunch", "table_size": 6}])
+    plan = run(admin, base)
+    with session_scope() as session:
+        row = session.get(Plan, uuid.UUID(plan["id"]))
+        assert row is not None
+        row.report = {"summary": {"attendees": 24}, "attendees": {"P001": {}}}
+    url = f"{base}/plans/{plan['id']}"
+    assert admin.get(url).status_code == 200
+    assert admin.get(f"{base}/plans").status_code == 200
+    tables = admin.get(f"{url}/rounds/{rounds['Lunch 1']}/tables")
+    assert tables.status_code == 200
+    a, b = (t["members"][0]["external_id"] for t in tables.json()[:2])
+    edited = admin.post(
+        f"{url}/edits",
+        json={"op": "swap", "round_id": rounds["Lunch 1"], "a": a, "b": b},
+        headers={"If-Match": f'"{plan["version"]}"'},
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["summary"]["attendees"] == 24  # measured afresh, in today's shape
+    with session_scope() as session:
+        row = session.get(Plan, uuid.UUID(plan["id"]))
+        assert row is not None
+        row.report = {"summary": {"attendees": 24}, "attendees": {"P001": {}}}
+    version = admin.get(url).json()["version"]
+    assert admin.post(f"{url}/publish", headers={"If-Match": f'"{version}"'}).status_code == 200
+    assert admin.delete(f"{base}/attendees/P001").status_code == 204
+    assert "P001" not in str(admin.get(url).json()["report"])
