@@ -25,7 +25,17 @@ AXE = Path(__file__).parent / "fixtures" / "axe.min.js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 BLOCKING = {"serious", "critical"}
-VIEWS = ["overview", "attendees", "rounds", "plans", "review", "mail", "conferences"]
+VIEWS = [
+    "overview",
+    "attendees",
+    "rounds",
+    "plans",
+    "review",
+    "mail",
+    "connections",
+    "webhooks",
+    "conferences",
+]
 
 
 @pytest.fixture
@@ -124,6 +134,8 @@ def open_view(page: Page, live_server: str, key: str, view: str) -> None:
         "plans": "#plan-table tbody tr",
         "review": ".table-card",
         "mail": "#mail-setup:not(:empty)",
+        "connections": "#connection-empty",
+        "webhooks": "#webhook-empty",
         "conferences": "#key-table tbody tr",
     }[view]
     expect(page.locator(ready).first).to_be_visible()
