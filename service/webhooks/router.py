@@ -140,14 +140,22 @@ def list_deliveries(
     status: DeliveryStatus | None = None,
     event_type: EventType | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DeliveryList:
     """Newest first: each event sent, its attempts, the receiver's last status code or the
-    error, and when the next attempt is due."""
+    error, and when the next attempt is due; `next_cursor` gives the older ones."""
     subscription = webhook_service.get(session, conference=access.conference, webhook_id=webhook_id)
-    rows, total = webhook_service.list_deliveries(
-        session, subscription=subscription, status=status, event_type=event_type, limit=limit
+    rows, total, next_cursor = webhook_service.list_deliveries(
+        session,
+        subscription=subscription,
+        status=status,
+        event_type=event_type,
+        limit=limit,
+        cursor=cursor,
     )
-    return DeliveryList(items=[_delivery(d, e) for d, e in rows], total=total)
+    return DeliveryList(
+        items=[_delivery(d, e) for d, e in rows], total=total, next_cursor=next_cursor
+    )
 
 
 @router.post(

@@ -100,4 +100,7 @@ class DeliveryOut(BaseModel):
 
 class DeliveryList(BaseModel):
     items: list[DeliveryOut]
-    total: int
+    total: int = Field(description="Deliveries matching the filters, on every page.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next (older) page; null: no more."
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service import net
@@ -197,6 +201,26 @@ def counts(
     return found
 
 
+def _encode_cursor(delivery: WebhookDelivery) -> str:
+    raw = json.dumps([delivery.created_at.isoformat(), str(delivery.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        when, delivery_id = json.loads(raw)
+        moment = datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(delivery_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid(
+            "The cursor is not one this API gave out.",
+            errors=[{"pointer": "#/query/cursor", "detail": "invalid cursor"}],
+        ) from None
+
+
 def list_deliveries(
     session: Session,
     *,
@@ -204,13 +228,29 @@ def list_deliveries(
     status: str | None,
     event_type: str | None,
     limit: int,
-) -> tuple[list[tuple[WebhookDelivery, WebhookEvent]], int]:
-    """The newest deliveries first (with their events), and how many match in all."""
+    cursor: str | None = None,
+) -> tuple[list[tuple[WebhookDelivery, WebhookEvent]], int, str | None]:
+    """The newest deliveries first (with their events), how many match in all, and the cursor
+    of the next (older) page, if there is one."""
     conditions = [WebhookDelivery.subscription_id == subscription.id]
     if status is not None:
         conditions.append(WebhookDelivery.status == status)
     if event_type is not None:
         conditions.append(WebhookEvent.type == event_type)
+    total = session.scalar(
+        select(func.count())
+        .select_from(WebhookDelivery)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(*conditions)
+    )
+    if cursor is not None:
+        after, after_id = _decode_cursor(cursor)
+        conditions.append(
+            or_(
+                WebhookDelivery.created_at < after,
+                and_(WebhookDelivery.created_at == after, WebhookDelivery.id < after_id),
+            )
+        )
     base = select(WebhookDelivery, WebhookEvent).join(
         WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id
     )
@@ -219,16 +259,11 @@ def list_deliveries(
         for delivery, event in session.execute(
             base.where(*conditions)
             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-            .limit(limit)
+            .limit(limit + 1)
         )
     ]
-    total = session.scalar(
-        select(func.count())
-        .select_from(WebhookDelivery)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(*conditions)
-    )
-    return rows, int(total or 0)
+    next_cursor = _encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
+    return rows[:limit], int(total or 0), next_cursor
 
 
 def get_delivery(

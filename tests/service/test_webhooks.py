@@ -441,7 +441,7 @@ def test_the_delivery_log_shows_attempts_status_error_and_next_attempt(
     assert (entry["status"], entry["attempts"], entry["last_status_code"]) == ("delivered", 2, 204)
     assert entry["next_attempt_at"] is None and entry["last_error"] == ""
     filtered = admin.get(f"{base}/webhooks/{created['id']}/deliveries?status=failed").json()
-    assert filtered == {"items": [], "total": 0}
+    assert filtered == {"items": [], "total": 0, "next_cursor": None}
 
 
 def test_redirects_are_failures_not_followed(admin: TestClient, base: str, hooks: Hooks) -> None:
@@ -635,3 +635,25 @@ def test_a_webhook_deleted_while_its_delivery_is_being_sent_is_no_error(
     assert admin.delete(f"{base}/webhooks/{created['id']}").status_code == 204
     assert sender.send(job, now=clock()) == "gone"
     assert sender.run_pending(clock=clock) == 0
+
+
+def test_the_delivery_log_pages_with_a_cursor(admin: TestClient, base: str, hooks: Hooks) -> None:
+    created = subscribe(admin, base, hooks, ["attendee.created"])
+    items = [{"external_id": f"P{i}", "name": f"Person {i}"} for i in range(7)]
+    assert admin.post(f"{base}/attendees:batch", json={"attendees": items}).status_code == 200
+    url = f"{base}/webhooks/{created['id']}/deliveries"
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = admin.get(url, params=params).json()
+        assert page["total"] == 7
+        seen += [item["payload"]["data"]["attendee"]["external_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"P{i}" for i in range(7)]
+    assert len(seen) == 7
+    bad = admin.get(url, params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["pointer"] == "#/query/cursor"
