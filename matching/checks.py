@@ -116,7 +116,8 @@ def _unit(embeddings: FloatArray) -> FloatArray:
     if x.dtype != np.float32:
         x = x.astype(np.float64)
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    unit: FloatArray = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    return unit
 
 
 def mean_pairwise_similarity(embeddings: FloatArray) -> float:
@@ -605,7 +606,8 @@ def _language_isolated(layout: _Layout, people: _People) -> NDArray[np.bool_]:
     )
     shared = np.bincount(seat_rep, weights=per_combo[inverse] >= 2, minlength=len(layout.seats))
     sizes = layout.sizes[layout.table_of]
-    return (counts > 0) & (shared == 0) & (sizes >= 2)
+    found: NDArray[np.bool_] = (counts > 0) & (shared == 0) & (sizes >= 2)
+    return found
 
 
 def _check_round(

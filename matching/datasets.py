@@ -889,4 +889,5 @@ def make_embeddings_like(
     vectors += 0.3 * common / np.linalg.norm(common)
     vectors += noise * rng.standard_normal((len(attendees), dimension)) / np.sqrt(dimension)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors.astype(np.float32)
+    out: np.ndarray = vectors.astype(np.float32)
+    return out

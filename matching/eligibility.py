@@ -197,7 +197,8 @@ def _level(sizes: np.ndarray, lower: np.ndarray, upper: np.ndarray, n: int) -> n
     if total < n:
 
         def fill(level: int) -> np.ndarray:
-            return np.minimum(np.maximum(sizes, level), np.maximum(upper, sizes))
+            filled: np.ndarray = np.minimum(np.maximum(sizes, level), np.maximum(upper, sizes))
+            return filled
 
         lo, hi = 0, int(max(upper.max(), sizes.max()))
         while lo < hi:
@@ -212,7 +213,8 @@ def _level(sizes: np.ndarray, lower: np.ndarray, upper: np.ndarray, n: int) -> n
         return out
 
     def cut(level: int) -> np.ndarray:
-        return np.maximum(np.minimum(sizes, level), np.minimum(lower, sizes))
+        kept: np.ndarray = np.maximum(np.minimum(sizes, level), np.minimum(lower, sizes))
+        return kept
 
     lo, hi = 0, int(sizes.max())
     while lo < hi:

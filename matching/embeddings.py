@@ -23,7 +23,7 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -127,7 +127,8 @@ def neutral_vector(reference: np.ndarray, *, random_state: int = 0) -> np.ndarra
     centroid = ref.mean(axis=0)
     length = float(np.linalg.norm(centroid))
     if length >= 1.0:
-        return (centroid / length).astype(np.float32)
+        scaled: np.ndarray = (centroid / length).astype(np.float32)
+        return scaled
     # The least-varying direction of the reference keeps the residual dot products small.
     _, _, vt = np.linalg.svd(ref - centroid, full_matrices=True)
     direction = vt[-1].copy()
@@ -139,7 +140,8 @@ def neutral_vector(reference: np.ndarray, *, random_state: int = 0) -> np.ndarra
         direction = np.random.default_rng(random_state).standard_normal(ref.shape[1])
         norm = float(np.linalg.norm(direction))
     vector = centroid + np.sqrt(1.0 - length**2) * direction / norm
-    return (vector / np.linalg.norm(vector)).astype(np.float32)
+    out: np.ndarray = (vector / np.linalg.norm(vector)).astype(np.float32)
+    return out
 
 
 @runtime_checkable
@@ -164,7 +166,8 @@ class Encoder(Protocol):
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    out: np.ndarray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return out
 
 
 def _with_neutral(texts: Sequence[str], embed: Any, neutral: Any, dimension: int) -> np.ndarray:
@@ -245,7 +248,8 @@ class HashingEncoder:
 
     def _neutral(self) -> np.ndarray:
         vector = np.random.default_rng(20240917).standard_normal(self.dimension_)
-        return (vector / np.linalg.norm(vector)).astype(np.float32)
+        out: np.ndarray = (vector / np.linalg.norm(vector)).astype(np.float32)
+        return out
 
 
 def default_cache_dir() -> Path:
@@ -458,7 +462,9 @@ class _TorchRunner:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self.model[0].model = torch.ao.quantization.quantize_dynamic(
+                # torch's function is untyped; the model it returns is used untyped too.
+                quantize: Callable[..., Any] = torch.ao.quantization.quantize_dynamic
+                self.model[0].model = quantize(
                     self.model[0].model, {torch.nn.Linear}, dtype=torch.qint8
                 )
         dim = self.model.get_sentence_embedding_dimension()

@@ -7,7 +7,7 @@ from numba import njit
 
 
 @njit(cache=True)
-def lone_outsider(members, sz, out, inn, party, solo):  # type: ignore[no-untyped-def]
+def lone_outsider(members, sz, out, inn, party, solo):
     """1 if the table (with ``out`` replaced by ``inn``) is one party plus a lone solo."""
     if sz < 3:
         return 0
@@ -36,7 +36,7 @@ def lone_outsider(members, sz, out, inn, party, solo):  # type: ignore[no-untype
 
 
 @njit(cache=True)
-def table_pairs(flat, offsets):  # type: ignore[no-untyped-def]
+def table_pairs(flat, offsets):
     """All ordered pairs (a, b), a != b, of people sharing a table; -1 entries are skipped."""
     total = 0
     for t in range(offsets.shape[0] - 1):

@@ -26,7 +26,7 @@ BUDGET = -1
 
 
 @njit(cache=True)
-def _lowest_bit(x):  # type: ignore[no-untyped-def]
+def _lowest_bit(x):
     """Index of the lowest set bit of a non-zero uint64."""
     i = 0
     one = np.uint64(1)
@@ -37,7 +37,7 @@ def _lowest_bit(x):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _link(met, mem_row, p, sign):  # type: ignore[no-untyped-def]
+def _link(met, mem_row, p, sign):
     """Mark (sign > 0) or unmark ``p`` as having met everyone in the bit set ``mem_row``."""
     one = np.uint64(1)
     word = p >> 6
@@ -59,7 +59,7 @@ def _link(met, mem_row, p, sign):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def search(  # type: ignore[no-untyped-def]
+def search(
     budget, cursor, var_p, var_r, first, last, n_tab, size, cls, lex, G, cnt, mem, met,
     maxused, val, saved_max, eq, eqsave,
 ):  # fmt: skip
@@ -153,7 +153,7 @@ def search(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _kindred_at(kin, members, count, out, into):  # type: ignore[no-untyped-def]
+def _kindred_at(kin, members, count, out, into):
     """Attendees at a table with a kindred tablemate, with ``out`` replaced by ``into``."""
     total = 0
     for x in range(count):
@@ -173,7 +173,7 @@ def _kindred_at(kin, members, count, out, into):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def relabel(G, kin, forbid, key, seed, max_sweeps):  # type: ignore[no-untyped-def]
+def relabel(G, kin, forbid, key, seed, max_sweeps):
     """Swap attendees' whole schedules while that gives more people a kindred tablemate.
 
     Exchanging two attendees in every round at once maps pairs to pairs, so nobody meets

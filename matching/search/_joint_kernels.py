@@ -94,7 +94,7 @@ N_STATS = 9
 
 
 @njit(cache=True)
-def add_meetings(M, assign, members, size, sign):  # type: ignore[no-untyped-def]
+def add_meetings(M, assign, members, size, sign):
     """Add (sign=1) or remove (sign=-1) every round's table pairs to the counts ``M``."""
     n_rounds, n_tables = size.shape
     for r in range(n_rounds):
@@ -108,9 +108,7 @@ def add_meetings(M, assign, members, size, sign):  # type: ignore[no-untyped-def
 
 
 @njit(cache=True)
-def load(  # type: ignore[no-untyped-def]
-    assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party
-):
+def load(assign, members, size, pos, conf, solo_cnt, party_cnt, solo, party):
     """Rebuild the per-table arrays and conflict counts from ``assign`` (``M`` already set)."""
     n_rounds, n = assign.shape
     members[:, :, :] = -1
@@ -132,7 +130,7 @@ def load(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def count_conflicts(M, assign, members, size, conf):  # type: ignore[no-untyped-def]
+def count_conflicts(M, assign, members, size, conf):
     """Fill ``conf`` from ``M``; return the repeated pairs (sum of max(0, meetings - 1))."""
     n_rounds, n_tables = size.shape
     n = M.shape[0]
@@ -155,7 +153,7 @@ def count_conflicts(M, assign, members, size, conf):  # type: ignore[no-untyped-
 
 
 @njit(cache=True)
-def total_cost(  # type: ignore[no-untyped-def]
+def total_cost(
     w, dinner, assign, members, size, solo_cnt, party_cnt, M, comp, party_pen, party, solo, apart
 ):
     """The weighted objective the search minimises, from scratch (for checks and tests)."""
@@ -188,7 +186,7 @@ def total_cost(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def plan_cost(conference, tables):  # type: ignore[no-untyped-def]
+def plan_cost(conference, tables):
     """`total_cost` of the current plan."""
     c = conference
     t = tables
@@ -199,12 +197,12 @@ def plan_cost(conference, tables):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def _party_at(party_cnt, r, a_t, b_t):  # type: ignore[no-untyped-def]
+def _party_at(party_cnt, r, a_t, b_t):
     return party_cnt[r, a_t] > 0 or party_cnt[r, b_t] > 0
 
 
 @njit(cache=True, inline="always")
-def swap_delta(  # type: ignore[no-untyped-def]
+def swap_delta(
     r, i, j, w, dinner, busy, assign, members, size, conf, knows, solo_cnt, party_cnt, M, comp,
     party_pen, party, solo, apart,
 ):  # fmt: skip
@@ -282,7 +280,7 @@ def swap_delta(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _meet(M, conf, knows, assign, r, x, y, step):  # type: ignore[no-untyped-def]
+def _meet(M, conf, knows, assign, r, x, y, step):
     """Change the count of pair (x, y) by ``step``; fix ``knows`` everywhere and ``conf`` in
     rounds other than ``r`` (the caller handles round ``r``'s conflicts)."""
     before = M[x, y]
@@ -307,7 +305,7 @@ def _meet(M, conf, knows, assign, r, x, y, step):  # type: ignore[no-untyped-def
 
 
 @njit(cache=True)
-def count_knows(M, assign, knows):  # type: ignore[no-untyped-def]
+def count_knows(M, assign, knows):
     """Fill ``knows[r, x, t]``: people at table t of round r whom x has met at least once."""
     n_rounds, n = assign.shape
     knows[:, :, :] = 0
@@ -322,7 +320,7 @@ def count_knows(M, assign, knows):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def apply_swap(  # type: ignore[no-untyped-def]
+def apply_swap(
     r, i, j, assign, members, size, pos, conf, knows, solo_cnt, party_cnt, M, solo, party
 ):
     a_t = assign[r, i]
@@ -382,7 +380,7 @@ def apply_swap(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def search(n_iter, seed, conference, tables, memory, settings):  # type: ignore[no-untyped-def]
+def search(n_iter, seed, conference, tables, memory, settings):
     """Run ``n_iter`` tabu steps (fewer if no repeated pair is left); state carries over.
 
     Each step looks at the attendees who meet a tablemate again (all of them, or a random
@@ -667,7 +665,7 @@ def search(n_iter, seed, conference, tables, memory, settings):  # type: ignore[
 
 
 @njit(cache=True)
-def _seat_cost(M, comp, party_pen, apart, w, r, x, grp, n_grp):  # type: ignore[no-untyped-def]
+def _seat_cost(M, comp, party_pen, apart, w, r, x, grp, n_grp):
     """(cost, blocked) of seating ``x`` with ``grp[:n_grp]``: repeats and priced pairs, and
     whether a keep-apart pair would sit together."""
     has_apart = apart.shape[0] > 1
@@ -686,9 +684,7 @@ def _seat_cost(M, comp, party_pen, apart, w, r, x, grp, n_grp):  # type: ignore[
 
 
 @njit(cache=True)
-def greedy_round(  # type: ignore[no-untyped-def]
-    r, M, assign, fixed, size, comp, party_pen, apart, w, sign, new
-):
+def greedy_round(r, M, assign, fixed, size, comp, party_pen, apart, w, sign, new):
     """Reseat round ``r``'s movable attendees two at a time (Triska and Musliu's greedy).
 
     ``M`` holds the meetings of the other rounds only. Table by table (tables with fixed
@@ -826,7 +822,7 @@ def greedy_round(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def round_meetings(M, assign, r, sign):  # type: ignore[no-untyped-def]
+def round_meetings(M, assign, r, sign):
     """Add (sign=1) or remove (sign=-1) round ``r``'s table pairs to the counts ``M``."""
     n = assign.shape[1]
     for x in range(n):
@@ -840,9 +836,7 @@ def round_meetings(M, assign, r, sign):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def greedy_restart(  # type: ignore[no-untyped-def]
-    rounds, M, assign, fixed, size, comp, party_pen, apart, w, sign
-):
+def greedy_restart(rounds, M, assign, fixed, size, comp, party_pen, apart, w, sign):
     """Reseat the rounds listed in ``rounds`` one after another with `greedy_round`, each
     against the meetings of every round not listed and of those already reseated. ``M`` is
     kept up to date; the caller rebuilds the per-table arrays."""
@@ -861,9 +855,7 @@ def greedy_restart(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def greedy_start(  # type: ignore[no-untyped-def]
-    seed, M, assign, fixed, size, comp, party_pen, apart, w, sign
-):
+def greedy_start(seed, M, assign, fixed, size, comp, party_pen, apart, w, sign):
     """`greedy_restart` of every round in random order, with numba's generator seeded."""
     np.random.seed(seed)
     greedy_restart(

@@ -81,7 +81,7 @@ MET_SHIFT = 2
 
 
 @njit(cache=True)
-def pair_flags(a, b, indptr, nbr, flag):  # type: ignore[no-untyped-def]
+def pair_flags(a, b, indptr, nbr, flag):
     lo = indptr[a]
     hi = indptr[a + 1]
     while lo < hi:
@@ -97,7 +97,7 @@ def pair_flags(a, b, indptr, nbr, flag):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def gather(i, a_t, b_t, out_a, out_b, table_of, size, pos, indptr, nbr, flag):  # type: ignore[no-untyped-def]
+def gather(i, a_t, b_t, out_a, out_b, table_of, size, pos, indptr, nbr, flag):
     """Flags of i with every member of tables a_t and b_t, by seat: one scan of i's row.
 
     Scanning the (short, contiguous) row beats a binary search per tablemate: those searches
@@ -117,7 +117,7 @@ def gather(i, a_t, b_t, out_a, out_b, table_of, size, pos, indptr, nbr, flag):  
 
 
 @njit(cache=True, inline="always")
-def pair_cost(a, b, f, comp, party_pen, home, w):  # type: ignore[no-untyped-def]
+def pair_cost(a, b, f, comp, party_pen, home, w):
     c = 0.0
     if comp[a] >= 0 and comp[a] == comp[b]:
         c += w[W_COWORKER]
@@ -132,7 +132,7 @@ def pair_cost(a, b, f, comp, party_pen, home, w):  # type: ignore[no-untyped-def
 
 
 @njit(cache=True)
-def init_state(table_of, n_tables, max_cap, people, rel):  # type: ignore[no-untyped-def]
+def init_state(table_of, n_tables, max_cap, people, rel):
     g = people.g
     X = people.X
     solo = people.solo
@@ -180,7 +180,7 @@ def init_state(table_of, n_tables, max_cap, people, rel):  # type: ignore[no-unt
 
 
 @njit(cache=True)
-def total_cost(w, dinner, people, rel, tables):  # type: ignore[no-untyped-def]
+def total_cost(w, dinner, people, rel, tables):
     comp = people.comp
     party_pen = people.party_pen
     party = people.party
@@ -231,7 +231,7 @@ def total_cost(w, dinner, people, rel, tables):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def swap_delta(  # type: ignore[no-untyped-def]
+def swap_delta(
     i,
     j,
     w,
@@ -379,7 +379,7 @@ def swap_delta(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def apply_swap(  # type: ignore[no-untyped-def]
+def apply_swap(
     i,
     j,
     g,
@@ -465,7 +465,7 @@ def apply_swap(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def band_gap(count, lo, hi):  # type: ignore[no-untyped-def]
+def band_gap(count, lo, hi):
     """How far a table's solo count lies outside the band [lo, hi] (0 inside it)."""
     if count < lo:
         return lo - count
@@ -475,7 +475,7 @@ def band_gap(count, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def solo_band(solo_cnt, size):  # type: ignore[no-untyped-def]
+def solo_band(solo_cnt, size):
     """The band [floor(mean), ceil(mean)] of solos per occupied table: inside it, spread <= 1."""
     total = 0
     n_tables = 0
@@ -489,7 +489,7 @@ def solo_band(solo_cnt, size):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always")
-def leaves_band(ds, a_t, b_t, solo_cnt, lo, hi):  # type: ignore[no-untyped-def]
+def leaves_band(ds, a_t, b_t, solo_cnt, lo, hi):
     """Whether moving ``ds`` solos from table a_t to b_t takes either table further out of band.
 
     Tables inside the band stay inside; tables outside may only come closer. Once every table
@@ -505,7 +505,7 @@ def leaves_band(ds, a_t, b_t, solo_cnt, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def troubled(  # type: ignore[no-untyped-def]
+def troubled(
     w,
     table_of,
     members,
@@ -561,7 +561,7 @@ def troubled(  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):  # type: ignore[no-untyped-def]
+def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
     """Swap search with an annealing temperature falling from temp0 to temp1.
 
     Half of the proposals start from an attendee with a broken rule; a kindred-less attendee is

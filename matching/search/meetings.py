@@ -32,7 +32,8 @@ def pairs(
         flat = index[flat]
     offsets = np.zeros(len(tables) + 1, dtype=np.int64)
     np.cumsum([t.shape[0] for t in tables], out=offsets[1:])
-    return table_pairs(flat, offsets)
+    src, dst = table_pairs(flat, offsets)
+    return src, dst
 
 
 def tables_of(spec: RoundSpec, table_of: np.ndarray) -> list[np.ndarray]:
