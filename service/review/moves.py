@@ -367,13 +367,14 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
         order = {"moved": 0, "seated": 1, "unseated": 2}
         entries.sort(key=lambda e: (order[e[3]], e[0].name, e[0].external_id))
         moves += [
-            MoveOut(
+            # Built from rows already checked: one per moved seat, thousands in a large re-plan.
+            MoveOut.model_construct(
                 round=round_.name,
                 round_id=round_.id,
                 attendee=person.ref(),
                 from_table=before,
                 to_table=after,
-                change=change,  # type: ignore[arg-type]
+                change=change,
                 reason=code,
                 detail=detail,
             )
