@@ -61,7 +61,7 @@ MATCHED_FIELDS = {
 _LEFT = {
     "cancelled": ("cancelled", "cancelled"),
     "no-show": ("no-show", "was marked no-show"),
-    "needs-details": ("cancelled", "is waiting for registration details"),
+    "needs-details": ("needs-details", "is waiting for registration details"),
 }
 
 
@@ -138,7 +138,11 @@ def _left_reason(person: review.Person, round_: Round) -> tuple[str, str]:
 
 
 def _came_reason(
-    person: review.Person, round_: Round, inputs: _Inputs, seated_before: bool, conference: Any
+    person: review.Person,
+    round_: Round,
+    inputs: _Inputs,
+    seated_before: bool,
+    conference: Conference,
 ) -> tuple[str, str]:
     if inputs.in_window(person.created_at):
         when = review.local_time(person.created_at, conference)
@@ -175,14 +179,8 @@ def _moved_reason(
         return "own-change", f"{person.name} changed their {what}."
     if left_at.get(after):
         gone = left_at[after]
-        verbs = {"cancelled", "no-show"}
-        who = _some(gone)
-        did = (
-            "cancelled"
-            if all(p.status in verbs and p.status == "cancelled" for p in gone)
-            else "left"
-        )
-        return "cancellation", f"A seat came free at table {after}: {who} {did}."
+        did = "cancelled" if all(p.status == "cancelled" for p in gone) else "left"
+        return "cancellation", f"A seat came free at table {after}: {_some(gone)} {did}."
     if late_at.get(before):
         who = _some(late_at[before])
         return (

@@ -167,9 +167,10 @@ class MoveOut(BaseModel):
     to_table: int | None = Field(description="Their table now; null: no longer seated.")
     change: Literal["moved", "seated", "unseated"]
     reason: str = Field(
-        description="cancelled, no-show, erased, dinner (own opt-in/out), late-registration, "
-        "registered-again, edit, pin, rule, own-change, cancellation (a seat came free), "
-        "make-room, improve."
+        description="Not seated any more: cancelled, no-show, needs-details, erased, dinner "
+        "(opted out), left. Seated now: late-registration, dinner (opted in), registered-again. "
+        "Moved: edit, pin, rule, own-change, cancellation (a seat came free), late-registration "
+        "(to make room for one), make-room, improve."
     )
     detail: str = Field(description="The reason in plain words, naming people.")
 
