@@ -170,6 +170,7 @@ def test_create_shows_the_secret_once_and_a_delivery_is_sent_again(
     # The log is watched while a delivery waits: it turns delivered on its own.
     expect(delivery).to_contain_text("delivered")
     expect(delivery.locator("dd").first).to_have_text("2")
+    expect(item.locator("dd").last).to_have_text("1 delivered")
     posts: list[Received] = [r for r in receiver.received if r.method == "POST"]
     assert len(posts) == 2
     assert posts[0].headers["webhook-id"] == posts[1].headers["webhook-id"]

@@ -150,9 +150,12 @@ async function list() {
   webhooks = (await api(conf("/webhooks"))).items;
   $("webhook-list").replaceChildren(...webhooks.map(item));
   show($("webhook-empty"), !webhooks.length);
-  const disabled = webhooks.filter((w) => !w.enabled && w.disabled_reason);
-  say($("webhook-disabled-note"), disabled.length ? `${disabled.length === 1 ? "A webhook was" : `${disabled.length} webhooks were`} disabled after repeated failures: see below.` : "");
-  if (logOf) logOf = webhooks.find((w) => w.id === logOf.id) || null;
+  const disabled = webhooks.filter((w) => !w.enabled);
+  say($("webhook-disabled-note"), disabled.length ? `${disabled.length === 1 ? "A webhook is" : `${disabled.length} webhooks are`} disabled: see why below.` : "");
+  if (logOf) {
+    logOf = webhooks.find((w) => w.id === logOf.id) || null;
+    if (!logOf) closeLog();
+  }
 }
 
 async function toggle(w, button) {
@@ -243,6 +246,8 @@ function watch() {
       return;
     }
     if (waiting && polls < LOG_POLL_LIMIT) watch();
+    // Settled: the list's counts too, unless the keyboard is in the list (it would be redrawn).
+    else if (!$("webhook-list").contains(document.activeElement)) await list().catch(() => {});
   }, LOG_POLL_MS);
 }
 
@@ -284,7 +289,11 @@ function buildLog() {
     h("option", { value: "" }, "every delivery"),
     ...["pending", "sending", "delivered", "failed"].map((s) => h("option", { value: s }, s)),
   );
-  const reload = () => loadLog().catch((err) => err.status !== 401 && say($("webhook-log-error"), problemText(err)));
+  // The list's counts change with the log: read both.
+  const reload = () =>
+    list()
+      .then(loadLog)
+      .catch((err) => err.status !== 401 && say($("webhook-log-error"), problemText(err)));
   status.addEventListener("change", reload);
   return h(
     "section",
