@@ -446,7 +446,7 @@ function buildLog() {
     h(
       "div",
       { class: "row" },
-      h("label", { for: "connection-log-kind" }, "Show"),
+      h("label", { for: "connection-log-kind" }, "Show entries"),
       kind,
       h("button", { type: "button", onclick: () => loadLog(false).catch((err) => err.status !== 401 && say($("connection-log-error"), problemText(err))) }, "Refresh log"),
       h("button", { type: "button", onclick: closeLog }, "Close log"),

@@ -302,7 +302,7 @@ function buildLog() {
     h(
       "div",
       { class: "row" },
-      h("label", { for: "webhook-log-status" }, "Show"),
+      h("label", { for: "webhook-log-status" }, "Show deliveries"),
       status,
       h("button", { type: "button", onclick: reload }, "Refresh deliveries"),
       h("button", { type: "button", onclick: closeLog }, "Close log"),
