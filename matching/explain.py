@@ -114,7 +114,8 @@ _GENERAL = frozenset(
     uses level levels step steps time times minute minutes hour hours month months monday
     exploring handling replacing dealing figuring wondering hoping joining attending
     visiting including following switching porting improving builds beats loves runs writes
-    speaks struggle outside home-grown tuesday wednesday thursday friday saturday sunday
+    speaks struggle outside home-grown evaluating measuring comparing understanding choosing
+    tuesday wednesday thursday friday saturday sunday
     january february march april may june
     july august september october november december morning evening night nights coming going
     getting replacing fighting taming rethinking scaling fixing demystifying beyond inside
