@@ -28,6 +28,7 @@ from service.db import utcnow
 from service.models import (
     Assignment,
     Attendee,
+    AttendeeStatus,
     Conference,
     Plan,
     PlanStatus,
@@ -328,7 +329,7 @@ def private_why(line: str, *, mate: Person | None, members: Sequence[Person]) ->
     if parsed is None:
         return line
     if mate is not None:
-        if mate.erased_at is not None or mate.status == "cancelled":
+        if mate.erased_at is not None or mate.status == AttendeeStatus.CANCELLED:
             return MATE_GONE
         return restate(parsed, mate=mate.name, quote=visibility_of(mate)["interests"])
     present = [p for p in members if p.erased_at is None]
@@ -418,7 +419,7 @@ def seated_meals(
         if (round_id, number) in others:
             members[(round_id, number)].append(person)
             # Erased and cancelled people will not be at the table.
-            if person.erased_at is None and person.status != "cancelled":
+            if person.erased_at is None and person.status != AttendeeStatus.CANCELLED:
                 others[(round_id, number)].append(tablemate(person))
     zone = conference_zone(conference)
     return [

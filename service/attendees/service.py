@@ -23,6 +23,7 @@ from service.errors import Invalid, NotFound
 from service.models import (
     Assignment,
     Attendee,
+    AttendeeStatus,
     AuditEvent,
     Conference,
     MailMessage,
@@ -394,7 +395,7 @@ def erase_attendee(
     attendee.party = None
     attendee.extra = {}
     attendee.visibility = {}
-    attendee.status = "cancelled"
+    attendee.status = AttendeeStatus.CANCELLED
     attendee.link_token_hash = None
     attendee.erased_at = utcnow()
 

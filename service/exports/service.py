@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.attendees import links
 from service.errors import Conflict
-from service.models import Assignment, Attendee, Conference, Round
+from service.models import Assignment, Attendee, AttendeeStatus, Conference, Round
 from service.plans import service as plan_service
 from service.rounds.order import round_order
 
@@ -120,7 +120,7 @@ def mail_merge(
         .where(
             Attendee.conference_id == conference.id,
             Attendee.erased_at.is_(None),
-            Attendee.status != "cancelled",
+            Attendee.status != AttendeeStatus.CANCELLED,
         )
         .order_by(Attendee.external_id)
     )

@@ -15,7 +15,15 @@ from matching.types import Attendee as MAttendee
 from matching.types import Pin
 from service.audit import service as audit
 from service.errors import Conflict, Invalid, NotFound, reject_nulls
-from service.models import Assignment, Attendee, Conference, Plan, PlanStatus, Round
+from service.models import (
+    Assignment,
+    Attendee,
+    AttendeeStatus,
+    Conference,
+    Plan,
+    PlanStatus,
+    Round,
+)
 from service.plans.engine import matching_round
 from service.rounds.order import round_order
 from service.rounds.schemas import CheckOut, RoundIn, RoundPatch, check_table_plan
@@ -49,7 +57,7 @@ def check_rounds(
             select(Attendee.external_id, Attendee.name, Attendee.dinner)
             .where(
                 Attendee.conference_id == conference.id,
-                Attendee.status == "registered",
+                Attendee.status == AttendeeStatus.REGISTERED,
                 Attendee.erased_at.is_(None),
             )
             .order_by(Attendee.external_id)

@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session, selectinload
 from matching.types import Constraints, Pin
 from service.audit import service as audit
 from service.errors import Conflict, Invalid, NotFound
-from service.models import Attendee, Conference, Round, SeatingRule, SeatingRuleMember
+from service.models import (
+    Attendee,
+    AttendeeStatus,
+    Conference,
+    Round,
+    RoundKind,
+    RuleKind,
+    SeatingRule,
+    SeatingRuleMember,
+)
 from service.rounds.order import round_order
 from service.rules.schemas import RuleIn, RuleOut
 
@@ -102,7 +111,7 @@ def _check_contradictions(
         shared = [m.attendee_id for m in other.members if m.attendee_id in ids]
         if len(shared) >= 2:
             a, b = (names[x] for x in shared[:2])
-            wanted = "apart" if kind == "keep_apart" else "together"
+            wanted = "apart" if kind == RuleKind.KEEP_APART else "together"
             raise Conflict(
                 f"'{a}' and '{b}' cannot be kept {wanted}: rule {other.id} keeps them "
                 f"{'together' if wanted == 'apart' else 'apart'}. Delete that rule first."
@@ -120,21 +129,21 @@ def _check_fits(
     rounds = session.scalars(
         select(Round).where(Round.conference_id == conference.id).order_by(*round_order())
     ).all()
-    registered = [p for p in people if p.status == "registered"]
+    registered = [p for p in people if p.status == AttendeeStatus.REGISTERED]
     seated_now = {"lunch": 0, "dinner": 0}
-    if kind == "keep_apart":
+    if kind == RuleKind.KEEP_APART:
         total, diners = session.execute(
             select(func.count(), func.count().filter(Attendee.dinner.is_(True))).where(
                 Attendee.conference_id == conference.id,
-                Attendee.status == "registered",
+                Attendee.status == AttendeeStatus.REGISTERED,
                 Attendee.erased_at.is_(None),
             )
         ).one()
         seated_now = {"lunch": total, "dinner": diners}
     for row in rounds:
-        dinner = row.kind == "dinner"
+        dinner = row.kind == RoundKind.DINNER
         seated = [p for p in registered if p.dinner or not dinner]
-        if kind == "keep_together":
+        if kind == RuleKind.KEEP_TOGETHER:
             seats = row.table_size or max(row.capacities or [0])
             if len(seated) == len(registered) and len(seated) > seats:
                 raise Conflict(
@@ -203,7 +212,7 @@ def constraints(
         .join(Attendee, Attendee.id == SeatingRuleMember.attendee_id)
         .where(
             SeatingRule.conference_id == conference_id,
-            Attendee.status == "registered",
+            Attendee.status == AttendeeStatus.REGISTERED,
             Attendee.erased_at.is_(None),
         )
         .order_by(SeatingRule.created_at, SeatingRule.id, SeatingRuleMember.position)
@@ -216,7 +225,7 @@ def constraints(
     for kind, people in groups.values():
         if len(people) < 2:
             continue
-        if kind == "keep_apart":
+        if kind == RuleKind.KEEP_APART:
             apart.extend(itertools.combinations(people, 2))
         else:
             together.append(people)
