@@ -216,7 +216,7 @@ def test_organizer_imports_plans_reviews_publishes_and_prints(
     page.get_by_role("button", name="Add rule").click()
     expect(page.locator("#rule-error")).to_contain_text("p-nobody")
     page.get_by_label("Attendee ids, two or more").fill("p-01, p-02")
-    page.get_by_label("Note").fill("interpreter")
+    page.locator("#rule-form").get_by_label("Note").fill("interpreter")
     page.get_by_role("button", name="Add rule").click()
     expect(page.locator("#rule-table tbody")).to_contain_text("Keep together")
     expect(page.locator("#rule-table tbody")).to_contain_text("p-01, p-02")

@@ -49,8 +49,8 @@ def test_admin_creates_a_conference_and_its_keys(
     assert made["timezone"] == "Europe/Lisbon"
 
     # A key for the organizers: shown once, then it works against the API; revoked, it stops.
-    page.get_by_label("What it is for").fill("Organizer team")
-    page.get_by_label("change").check()
+    page.locator("#key-form").get_by_label("What it is for").fill("Organizer team")
+    page.locator("#key-form").get_by_label("change", exact=True).check()
     page.get_by_role("button", name="Make key").click()
     secret = page.locator("#key-secret")
     expect(secret).to_have_text(re.compile(r"^hw_\S+$"))
