@@ -14,10 +14,22 @@ Platform = Literal["pretix", "tito", "eventbrite"]
 Secret = Line
 
 
+_EXAMPLE = {
+    "platform": "pretix",
+    "name": "Ticket shop",
+    "organizer": "pyconf",
+    "event": "2026",
+    "base_url": "https://pretix.eu",
+    "token": "pretix-api-token",
+}
+
+
 class ConnectionIn(BaseModel):
     """A connection to one event on a registration platform."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [_EXAMPLE]}
+    )
 
     platform: Platform
     name: Line = Field(default="", max_length=200, description="A label for the dashboard.")
@@ -72,7 +84,11 @@ class ConnectionIn(BaseModel):
 class ConnectionPatch(BaseModel):
     """New values for a connection: its label, or a new token or signing secret."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"token": "new-pretix-api-token"}]},
+    )
 
     name: Line | None = Field(default=None, max_length=200)
     token: Secret | None = Field(
