@@ -31,7 +31,6 @@ from service.plans.storage import (
     planned_round_ids,
     published_plan,
     rename_plan,
-    seats,
     store_seating,
     stored_report,
 )
@@ -62,7 +61,6 @@ __all__ = [
     "published_plan",
     "rename_plan",
     "restart_runs",
-    "seats",
     "store_seating",
     "stored_report",
 ]

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from matching.report import Report, Summary
 from service.errors import NotFound
 from service.models import Assignment, Conference, Plan, PlanStatus, PlanTable, Round
-from service.rounds.order import round_order
 
 log = logging.getLogger(__name__)
 
@@ -202,17 +201,6 @@ def store_seating(
         for s in seats
     )
     session.flush()
-
-
-def seats(session: Session, *, plan: Plan) -> list[tuple[Round, int, uuid.UUID]]:
-    """Every seat of a plan as (round, table number, attendee id), in round and table order."""
-    stmt = (
-        select(Round, Assignment.table_number, Assignment.attendee_id)
-        .join(Round, Round.id == Assignment.round_id)
-        .where(Assignment.plan_id == plan.id)
-        .order_by(*round_order(), Assignment.table_number)
-    )
-    return [(r, t, a) for r, t, a in session.execute(stmt)]
 
 
 def plan_round(
