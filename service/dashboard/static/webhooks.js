@@ -21,6 +21,7 @@ let controls = null;
 let webhooks = [];
 let logOf = null; // the webhook whose delivery log is open
 let logTimer = null;
+let logCursor = null;
 let polls = 0;
 
 function buildForm() {
@@ -266,19 +267,23 @@ function closeLog() {
   show($("webhook-log"), false);
 }
 
-/** Read the open log; true when a delivery there still waits to go. */
-async function loadLog() {
+/** Read the open log (``more``: the next older page); true when a delivery shown waits to go. */
+async function loadLog(more = false) {
   if (!logOf) return false;
   say($("webhook-log-error"), "");
   const params = new URLSearchParams({ limit: String(DELIVERY_LIMIT) });
   const status = $("webhook-log-status").value;
   if (status) params.set("status", status);
+  if (more && logCursor) params.set("cursor", logCursor);
   const page = await api(conf(`/webhooks/${logOf.id}/deliveries?${params}`));
   const ul = $("webhook-log-list");
-  ul.replaceChildren(...page.items.map(deliveryItem));
-  if (!page.items.length) ul.append(h("li", { class: "muted" }, "No deliveries yet."));
-  const more = page.total - page.items.length;
-  say($("webhook-log-count"), more > 0 ? `The newest ${page.items.length} of ${page.total}.` : "");
+  if (more) ul.append(...page.items.map(deliveryItem));
+  else ul.replaceChildren(...page.items.map(deliveryItem));
+  if (!ul.children.length) ul.append(h("li", { class: "muted" }, "No deliveries yet."));
+  logCursor = page.next_cursor || null;
+  show($("webhook-log-more"), Boolean(logCursor));
+  const shown = ul.querySelectorAll(".log-entry").length;
+  say($("webhook-log-count"), page.total > shown ? `The newest ${shown} of ${page.total}.` : "");
   return page.items.some((d) => d.status === "pending" || d.status === "sending");
 }
 
@@ -292,7 +297,7 @@ function buildLog() {
   // The list's counts change with the log: read both.
   const reload = () =>
     list()
-      .then(loadLog)
+      .then(() => loadLog())
       .catch((err) => err.status !== 401 && say($("webhook-log-error"), problemText(err)));
   status.addEventListener("change", reload);
   return h(
@@ -310,6 +315,7 @@ function buildLog() {
     h("p", { class: "error", id: "webhook-log-error", role: "alert", hidden: true }),
     h("p", { class: "muted small", id: "webhook-log-count", hidden: true }),
     h("ul", { class: "log", id: "webhook-log-list" }),
+    h("button", { type: "button", id: "webhook-log-more", hidden: true, onclick: () => loadLog(true).catch((err) => err.status !== 401 && say($("webhook-log-error"), problemText(err))) }, "Older deliveries"),
   );
 }
 
