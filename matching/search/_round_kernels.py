@@ -465,6 +465,15 @@ def apply_swap(
 
 
 @njit(cache=True, inline="always")
+def _apart_at(i, indptr, nbr, flag, table_of):
+    """Whether ``i`` shares a table with someone they must be kept apart from."""
+    for e in range(indptr[i], indptr[i + 1]):
+        if flag[e] & APART and table_of[nbr[e]] == table_of[i]:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
 def band_gap(count, lo, hi):
     """How far a table's solo count lies outside the band [lo, hi] (0 inside it)."""
     if count < lo:
@@ -566,7 +575,8 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
 
     Half of the proposals start from an attendee with a broken rule; a kindred-less attendee is
     proposed a seat next to one of their kindred neighbours. While solo balance has a weight,
-    no swap takes a table's solo count further out of the band [floor(mean), ceil(mean)].
+    no swap takes a table's solo count further out of the band [floor(mean), ceil(mean)],
+    except one that parts a keep-apart pair (a hard rule).
 
     Returns:
         ``(cost change, accepted improving swaps)``.
@@ -604,6 +614,11 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
         return 0.0, 0
     keep_band = w[W_SOLO] > 0
     band_lo, band_hi = solo_band(solo_cnt, size)
+    has_apart = False
+    for e in range(flag.shape[0]):
+        if flag[e] & APART:
+            has_apart = True
+            break
     improved = 0
     refresh = max(1000, n_mov)
     buf = np.zeros((4, members.shape[1]), dtype=np.int64)
@@ -650,8 +665,15 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
             j = movable[np.random.randint(n_mov)]
         if fixed[j] or table_of[j] == a_t:
             continue
-        if keep_band and leaves_band(
+        out_of_band = keep_band and leaves_band(
             solo[i] - solo[j], a_t, table_of[j], solo_cnt, band_lo, band_hi
+        )
+        if out_of_band and not (
+            has_apart
+            and (
+                _apart_at(i, indptr, nbr, flag, table_of)
+                or _apart_at(j, indptr, nbr, flag, table_of)
+            )
         ):
             continue
         d = swap_delta(
@@ -660,6 +682,9 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
             kc, lc, comp, party_pen, party, home, solo, first, has_party, lang, has_kin, anchor,
             indptr, nbr, flag,
         )  # fmt: skip
+        if out_of_band and d > -0.5 * w[W_APART]:
+            # Solo balance yields only to a hard rule: the swap must part a keep-apart pair.
+            continue
         if d <= 0.0 or (temp > 0 and np.random.random() < np.exp(-d / temp)):
             apply_swap(
                 i, j, g, X, table_of, members, size, pos, buf, sums, solo_cnt, first_cnt, party_cnt,

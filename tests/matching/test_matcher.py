@@ -71,28 +71,43 @@ def test_same_seed_same_plan(conference: tuple[list[Attendee], np.ndarray]) -> N
     assert a != c
 
 
-def test_time_budget_returns_a_valid_plan_in_time(
-    conference: tuple[list[Attendee], np.ndarray],
+def test_time_budget_is_honoured(
+    conference: tuple[list[Attendee], np.ndarray], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # On a clock that moves one tick per reading the budget is a number of clock readings, the
+    # same on any machine. The search reads the clock after each chunk of work (one sweep), so
+    # a search that honours the budget stops within a few readings of its deadline (each round
+    # left then gets one chunk); uncut, this search runs well over a hundred chunks.
     people, X = conference
-    Matcher(random_state=0, max_iter=1).fit(people, ROUNDS, embeddings=X)  # compiled once
-    # Sweeps stop once one makes no improving swap, so only a budget this short cuts the search:
-    # uncut, this search runs about 1.5 million proposals (1.7 s of CPU here).
-    m = Matcher(random_state=0, max_iter=10**6, time_budget=0.01, report=False)
-    # CPU time, not wall time: other jobs on a shared machine do not stretch it.
-    cpu = time.process_time()
+    uncut = Matcher(random_state=0, max_iter=10**6, time_budget=None, report=False)
+    uncut.fit(people, ROUNDS, embeddings=X)
+    chunk = max(len(people), 5000)  # swap proposals per chunk (rounds._MIN_SWEEP)
+    assert uncut.n_iter_ > 100 * chunk
+    tick, readings = 0.001, [0]
+
+    def clock() -> float:
+        readings[0] += 1
+        return 1000.0 + tick * readings[0]
+
+    monkeypatch.setattr(time, "perf_counter", clock)
+    budget = 0.04
+    m = Matcher(random_state=0, max_iter=10**6, time_budget=budget, report=False)
     m.fit(people, ROUNDS, embeddings=X)
-    cpu = time.process_time() - cpu
     assert m.timed_out_
-    assert cpu < 0.01 + 0.75, f"a 0.01 s budget took {cpu:.2f} s of CPU"
+    assert readings[0] <= budget / tick + 4 * len(ROUNDS)
+    assert m.n_iter_ <= (budget / tick + len(ROUNDS)) * chunk
     for r in ROUNDS:
         seated = [a for t in m.seating_[r.name] for a in t]
         eligible = [p.id for p in people if r.kind != "dinner" or p.dinner]
         assert sorted(seated) == sorted(eligible), r.name
         assert r.table_size is not None
         assert max(len(t) for t in m.seating_[r.name]) <= r.table_size
-    ample = Matcher(random_state=0, max_iter=1, time_budget=600.0, report=False)
-    assert not ample.fit(people, ROUNDS, embeddings=X).timed_out_
+
+    readings[0] = 0
+    ample = Matcher(random_state=0, max_iter=10**6, time_budget=1000.0, report=False)
+    ample.fit(people, ROUNDS, embeddings=X)
+    assert not ample.timed_out_
+    assert ample.seating_ == uncut.seating_  # an uncut search depends only on the seed
 
 
 def test_replan_after_cancellations_and_late_registrations_moves_few(
