@@ -177,6 +177,20 @@ def test_review_of_2000_people_opens_fast_finds_people_and_edits_in_place(
     expect(page.locator("#review-page-info")).to_contain_text("of 250")
     expect(cards).to_have_count(20)
 
+    # The map tells 250 tables apart: table 17 has table 1's colour but another shape; picking
+    # it in the legend highlights its card and its people, who then say their names on focus.
+    dots = page.locator("#map .scatter .dot")
+    expect(dots).to_have_count(PEOPLE, timeout=EDIT_WAIT)
+    shape = "el => el.tagName.toLowerCase()"
+    assert page.locator('#map .scatter .dot[data-table="1"]').first.evaluate(shape) == "circle"
+    assert page.locator('#map .scatter .dot[data-table="17"]').first.evaluate(shape) == "rect"
+    page.locator('.legend button[data-table="17"]').click()
+    expect(page.locator('.table-card[data-table="17"]')).to_have_class(re.compile("selected"))
+    picked = page.locator('#map .scatter .dot.picked[data-table="17"]')
+    expect(picked).to_have_count(LUNCH_SIZE)
+    picked.first.focus()
+    expect(page.locator("#map-caption")).to_contain_text("· Table 17")
+
     # Find someone by company and id, and jump to their dinner table (on a later page).
     finder = page.get_by_label("Find a person: name, company or id")
     finder.fill("T-1998")
