@@ -1,4 +1,9 @@
-"""The plan lookup, once for every route that names a plan in its path."""
+"""The plan lookup, once for every route that names a plan in its path.
+
+Routes that take a body look the plan up themselves (`storage.get_plan`) instead: FastAPI runs
+dependencies before it validates the body, and a bad body must be a 422 whether or not the plan
+exists, as it always was.
+"""
 
 from __future__ import annotations
 

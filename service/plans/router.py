@@ -12,7 +12,7 @@ from service.db import SessionDep
 from service.errors import PreconditionFailed
 from service.models import Plan
 from service.plans import edits, publishing, queue, review, storage
-from service.plans.deps import ReadablePlan, WritablePlan
+from service.plans.deps import PlanId, ReadablePlan, WritablePlan
 from service.plans.schemas import (
     Edit,
     MapOut,
@@ -114,9 +114,10 @@ def get_plan(plan: ReadablePlan, response: Response) -> PlanDetail:
 
 @router.patch("/{plan_id}", status_code=status.HTTP_200_OK, summary="Rename a plan")
 def patch_plan(
-    plan: WritablePlan, data: PlanPatch, session: SessionDep, response: Response
+    plan_id: PlanId, data: PlanPatch, access: WriteAccess, session: SessionDep, response: Response
 ) -> PlanOut:
     """Give the plan a name of the organizer's choosing; nothing else about it changes."""
+    plan = storage.get_plan(session, conference=access.conference, plan_id=plan_id)
     plan = storage.rename_plan(session, plan=plan, name=data.name)
     response.headers["ETag"] = etag(plan)
     return plan_out(plan)
@@ -138,7 +139,7 @@ def round_tables(
 
 @router.post("/{plan_id}/edits", status_code=status.HTTP_200_OK, summary="Edit a plan")
 def edit_plan(
-    plan: WritablePlan,
+    plan_id: PlanId,
     edit: Annotated[
         Edit,
         Body(
@@ -174,6 +175,7 @@ def edit_plan(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> PlanOut:
     """Move, swap or pin attendees; needs If-Match and keeps every hard rule."""
+    plan = storage.get_plan(session, conference=access.conference, plan_id=plan_id)
     plan = edits.edit_plan(
         session,
         conference=access.conference,
