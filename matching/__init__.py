@@ -1,9 +1,10 @@
 """Hallway's matching library: seat conference attendees so that strangers meet.
 
 The public API: `Matcher` (the façade), `Weights` (soft-rule weights), `Infeasible` (a hard
-rule cannot hold), `check_feasibility` (instant checks before any embedding, with its
-`Feasibility` and `Finding`), `DiversityGrouping` (maximally diverse grouping from a
-precomputed matrix) and the plain data types of `matching.types`.
+rule cannot hold, naming it by `RuleName`), `check_feasibility` (instant checks before any
+embedding, with its `Feasibility` and `Finding`), `DiversityGrouping` (maximally diverse
+grouping from a precomputed matrix) and the plain data types of `matching.types`. The plan
+report's types are in `matching.report` (imported on demand: it loads scikit-learn's TF-IDF).
 """
 
 from matching.errors import Infeasible
@@ -11,6 +12,7 @@ from matching.feasibility import Feasibility, Finding, check_feasibility
 from matching.matcher import Matcher
 from matching.objective import Weights
 from matching.precomputed import DiversityGrouping
+from matching.rule_names import RuleName
 from matching.types import Attendee, Constraints, History, Pin, Round, RoundKind, Seating
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "Pin",
     "Round",
     "RoundKind",
+    "RuleName",
     "Seating",
     "Weights",
     "check_feasibility",
