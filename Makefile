@@ -12,7 +12,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help install system-deps migrate demo run lint format test test-postgres test-integration bench clean
+.PHONY: help install system-deps migrate demo run lint format test test-postgres test-integration bench notebooks clean
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ test-integration: install ## Hallway against a real pretix on 127.0.0.1 (first r
 
 bench: install system-deps ## The full benchmarks (slow: tens of minutes)
 	$(BIN)/python -m benchmarks
+
+notebooks: install ## Run notebooks/ again and save the outputs and plots in them (make test runs copies)
+	cd notebooks && MPLBACKEND=module://matplotlib_inline.backend_inline \
+		$(abspath $(BIN))/jupyter execute --inplace --timeout=600 *.ipynb
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
