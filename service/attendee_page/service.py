@@ -18,7 +18,8 @@ import icalendar
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from matching.wording import MATE_GONE, parse_why, restate, topics_used
+from matching.placeholders import is_placeholder_profile
+from matching.wording import MATE_GONE, NO_PROFILE, parse_why, restate, topics_used
 from service.attendee_page.visits import first_visits
 from service.attendees import links
 from service.attendees import service as attendee_service
@@ -422,6 +423,8 @@ def seated_meals(
             if person.erased_at is None and person.status != AttendeeStatus.CANCELLED:
                 others[(round_id, number)].append(tablemate(person))
     zone = conference_zone(conference)
+    # Someone who has no profile (now) is invited to write one, whatever line was stored.
+    blank = is_placeholder_profile(attendee.interests)
     return [
         Meal(
             round_id=rnd.id,
@@ -431,7 +434,9 @@ def seated_meals(
             when=human_time(rnd.starts_at, zone=zone),
             location=rnd.location,
             table=seat.table_number,
-            why=private_why(
+            why=NO_PROFILE
+            if blank and seat.why
+            else private_why(
                 seat.why,
                 mate=next(
                     (p for p in members[(rnd.id, seat.table_number)] if p.id == seat.mate_id), None
