@@ -5,6 +5,24 @@ conference. A table's topics are the terms with the largest summed TF-IDF over i
 multiplied by how many members use the term, so words shared by two or more people come first.
 An attendee's "why" names their closest tablemate and the words both profiles use.
 
+What counts as a topic (a term is a word or a bigram of two neighbouring words):
+
+* never a stop word of the profile languages (scikit-learn's English list, the stop-words
+  package's for German, Dutch, French, Spanish, Portuguese and Italian), a role ("engineer"),
+  profile filler ("interested", "currently") or talk-abstract vocabulary ("examples", "demo",
+  "trade-offs"), nor a general word of another language ("Austausch");
+* never a verb or an adverb: words the English lexicon (lemminflect) knows only as those
+  ("agree", "explain", "finally"); a gerund only when it names an activity ("cooking",
+  "bouldering"), not an everyday verb ("playing"); an adjective only as the first word of a
+  bigram ("distributed systems");
+* a word as common as "time" or "work" only inside a bigram;
+* a word no dictionary knows (no part of speech, Zipf frequency below 3: "pydantic", "DuckDB",
+  "currntly") only when at least two profiles of the conference use it and it is no slip of
+  the keyboard: not one keystroke (first letter kept) from a clearly commoner English word,
+  nor from a word of the conference five times as many profiles use;
+* never a word of the writer's own name (``fit(..., names=)``), and nothing from a blank or
+  placeholder profile (:func:`matching.placeholders.is_placeholder_profile`).
+
 Everything per table or per pair works on a few sparse rows, so a conference of 100,000 short
 profiles costs one vectorizer fit plus linear work.
 """
@@ -114,7 +132,7 @@ _GENERAL = frozenset(
     uses level levels step steps time times minute minutes hour hours month months monday
     exploring handling replacing dealing figuring wondering hoping joining attending
     visiting including following switching porting improving builds beats loves runs writes
-    speaks struggle outside home-grown evaluating measuring comparing understanding choosing
+    speaks struggle outside home-grown scale evaluating measuring comparing understanding choosing
     tuesday wednesday thursday friday saturday sunday
     january february march april may june
     july august september october november december morning evening night nights coming going
