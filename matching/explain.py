@@ -132,7 +132,8 @@ _GENERAL = frozenset(
     uses level levels step steps time times minute minutes hour hours month months monday
     exploring handling replacing dealing figuring wondering hoping joining attending
     visiting including following switching porting improving builds beats loves runs writes
-    speaks struggle outside home-grown scale evaluating measuring comparing understanding choosing
+    speaks struggle outside home-grown scale walk jump evaluating measuring comparing
+    understanding choosing
     tuesday wednesday thursday friday saturday sunday
     january february march april may june
     july august september october november december morning evening night nights coming going
