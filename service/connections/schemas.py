@@ -14,7 +14,7 @@ Platform = Literal["pretix", "tito", "eventbrite"]
 Secret = Line
 
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "platform": "pretix",
     "name": "Ticket shop",
     "organizer": "pyconf",

@@ -144,6 +144,29 @@ def add_log(
     )
 
 
+def _changed(
+    session: Session,
+    *,
+    connection: Connection,
+    actor: str,
+    action: str,
+    message: str | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An organizer's change: in the connection's log (``message``, if any) and the audit log."""
+    if message is not None:
+        add_log(session, connection_id=connection.id, kind="connection", message=message)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"connection.{action}",
+        target_type="connection",
+        target_id=str(connection.id),
+        conference_id=connection.conference_id,
+        details=details,
+    )
+
+
 def create_connection(
     session: Session, *, conference: Conference, data: ConnectionIn, actor: str
 ) -> ConnectionCreated:
@@ -185,19 +208,12 @@ def create_connection(
     )
     session.add(row)
     session.flush()
-    add_log(
+    _changed(
         session,
-        connection_id=row.id,
-        kind="connection",
-        message=f"Connection to {data.platform} event {_event_name(row)} made by {actor}.",
-    )
-    audit.record(
-        session,
+        connection=row,
         actor=actor,
-        action="connection.created",
-        target_type="connection",
-        target_id=str(row.id),
-        conference_id=conference.id,
+        action="created",
+        message=f"Connection to {data.platform} event {_event_name(row)} made by {actor}.",
         details={"platform": data.platform, "event": _event_name(row)},
     )
     out = connection_out(session, row)
@@ -228,13 +244,12 @@ def get_connection(
 
 def delete_connection(session: Session, *, connection: Connection, actor: str) -> None:
     """Forget the connection, its token, its queued deliveries and its log."""
-    audit.record(
+    _changed(
         session,
+        connection=connection,
         actor=actor,
-        action="connection.deleted",
-        target_type="connection",
-        target_id=str(connection.id),
-        conference_id=connection.conference_id,
+        action="deleted",
+        message=None,
         details={"platform": connection.platform, "event": _event_name(connection)},
     )
     session.delete(connection)
@@ -268,19 +283,12 @@ def update_connection(
         connection.signing_secret_encrypted = vault.encrypt(session, changes["signing_secret"])
     changed = sorted(changes)
     if changed:
-        add_log(
+        _changed(
             session,
-            connection_id=connection.id,
-            kind="connection",
-            message=f"Connection changed by {actor}: {', '.join(changed)}.",
-        )
-        audit.record(
-            session,
+            connection=connection,
             actor=actor,
-            action="connection.updated",
-            target_type="connection",
-            target_id=str(connection.id),
-            conference_id=connection.conference_id,
+            action="updated",
+            message=f"Connection changed by {actor}: {', '.join(changed)}.",
             details={"fields": changed},
         )
     return connection_out(session, connection)
@@ -290,19 +298,12 @@ def rotate_webhook_url(session: Session, *, connection: Connection, actor: str) 
     """A new webhook URL; the old one stops working at once."""
     secret = vault.new_hook_secret()
     connection.hook_secret_hash = vault.hash_hook_secret(secret)
-    add_log(
+    _changed(
         session,
-        connection_id=connection.id,
-        kind="connection",
-        message=f"New webhook URL made by {actor}; the old one no longer works.",
-    )
-    audit.record(
-        session,
+        connection=connection,
         actor=actor,
-        action="connection.webhook_url_rotated",
-        target_type="connection",
-        target_id=str(connection.id),
-        conference_id=connection.conference_id,
+        action="webhook_url_rotated",
+        message=f"New webhook URL made by {actor}; the old one no longer works.",
     )
     return WebhookUrlOut(webhook_url=webhook_url(connection.id, secret))
 

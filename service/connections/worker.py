@@ -4,8 +4,8 @@ It runs inside every plan worker (`hallway worker`, and the one `hallway serve` 
 threads of its own, one for deliveries and one for syncs, so a long sync never holds up the
 webhooks. Any number of workers may share a database:
 
-- A delivery or sync is *claimed* before it is worked on: ``FOR UPDATE SKIP LOCKED`` on
-  PostgreSQL, a conditional ``UPDATE`` that only one worker wins on SQLite.
+- A delivery or sync is *claimed* before it is worked on (`service.background.claim_due`):
+  only one worker wins it.
 - A delivery's attendees are written and the delivery marked done in one transaction, after
   the platform was asked; a worker that dies in between leaves it "processing", and after
   `STALE_AFTER` another worker processes it again. That is safe: processing fetches the
@@ -21,18 +21,18 @@ webhooks. Any number of workers may share a database:
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from service.background import Every, Loop, claim_due, doubling, drain
 from service.config import get_settings
 from service.connections import ingest, platforms, vault
 from service.connections import service as connection_service
@@ -55,11 +55,16 @@ WRITE_TRIES: Final = 3
 WRITE_RETRY_SECONDS: Final = 0.2
 
 Row = TypeVar("Row", ConnectionDelivery, ConnectionSync)
+#: Each queue's statuses: waiting for a worker, and claimed by one.
+_STATUSES: Final[dict[type[ConnectionDelivery] | type[ConnectionSync], tuple[str, str]]] = {
+    ConnectionDelivery: ("received", "processing"),
+    ConnectionSync: ("queued", "running"),
+}
 
 
 def retry_delay(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed try: 30 s, 1 min, 2 min, … at most 2 h."""
-    return min(RETRY_BASE * 2 ** max(0, attempts - 1), MAX_RETRY)
+    return doubling(RETRY_BASE, attempts, most=MAX_RETRY)
 
 
 def _actor(connection: Connection) -> str:
@@ -67,61 +72,51 @@ def _actor(connection: Connection) -> str:
     return f"{ACTOR_PREFIX}:{label}"[:200]
 
 
-def _info(session: Session, connection: Connection) -> platforms.ConnectionInfo:
+def _info(session: Session, connection: Connection) -> platforms.ConnectionInfo | None:
+    """How to call the connection's platform; None when its token can no longer be read."""
+    try:
+        token = vault.decrypt(session, connection.token_encrypted)
+    except vault.InvalidToken:
+        return None
     return platforms.ConnectionInfo(
         platform=connection.platform,
         event=connection.event,
         organizer=connection.organizer,
         base_url=connection.base_url,
-        token=vault.decrypt(session, connection.token_encrypted),
+        token=token,
     )
 
 
-def _claim(model: type[Row], waiting: str, working: str) -> uuid.UUID | None:
+def _claim(model: type[Row]) -> uuid.UUID | None:
     """Take the oldest due row of ``model`` (waiting -> working); None when nothing is due."""
+    waiting, working = _STATUSES[model]
     now = utcnow()
     with session_scope() as session:
-        stmt = (
-            select(model)
+        return claim_due(
+            session,
+            select(model.id)
             .where(
                 model.status == waiting,
                 or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now),
             )
-            .order_by(model.created_at, model.id)
-            .limit(1)
+            .order_by(model.created_at, model.id),
+            model=model,
+            waiting=waiting,
+            values={
+                "status": working,
+                "claimed_at": now,
+                "attempts": model.attempts + 1,
+                "updated_at": now,
+            },
         )
-        if get_engine().dialect.name == "postgresql":
-            row = session.scalar(stmt.with_for_update(skip_locked=True))
-            if row is None:
-                return None
-            row.status = working
-            row.claimed_at = now
-            row.attempts += 1
-            return row.id
-        candidates = session.scalars(stmt.limit(5)).all()
-        for candidate in candidates:
-            claimed = session.execute(
-                update(model)
-                .where(model.id == candidate.id, model.status == waiting)
-                .values(
-                    status=working,
-                    claimed_at=now,
-                    attempts=model.attempts + 1,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(claimed, "rowcount", 0) == 1:
-                return candidate.id
-    return None
 
 
 def claim_delivery() -> uuid.UUID | None:
-    return _claim(ConnectionDelivery, "received", "processing")
+    return _claim(ConnectionDelivery)
 
 
 def claim_sync() -> uuid.UUID | None:
-    return _claim(ConnectionSync, "queued", "running")
+    return _claim(ConnectionSync)
 
 
 def recover_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
@@ -133,10 +128,7 @@ def recover_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
     cutoff = utcnow() - stale_after
     recovered = 0
     with session_scope() as session:
-        for model, waiting, working in (
-            (ConnectionDelivery, "received", "processing"),
-            (ConnectionSync, "queued", "running"),
-        ):
+        for model, (waiting, working) in _STATUSES.items():
             stale = (model.status == working, model.claimed_at < cutoff)
             failed = session.execute(
                 update(model)
@@ -163,8 +155,71 @@ def recover_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
     return recovered
 
 
-def _still_mine(row: ConnectionDelivery | ConnectionSync, claimed_at: datetime | None) -> bool:
-    return row.status in ("processing", "running") and row.claimed_at == claimed_at
+def _mine(
+    session: Session, model: type[Row], row_id: uuid.UUID, claimed_at: datetime | None
+) -> tuple[Row, Connection] | None:
+    """The row and its connection, if this worker's claim on it still holds."""
+    row = session.get(model, row_id)
+    if row is None or row.status != _STATUSES[model][1] or row.claimed_at != claimed_at:
+        return None
+    return row, session.get_one(Connection, row.connection_id)
+
+
+def _failed(
+    model: type[Row],
+    row_id: uuid.UUID,
+    claimed_at: datetime | None,
+    error: platforms.PlatformError,
+    attempts: int,
+    total: ingest.Outcome | None = None,
+) -> str:
+    """Record a failed try: due again after `retry_delay`, or failed; returns the new status."""
+    with session_scope() as session:
+        mine = _mine(session, model, row_id, claimed_at)
+        if mine is None:
+            return "gone"
+        row, connection = mine
+        now = utcnow()
+        if error.retry and attempts < MAX_ATTEMPTS:
+            row.status = _STATUSES[model][0]
+            row.claimed_at = None
+            row.next_attempt_at = now + retry_delay(attempts)
+            message = (
+                f"{error.message} Try {attempts} of {MAX_ATTEMPTS}; next at "
+                f"{row.next_attempt_at:%H:%M:%S} UTC."
+            )
+        else:
+            row.status = "failed"
+            message = error.message + (
+                f" Gave up after {attempts} tries." if error.retry else " Not tried again."
+            )
+        row.error = message
+        connection.last_error = message
+        connection.last_error_at = now
+        if isinstance(row, ConnectionSync):
+            if row.status == "failed":
+                row.finished_at = now
+            row.counts = _counts((total or ingest.Outcome()).counts)
+            what = "Full sync"
+        else:
+            if row.status == "failed":
+                # Given up: the body (which may name people) goes; a full sync catches up.
+                row.body = ""
+            what = row.action or "Delivery"
+        connection_service.add_log(
+            session,
+            connection_id=connection.id,
+            kind="error",
+            delivery_id=row.id if isinstance(row, ConnectionDelivery) else None,
+            sync_id=row.id if isinstance(row, ConnectionSync) else None,
+            message=f"{what}: {message}",
+            platform_answer=error.answer,
+        )
+        return row.status
+
+
+def _write_failed() -> platforms.PlatformError:
+    return platforms.PlatformError("Writing the attendees failed; tried again.", retry=True)
 
 
 # --- deliveries ------------------------------------------------------------------------------
@@ -179,12 +234,10 @@ def process_delivery(delivery_id: uuid.UUID) -> str:
         connection = session.get_one(Connection, delivery.connection_id)
         claimed_at = delivery.claimed_at
         body, action, attempts = delivery.body.encode(), delivery.action, delivery.attempts
-        try:
-            info = _info(session, connection)
-        except vault.InvalidToken:
-            info = None
+        info = _info(session, connection)
     if info is None:
-        return _delivery_failed(
+        return _failed(
+            ConnectionDelivery,
             delivery_id,
             claimed_at,
             platforms.PlatformError(
@@ -196,11 +249,10 @@ def process_delivery(delivery_id: uuid.UUID) -> str:
     try:
         fetched = platforms.fetch_delivery(info, body, action)
     except platforms.PlatformError as exc:
-        return _delivery_failed(delivery_id, claimed_at, exc, attempts)
+        return _failed(ConnectionDelivery, delivery_id, claimed_at, exc, attempts)
     except platforms.Malformed as exc:
-        return _delivery_failed(
-            delivery_id, claimed_at, platforms.PlatformError(f"Delivery refused: {exc}"), attempts
-        )
+        refused = platforms.PlatformError(f"Delivery refused: {exc}")
+        return _failed(ConnectionDelivery, delivery_id, claimed_at, refused, attempts)
     for attempt in range(WRITE_TRIES):
         try:
             return _delivery_done(delivery_id, claimed_at, fetched)
@@ -209,22 +261,17 @@ def process_delivery(delivery_id: uuid.UUID) -> str:
             # the database was away: the transaction is gone whole, so writing again is safe.
             log.warning("delivery %s could not be written (%s); retried", delivery_id, exc)
             time.sleep(WRITE_RETRY_SECONDS * (attempt + 1))
-    return _delivery_failed(
-        delivery_id,
-        claimed_at,
-        platforms.PlatformError("Writing the attendees failed; tried again.", retry=True),
-        attempts,
-    )
+    return _failed(ConnectionDelivery, delivery_id, claimed_at, _write_failed(), attempts)
 
 
 def _delivery_done(
     delivery_id: uuid.UUID, claimed_at: datetime | None, fetched: platforms.Fetched
 ) -> str:
     with session_scope() as session:
-        delivery = session.get(ConnectionDelivery, delivery_id)
-        if delivery is None or not _still_mine(delivery, claimed_at):
+        mine = _mine(session, ConnectionDelivery, delivery_id, claimed_at)
+        if mine is None:
             return "gone"
-        connection = session.get_one(Connection, delivery.connection_id)
+        delivery, connection = mine
         conference = session.get_one(Conference, connection.conference_id)
         outcome = ingest.apply_records(
             session,
@@ -259,47 +306,6 @@ def _delivery_done(
         return "done"
 
 
-def _delivery_failed(
-    delivery_id: uuid.UUID,
-    claimed_at: datetime | None,
-    error: platforms.PlatformError,
-    attempts: int,
-) -> str:
-    with session_scope() as session:
-        delivery = session.get(ConnectionDelivery, delivery_id)
-        if delivery is None or not _still_mine(delivery, claimed_at):
-            return "gone"
-        connection = session.get_one(Connection, delivery.connection_id)
-        now = utcnow()
-        if error.retry and attempts < MAX_ATTEMPTS:
-            delivery.status = "received"
-            delivery.claimed_at = None
-            delivery.next_attempt_at = now + retry_delay(attempts)
-            message = (
-                f"{error.message} Try {attempts} of {MAX_ATTEMPTS}; next at "
-                f"{delivery.next_attempt_at:%H:%M:%S} UTC."
-            )
-        else:
-            delivery.status = "failed"
-            # Given up: the body (which may name people) goes; a full sync catches up.
-            delivery.body = ""
-            message = error.message + (
-                f" Gave up after {attempts} tries." if error.retry else " Not tried again."
-            )
-        delivery.error = message
-        connection.last_error = message
-        connection.last_error_at = now
-        connection_service.add_log(
-            session,
-            connection_id=connection.id,
-            kind="error",
-            delivery_id=delivery.id,
-            message=f"{delivery.action or 'Delivery'}: {message}",
-            platform_answer=error.answer,
-        )
-        return delivery.status
-
-
 # --- syncs --------------------------------------------------------------------------------------
 
 
@@ -315,12 +321,10 @@ def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: Fa
         sync.started_at = utcnow()
         sync.counts = {}
         sync.error = ""
-        try:
-            info = _info(session, connection)
-        except vault.InvalidToken:
-            info = None
+        info = _info(session, connection)
     if info is None:
-        return _sync_failed(
+        return _failed(
+            ConnectionSync,
             sync_id,
             claimed_at,
             platforms.PlatformError("The stored token can no longer be read; make it again."),
@@ -340,21 +344,15 @@ def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: Fa
             outcome, claimed_at = written
             total.add(outcome)
     except platforms.PlatformError as exc:
-        return _sync_failed(sync_id, claimed_at, exc, attempts, total)
+        return _failed(ConnectionSync, sync_id, claimed_at, exc, attempts, total)
     except (IntegrityError, OperationalError) as exc:
         log.warning("sync %s could not write a page (%s); retried", sync_id, exc)
-        return _sync_failed(
-            sync_id,
-            claimed_at,
-            platforms.PlatformError("Writing the attendees failed; tried again.", retry=True),
-            attempts,
-            total,
-        )
+        return _failed(ConnectionSync, sync_id, claimed_at, _write_failed(), attempts, total)
     with session_scope() as session:
-        sync = session.get(ConnectionSync, sync_id)
-        if sync is None or not _still_mine(sync, claimed_at):
+        mine = _mine(session, ConnectionSync, sync_id, claimed_at)
+        if mine is None:
             return "gone"
-        connection = session.get_one(Connection, sync.connection_id)
+        sync, connection = mine
         now = utcnow()
         sync.status = "done"
         sync.finished_at = now
@@ -399,10 +397,10 @@ def _sync_page(
 ) -> tuple[ingest.Outcome, datetime] | None:
     """Write one page; returns what it did and the sync's refreshed claim time."""
     with session_scope() as session:
-        sync = session.get(ConnectionSync, sync_id)
-        if sync is None or not _still_mine(sync, claimed_at):
+        mine = _mine(session, ConnectionSync, sync_id, claimed_at)
+        if mine is None:
             return None
-        connection = session.get_one(Connection, sync.connection_id)
+        sync, connection = mine
         conference = session.get_one(Conference, connection.conference_id)
         outcome = ingest.apply_records(
             session,
@@ -420,53 +418,12 @@ def _sync_page(
 
 def _give_back(sync_id: uuid.UUID, claimed_at: datetime | None) -> None:
     with session_scope() as session:
-        sync = session.get(ConnectionSync, sync_id)
-        if sync is not None and _still_mine(sync, claimed_at):
+        mine = _mine(session, ConnectionSync, sync_id, claimed_at)
+        if mine is not None:
+            sync = mine[0]
             sync.status = "queued"
             sync.claimed_at = None
             sync.attempts = max(0, sync.attempts - 1)
-
-
-def _sync_failed(
-    sync_id: uuid.UUID,
-    claimed_at: datetime | None,
-    error: platforms.PlatformError,
-    attempts: int,
-    total: ingest.Outcome,
-) -> str:
-    with session_scope() as session:
-        sync = session.get(ConnectionSync, sync_id)
-        if sync is None or not _still_mine(sync, claimed_at):
-            return "gone"
-        connection = session.get_one(Connection, sync.connection_id)
-        now = utcnow()
-        if error.retry and attempts < MAX_ATTEMPTS:
-            sync.status = "queued"
-            sync.claimed_at = None
-            sync.next_attempt_at = now + retry_delay(attempts)
-            message = (
-                f"{error.message} Try {attempts} of {MAX_ATTEMPTS}; next at "
-                f"{sync.next_attempt_at:%H:%M:%S} UTC."
-            )
-        else:
-            sync.status = "failed"
-            sync.finished_at = now
-            message = error.message + (
-                f" Gave up after {attempts} tries." if error.retry else " Not tried again."
-            )
-        sync.error = message
-        sync.counts = _counts(total.counts)
-        connection.last_error = message
-        connection.last_error_at = now
-        connection_service.add_log(
-            session,
-            connection_id=connection.id,
-            kind="error",
-            sync_id=sync.id,
-            message=f"Full sync: {message}",
-            platform_answer=error.answer,
-        )
-        return sync.status
 
 
 def schedule_syncs(*, now: datetime | None = None) -> int:
@@ -504,75 +461,42 @@ def run_pending(
     *, max_items: int | None = None, should_stop: Callable[[], bool] = lambda: False
 ) -> int:
     """Process due deliveries until none is due or told to stop; returns how many."""
-    handled = 0
-    while not should_stop() and (max_items is None or handled < max_items):
-        delivery_id = claim_delivery()
-        if delivery_id is None:
-            break
-        process_delivery(delivery_id)
-        handled += 1
-    return handled
+    return drain(claim_delivery, process_delivery, max_items=max_items, should_stop=should_stop)
 
 
 def run_syncs(
     *, max_items: int | None = None, should_stop: Callable[[], bool] = lambda: False
 ) -> int:
     """Run due full syncs until none is due or told to stop; returns how many."""
-    handled = 0
-    while not should_stop() and (max_items is None or handled < max_items):
-        sync_id = claim_sync()
-        if sync_id is None:
-            break
-        run_sync(sync_id, should_stop=should_stop)
-        handled += 1
-    return handled
+    return drain(
+        claim_sync,
+        lambda sync_id: run_sync(sync_id, should_stop=should_stop),
+        max_items=max_items,
+        should_stop=should_stop,
+    )
 
 
-class ConnectionLoop:
+def _housekeeping() -> None:
+    recover_stale()
+    schedule_syncs()
+
+
+class ConnectionLoop(Loop):
     """Runs deliveries and syncs on two threads beside the plan worker's loop."""
 
     def __init__(self, *, poll_interval: float = 1.0, housekeeping_every: float = 60.0) -> None:
-        self.poll_interval = poll_interval
-        self.housekeeping_every = housekeeping_every
-        self.stop = threading.Event()
-        self.threads = [
-            threading.Thread(target=self._deliveries, name="connection-deliveries", daemon=True),
-            threading.Thread(target=self._syncs, name="connection-syncs", daemon=True),
-        ]
-
-    def _loop(self, step: Callable[[], int], name: str) -> None:
-        while not self.stop.is_set():
-            try:
-                handled = step()
-            except Exception:  # the database or a platform may be briefly away; keep going
-                log.exception("connection %s error", name)
-                handled = 0
-            if not handled:
-                self.stop.wait(self.poll_interval)
-
-    def _deliveries(self) -> None:
-        self._loop(lambda: run_pending(should_stop=self.stop.is_set), "delivery")
-
-    def _syncs(self) -> None:
-        last = [0.0]
-
-        def step() -> int:
-            if time.monotonic() - last[0] >= self.housekeeping_every:
-                last[0] = time.monotonic()
-                recover_stale()
-                schedule_syncs()
-            return run_syncs(max_items=1, should_stop=self.stop.is_set)
-
-        self._loop(step, "sync")
-
-    def __enter__(self) -> ConnectionLoop:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
         # A delivery in hand finishes (its calls are bounded by the platform timeout); a sync
         # is given back at its next page.
-        for thread in self.threads:
-            thread.join(timeout=platforms.TIMEOUT * 2 + 5)
+        super().__init__(
+            {"connection-deliveries": self._deliveries, "connection-syncs": self._syncs},
+            poll_interval=poll_interval,
+            join_timeout=platforms.TIMEOUT * 2 + 5,
+        )
+        self._housekeeping = Every(housekeeping_every, _housekeeping)
+
+    def _deliveries(self) -> int:
+        return run_pending(should_stop=self.stop.is_set)
+
+    def _syncs(self) -> int:
+        self._housekeeping()
+        return run_syncs(max_items=1, should_stop=self.stop.is_set)

@@ -2,7 +2,7 @@
 
 It runs inside every plan worker (`hallway worker`, and the one `hallway serve` starts) on a
 thread of its own, so a long plan never holds up the mail. A row is claimed (queued ->
-sending, a conditional UPDATE only one worker wins) before its message is sent and marked sent
+sending, `service.background.claim_due`: one worker wins) before its message is sent and marked sent
 right after, so a restarted send skips everyone already mailed. A worker stopped on purpose
 finishes the message it holds first; a row left "sending" by a worker that died is failed with
 that reason, never sent again by itself (the server may have taken it), and can be sent again
@@ -14,7 +14,6 @@ from the log. Deferred answers (4xx) are tried again with a doubling wait up to
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -22,6 +21,7 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, update
 
 from service.audit import service as audit
+from service.background import Loop, claim_due, doubling, drain
 from service.config import get_settings
 from service.db import session_scope, utcnow
 from service.mail import service as mail_service
@@ -40,25 +40,18 @@ def _claim() -> uuid.UUID | None:
     """Take the next due message (queued -> sending); None when nothing is due."""
     now = utcnow()
     with session_scope() as session:
-        candidates = session.scalars(
+        return claim_due(
+            session,
             select(MailMessage.id)
             .where(
                 MailMessage.status == "queued",
                 or_(MailMessage.next_attempt_at.is_(None), MailMessage.next_attempt_at <= now),
             )
-            .order_by(MailMessage.created_at, MailMessage.id)
-            .limit(5)
-        ).all()
-        for message_id in candidates:
-            claimed = session.execute(
-                update(MailMessage)
-                .where(MailMessage.id == message_id, MailMessage.status == "queued")
-                .values(status="sending", claimed_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(claimed, "rowcount", 0) == 1:
-                return message_id
-    return None
+            .order_by(MailMessage.created_at, MailMessage.id),
+            model=MailMessage,
+            waiting="queued",
+            values={"status": "sending", "claimed_at": now, "updated_at": now},
+        )
 
 
 def _sent_last_minute() -> int:
@@ -156,7 +149,7 @@ def send_one(message_id: uuid.UUID) -> str:
     except smtp.Deferred as exc:
         tries = attempts + 1
         retry = (
-            settings.mail_retry_seconds * 2 ** (tries - 1)
+            doubling(timedelta(seconds=settings.mail_retry_seconds), tries).total_seconds()
             if tries < settings.mail_max_attempts
             else None
         )
@@ -178,43 +171,25 @@ def run_pending(
     """
     if mail_service.setup().server is None:
         return 0
-    handled = 0
     limit = get_settings().mail_per_minute
-    while not should_stop() and (max_messages is None or handled < max_messages):
-        if _sent_last_minute() >= limit:
-            break
-        message_id = _claim()
-        if message_id is None:
-            break
-        send_one(message_id)
-        handled += 1
-    return handled
+
+    def claim() -> uuid.UUID | None:
+        return None if _sent_last_minute() >= limit else _claim()
+
+    return drain(claim, send_one, max_items=max_messages, should_stop=should_stop)
 
 
-class MailLoop:
+class MailLoop(Loop):
     """Runs the mail queue on a thread beside the plan worker's loop."""
 
     def __init__(self, *, poll_interval: float = 2.0) -> None:
-        self.poll_interval = poll_interval
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="mail-queue", daemon=True)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                fail_stale()
-                handled = run_pending(should_stop=self.stop.is_set)
-            except Exception:  # the database or server may be briefly away; keep going
-                log.exception("mail queue error")
-                handled = 0
-            if not handled:
-                self.stop.wait(self.poll_interval)
-
-    def __enter__(self) -> MailLoop:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
         # The message in hand is finished first (an SMTP exchange is bounded by its timeout).
-        self.thread.join(timeout=get_settings().smtp_timeout + 5)
+        super().__init__(
+            {"mail-queue": self._step},
+            poll_interval=poll_interval,
+            join_timeout=get_settings().smtp_timeout + 5,
+        )
+
+    def _step(self) -> int:
+        fail_stale()
+        return run_pending(should_stop=self.stop.is_set)

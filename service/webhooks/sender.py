@@ -2,8 +2,8 @@
 
 It runs inside every plan worker (`hallway worker`, and the one `hallway serve` starts) on a
 thread of its own, beside the mail queue. A delivery is claimed before it is sent (pending ->
-sending: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional UPDATE on SQLite), so two
-workers never send one delivery at the same time, and its outcome is recorded right after.
+sending, `service.background.claim_due`), so two workers never send one delivery at the same
+time, and its outcome is recorded right after.
 
 Every attempt at one event carries the same ``webhook-id``, so a receiver that remembers the ids
 it has accepted processes each event exactly once, whatever the retries. A 2xx answer delivers;
@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from service import net
 from service.audit import service as audit
-from service.db import get_engine, session_scope, utcnow
+from service.background import Every, Loop, claim_due, drain
+from service.db import session_scope, utcnow
 from service.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from service.webhooks import signing
 
@@ -92,7 +91,8 @@ def _job(session: Session, delivery_id: uuid.UUID) -> Job:
 def claim_job(*, now: datetime) -> Job | None:
     """Take the next due delivery of an enabled subscription (pending -> sending)."""
     with session_scope() as session:
-        stmt = (
+        delivery_id = claim_due(
+            session,
             select(WebhookDelivery.id)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .where(
@@ -100,26 +100,12 @@ def claim_job(*, now: datetime) -> Job | None:
                 WebhookDelivery.next_attempt_at <= now,
                 WebhookSubscription.enabled.is_(True),
             )
-            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at),
+            model=WebhookDelivery,
+            waiting="pending",
+            values={"status": "sending", "claimed_at": now, "updated_at": now},
         )
-        if get_engine().dialect.name == "postgresql":
-            found = session.scalar(
-                stmt.limit(1).with_for_update(skip_locked=True, of=WebhookDelivery)
-            )
-            candidates = [found] if found is not None else []
-        else:
-            candidates = list(session.scalars(stmt.limit(5)))
-        for delivery_id in candidates:
-            # Whoever flips pending -> sending first owns the row; the other sees rowcount 0.
-            claimed = session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
-                .values(status="sending", claimed_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(claimed, "rowcount", 0) == 1:
-                return _job(session, delivery_id)
-    return None
+        return None if delivery_id is None else _job(session, delivery_id)
 
 
 def claim(*, now: datetime) -> uuid.UUID | None:
@@ -296,44 +282,25 @@ def run_pending(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> int:
     """Send due deliveries until none is due or told to stop; return how many were tried."""
-    handled = 0
     requeue_stale(now=clock())
-    while not should_stop() and (max_deliveries is None or handled < max_deliveries):
-        job = claim_job(now=clock())
-        if job is None:
-            break
-        send(job, now=clock())
-        handled += 1
-    return handled
+    return drain(
+        lambda: claim_job(now=clock()),
+        lambda job: send(job, now=clock()),
+        max_items=max_deliveries,
+        should_stop=should_stop,
+    )
 
 
-class WebhookLoop:
+class WebhookLoop(Loop):
     """Runs the webhook queue on a thread beside the plan worker's loop."""
 
     def __init__(self, *, poll_interval: float = 1.0) -> None:
-        self.poll_interval = poll_interval
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="webhook-queue", daemon=True)
-
-    def _run(self) -> None:
-        last_prune = 0.0
-        while not self.stop.is_set():
-            try:
-                if time.monotonic() - last_prune > 3600:
-                    prune(now=utcnow())
-                    last_prune = time.monotonic()
-                handled = run_pending(should_stop=self.stop.is_set)
-            except Exception:  # the database may be briefly away; keep going
-                log.exception("webhook queue error")
-                handled = 0
-            if not handled:
-                self.stop.wait(self.poll_interval)
-
-    def __enter__(self) -> WebhookLoop:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
         # The delivery in hand is finished first (bounded by its timeout).
-        self.thread.join(timeout=TIMEOUT + 5)
+        super().__init__(
+            {"webhook-queue": self._step}, poll_interval=poll_interval, join_timeout=TIMEOUT + 5
+        )
+        self._prune = Every(3600, lambda: prune(now=utcnow()))
+
+    def _step(self) -> int:
+        self._prune()
+        return run_pending(should_stop=self.stop.is_set)

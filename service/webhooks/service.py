@@ -55,6 +55,25 @@ def _unique(types: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(types))
 
 
+def _audit(
+    session: Session,
+    *,
+    subscription: WebhookSubscription,
+    actor: str,
+    action: str,
+    details: dict[str, object],
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=f"webhook.{action}",
+        target_type="webhook",
+        target_id=subscription.id,
+        conference_id=subscription.conference_id,
+        details=details,
+    )
+
+
 def get(session: Session, *, conference: Conference, webhook_id: uuid.UUID) -> WebhookSubscription:
     subscription = session.get(WebhookSubscription, webhook_id)
     if subscription is None or subscription.conference_id != conference.id:
@@ -89,13 +108,11 @@ def create(
     session.add(subscription)
     session.flush()
     events.forget_subscribers(session)
-    audit.record(
+    _audit(
         session,
+        subscription=subscription,
         actor=actor,
-        action="webhook.created",
-        target_type="webhook",
-        target_id=subscription.id,
-        conference_id=conference.id,
+        action="created",
         details={"url": subscription.url, "events": subscription.events},
     )
     return Created(subscription, secret)
@@ -146,27 +163,17 @@ def update_subscription(
         subscription.updated_at = utcnow()
         session.flush()
         events.forget_subscribers(session)
-        audit.record(
-            session,
-            actor=actor,
-            action="webhook.updated",
-            target_type="webhook",
-            target_id=subscription.id,
-            conference_id=subscription.conference_id,
-            details=changed,
-        )
+        _audit(session, subscription=subscription, actor=actor, action="updated", details=changed)
     return subscription
 
 
 def delete(session: Session, *, subscription: WebhookSubscription, actor: str) -> None:
     """Delete the subscription and its deliveries (events other subscriptions wait for stay)."""
-    audit.record(
+    _audit(
         session,
+        subscription=subscription,
         actor=actor,
-        action="webhook.deleted",
-        target_type="webhook",
-        target_id=subscription.id,
-        conference_id=subscription.conference_id,
+        action="deleted",
         details={"url": subscription.url},
     )
     session.delete(subscription)
@@ -304,13 +311,11 @@ def resend(
     if getattr(moved, "rowcount", 0) != 1:
         raise Conflict("This delivery is being sent right now; look again in a few seconds.")
     session.refresh(delivery)
-    audit.record(
+    _audit(
         session,
+        subscription=subscription,
         actor=actor,
-        action="webhook.resent",
-        target_type="webhook",
-        target_id=subscription.id,
-        conference_id=subscription.conference_id,
+        action="resent",
         details={"delivery": str(delivery.id), "event": event.type},
     )
     return delivery, event

@@ -53,6 +53,16 @@ def api() -> Iterator[respx.MockRouter]:
         yield mock
 
 
+@pytest.fixture
+def pretix(
+    admin: TestClient,
+    conference: dict[str, Any],
+    public_dns: None,  # noqa: F811
+) -> dict[str, Any]:
+    """A pretix connection (as `make_connection` answers), pretix.eu resolving as public."""
+    return make_connection(admin, conference, "pretix")
+
+
 def pretix_catalogue(api: respx.MockRouter) -> None:
     api.get(f"{PRETIX_EVENT}/questions/").respond(json=fixture_json("pretix_questions.json"))
     api.get(f"{PRETIX_EVENT}/items/").respond(json=fixture_json("pretix_items.json"))
@@ -60,6 +70,43 @@ def pretix_catalogue(api: respx.MockRouter) -> None:
 
 def pretix_order(api: respx.MockRouter, order: dict[str, Any]) -> respx.Route:
     return api.get(url__startswith=f"{PRETIX_EVENT}/orders/{order['code']}/").respond(json=order)
+
+
+def order_placed(
+    client: TestClient,
+    created: dict[str, Any],
+    api: respx.MockRouter,
+    order: dict[str, Any] | None = None,
+) -> tuple[respx.Route, str]:
+    """pretix announces order ABC23 (its API answers with ``order``, else the fixture's).
+
+    Returns the order's route and the delivery's id.
+    """
+    pretix_catalogue(api)
+    route = pretix_order(api, order or fixture_json("pretix_order_ABC23.json"))
+    return route, post(client, created, pretix_hook(1))
+
+
+def pages(api: respx.MockRouter, url: str, *fixtures: str) -> respx.Route:
+    """The platform answers calls to ``url…`` with the fixtures in turn, one page a call."""
+    return api.get(url__startswith=url).mock(
+        side_effect=[httpx.Response(200, json=fixture_json(name)) for name in fixtures]
+    )
+
+
+def full_sync(
+    admin: TestClient, conference: dict[str, Any], created: dict[str, Any]
+) -> dict[str, Any]:
+    """Ask for a full sync of the connection and let a worker run it; the sync as shown."""
+    base = f"/v1/conferences/{conference['id']}/connections/{created['id']}"
+    sync_id = admin.post(f"{base}/sync").json()["sync_id"]
+    assert worker.run_syncs() == 1
+    sync: dict[str, Any] = admin.get(f"{base}/syncs/{sync_id}").json()
+    return sync
+
+
+def nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {name: count for name, count in counts.items() if count}
 
 
 def attendees(conference: dict[str, Any]) -> dict[str, Attendee]:
@@ -135,7 +182,7 @@ def test_pretix_order_positions_become_attendees_with_their_own_name_and_answers
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
     # The organizer's saved mapping sends a question the import cannot guess to a field.
@@ -152,10 +199,7 @@ def test_pretix_order_positions_become_attendees_with_their_own_name_and_answers
         },
     )
     assert saved.status_code == 200, saved.text
-    created = make_connection(admin, conference, "pretix")
-    pretix_catalogue(api)
-    route = pretix_order(api, fixture_json("pretix_order_ABC23.json"))
-    delivery_id = post(client, created, pretix_hook(1))
+    route, delivery_id = order_placed(client, pretix, api)
 
     assert worker.run_pending() == 1
     assert delivery(delivery_id).status == "done"
@@ -178,7 +222,7 @@ def test_pretix_order_positions_become_attendees_with_their_own_name_and_answers
     assert people["ABC23-2"].solo is False
     # Never the buyer's address.
     assert all(p.email != "buyer@example.org" for p in people.values())
-    processed = [e for e in log_entries(created["id"]) if e.kind == "processed"]
+    processed = [e for e in log_entries(pretix["id"]) if e.kind == "processed"]
     assert len(processed) == 1
     assert {c["external_id"]: c["outcome"] for c in processed[0].changes} == {
         "ABC23-1": "created",
@@ -188,38 +232,35 @@ def test_pretix_order_positions_become_attendees_with_their_own_name_and_answers
     assert "1 position(s) that are not admission tickets skipped" in processed[0].message
     assert "invalid" not in processed[0].message
     assert audit_count("attendee.created") == 2
-    assert_log_clean(created, admin, conference)
+    assert_log_clean(pretix, admin, conference)
 
 
 def test_pretix_canceled_order_and_removed_position_cancel_attendees(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
-    pretix_catalogue(api)
     order = fixture_json("pretix_order_ABC23.json")
-    route = pretix_order(api, order)
-    post(client, created, pretix_hook(1))
+    route, _ = order_placed(client, pretix, api, order)
     worker.run_pending()
     # Position 2 is taken out of the order (pretix leaves it out of its answer).
     changed = copy.deepcopy(order)
     changed["positions"] = [p for p in changed["positions"] if p["positionid"] != 2]
     route.respond(json=changed)
-    post(client, created, pretix_hook(2, "pretix.event.order.changed.canceled"))
+    post(client, pretix, pretix_hook(2, "pretix.event.order.changed.canceled"))
     worker.run_pending()
     people = attendees(conference)
     assert (people["ABC23-1"].status, people["ABC23-2"].status) == ("registered", "cancelled")
     # Then the whole order is canceled.
     canceled = copy.deepcopy(order) | {"status": "c"}
     route.respond(json=canceled)
-    post(client, created, pretix_hook(3, "pretix.event.order.canceled"))
+    post(client, pretix, pretix_hook(3, "pretix.event.order.canceled"))
     worker.run_pending()
     people = attendees(conference)
     assert {p.status for p in people.values()} == {"cancelled"}
-    last = [e for e in log_entries(created["id"]) if e.kind == "processed"][-1]
+    last = [e for e in log_entries(pretix["id"]) if e.kind == "processed"][-1]
     assert last.changes == [
         {"external_id": "ABC23-1", "outcome": "cancelled", "fields": ["status"]}
     ]
@@ -229,17 +270,14 @@ def test_delivery_processed_twice_writes_once(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
-    pretix_catalogue(api)
-    pretix_order(api, fixture_json("pretix_order_ABC23.json"))
-    first = post(client, created, pretix_hook(1))
+    _, first = order_placed(client, pretix, api)
     # pretix sends the same notification again (it did not see our answer).
-    assert post(client, created, pretix_hook(1)) == first
+    assert post(client, pretix, pretix_hook(1)) == first
     # "paid" names the same order: a delivery of its own, which changes nothing.
-    post(client, created, pretix_hook(2, "pretix.event.order.paid"))
+    post(client, pretix, pretix_hook(2, "pretix.event.order.paid"))
     assert worker.run_pending() == 2
     # And a worker that picks the first up again (a lost answer to the claim) changes nothing.
     with session_scope() as session:
@@ -258,14 +296,11 @@ def test_worker_dying_mid_delivery_ends_with_each_attendee_once(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
-    pretix_catalogue(api)
-    pretix_order(api, fixture_json("pretix_order_ABC23.json"))
-    delivery_id = post(client, created, pretix_hook(1))
+    _, delivery_id = order_placed(client, pretix, api)
     real_apply = attendee_service.apply_fields
     calls = []
 
@@ -297,10 +332,9 @@ def test_platform_5xx_is_retried_with_backoff_then_succeeds(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
     pretix_catalogue(api)
     route = api.get(url__startswith=f"{PRETIX_EVENT}/orders/ABC23/").mock(
         side_effect=[
@@ -309,7 +343,7 @@ def test_platform_5xx_is_retried_with_backoff_then_succeeds(
             httpx.Response(200, json=fixture_json("pretix_order_ABC23.json")),
         ]
     )
-    delivery_id = post(client, created, pretix_hook(1))
+    delivery_id = post(client, pretix, pretix_hook(1))
     before = utcnow()
     assert worker.run_pending() == 1
     row = delivery(delivery_id)
@@ -318,7 +352,7 @@ def test_platform_5xx_is_retried_with_backoff_then_succeeds(
     assert row.next_attempt_at >= before + timedelta(seconds=29)
     # Not due yet: nothing is claimed.
     assert worker.run_pending() == 0
-    errors = [e for e in log_entries(created["id"]) if e.kind == "error"]
+    errors = [e for e in log_entries(pretix["id"]) if e.kind == "error"]
     assert errors[-1].platform_answer.startswith("503 Service Unavailable")
     for attempt in (2, 3):
         with session_scope() as session:
@@ -339,40 +373,36 @@ def test_refused_token_fails_at_once_and_the_token_never_shows(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
     # A platform that echoes the token it was given in its error.
     api.get(url__startswith=f"{PRETIX_EVENT}/orders/ABC23/").respond(
         401, json={"detail": f"Invalid token: {PRETIX_TOKEN}"}
     )
-    delivery_id = post(client, created, pretix_hook(1))
+    delivery_id = post(client, pretix, pretix_hook(1))
     worker.run_pending()
     row = delivery(delivery_id)
     assert (row.status, row.attempts) == ("failed", 1)
     assert_no_secrets(row.error)
-    error = [e for e in log_entries(created["id"]) if e.kind == "error"][-1]
+    error = [e for e in log_entries(pretix["id"]) if e.kind == "error"][-1]
     assert error.platform_answer.startswith("401")
     assert "[token]" in error.platform_answer
-    shown = admin.get(f"/v1/conferences/{conference['id']}/connections/{created['id']}").json()
+    shown = admin.get(f"/v1/conferences/{conference['id']}/connections/{pretix['id']}").json()
     assert shown["failed_deliveries"] == 1
     assert "refused the token" in shown["last_error"]
-    assert_log_clean(created, admin, conference)
+    assert_log_clean(pretix, admin, conference)
 
 
 def test_fields_the_attendee_wrote_survive_deliveries_and_syncs(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
-    pretix_catalogue(api)
     order = fixture_json("pretix_order_ABC23.json")
-    route = pretix_order(api, order)
-    post(client, created, pretix_hook(1))
+    route, _ = order_placed(client, pretix, api, order)
     worker.run_pending()
     # Zoë writes her own profile on her page.
     with session_scope() as session:
@@ -390,12 +420,12 @@ def test_fields_the_attendee_wrote_survive_deliveries_and_syncs(
     renamed["positions"][0]["company"] = "Weiss AG"
     renamed["positions"][0]["answers"][0]["answer"] = "Only packaging"
     route.respond(json=renamed)
-    post(client, created, pretix_hook(2, "pretix.event.order.changed.contact"))
+    post(client, pretix, pretix_hook(2, "pretix.event.order.changed.contact"))
     worker.run_pending()
     api.get(url__startswith=f"{PRETIX_EVENT}/orders/?").respond(
         json={"count": 1, "next": None, "previous": None, "results": [renamed]}
     )
-    sync = admin.post(f"/v1/conferences/{conference['id']}/connections/{created['id']}/sync")
+    sync = admin.post(f"/v1/conferences/{conference['id']}/connections/{pretix['id']}/sync")
     assert worker.run_syncs() == 1
     zoe = attendees(conference)["ABC23-1"]
     # Registration fields follow pretix ...
@@ -407,7 +437,7 @@ def test_fields_the_attendee_wrote_survive_deliveries_and_syncs(
     assert (zoe.solo, zoe.dinner) == (False, True)
     assert zoe.visibility == {"hometown": False}
     counts = admin.get(
-        f"/v1/conferences/{conference['id']}/connections/{created['id']}/syncs/"
+        f"/v1/conferences/{conference['id']}/connections/{pretix['id']}/syncs/"
         f"{sync.json()['sync_id']}"
     ).json()["counts"]
     assert counts["unchanged"] == 2 and counts["updated"] == 0
@@ -417,17 +447,16 @@ def test_pretix_full_sync_pages_and_counts_and_is_safe_to_repeat(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
-    base = f"/v1/conferences/{conference['id']}/connections/{created['id']}"
+    base = f"/v1/conferences/{conference['id']}/connections/{pretix['id']}"
     pretix_catalogue(api)
     order = fixture_json("pretix_order_ABC23.json")
     canceled = fixture_json("pretix_order_XYZ99_canceled.json")
     page_two = f"{PRETIX_EVENT}/orders/?include_canceled_positions=true&page=2"
 
-    def pages(orders: list[dict[str, Any]]) -> None:
+    def answer(orders: list[dict[str, Any]]) -> None:
         api.get(page_two).respond(
             json={"count": 2, "next": None, "previous": None, "results": orders[1:]}
         )
@@ -435,43 +464,37 @@ def test_pretix_full_sync_pages_and_counts_and_is_safe_to_repeat(
             json={"count": 2, "next": page_two, "previous": None, "results": orders[:1]}
         )
 
-    pages([order, canceled])
-    first = admin.post(f"{base}/sync").json()["sync_id"]
-    assert worker.run_syncs() == 1
-    result = admin.get(f"{base}/syncs/{first}").json()
-    assert result["status"] == "done"
-    assert {k: v for k, v in result["counts"].items() if v} == {"created": 3}
+    answer([order, canceled])
+    first = full_sync(admin, conference, pretix)
+    assert first["status"] == "done"
+    assert nonzero(first["counts"]) == {"created": 3}
     assert attendees(conference)["XYZ99-1"].status == "cancelled"
     # The same again changes nothing; then one rename and one cancellation.
-    second = admin.post(f"{base}/sync").json()["sync_id"]
-    assert second != first
-    worker.run_syncs()
-    assert admin.get(f"{base}/syncs/{second}").json()["counts"]["unchanged"] == 3
+    second = full_sync(admin, conference, pretix)
+    assert second["id"] != first["id"]
+    assert second["counts"]["unchanged"] == 3
     changed = copy.deepcopy(order)
     changed["positions"][0]["attendee_name"] = "Zoë Ng-Weiss"
     changed["positions"][1]["canceled"] = True
-    pages([changed, canceled])
-    third = admin.post(f"{base}/sync").json()["sync_id"]
-    worker.run_syncs()
-    counts = admin.get(f"{base}/syncs/{third}").json()["counts"]
-    assert {k: v for k, v in counts.items() if v} == {"updated": 1, "cancelled": 1, "unchanged": 1}
+    answer([changed, canceled])
+    third = full_sync(admin, conference, pretix)
+    assert nonzero(third["counts"]) == {"updated": 1, "cancelled": 1, "unchanged": 1}
     assert admin.get(base).json()["last_synced_at"] is not None
-    assert_log_clean(created, admin, conference)
+    assert_log_clean(pretix, admin, conference)
 
 
 def test_sync_restarted_after_its_worker_died_counts_from_the_start(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
     pretix_catalogue(api)
     api.get(f"{PRETIX_EVENT}/orders/?include_canceled_positions=true").respond(
         json={"count": 1, "next": None, "results": [fixture_json("pretix_order_ABC23.json")]}
     )
-    base = f"/v1/conferences/{conference['id']}/connections/{created['id']}"
+    base = f"/v1/conferences/{conference['id']}/connections/{pretix['id']}"
     sync_id = admin.post(f"{base}/sync").json()["sync_id"]
     assert worker.claim_sync() == uuid.UUID(sync_id)
     # The worker dies here; a second claim finds nothing until the claim is stale.
@@ -533,17 +556,10 @@ def test_tito_full_sync_pages_and_cancels_void_tickets(
     admin: TestClient, conference: dict[str, Any], api: respx.MockRouter
 ) -> None:
     created = make_connection(admin, conference, "tito")
-    route = api.get(url__startswith=f"{TITO_EVENT}/tickets?").mock(
-        side_effect=[
-            httpx.Response(200, json=fixture_json("tito_tickets_page1.json")),
-            httpx.Response(200, json=fixture_json("tito_tickets_page2.json")),
-        ]
+    route = pages(
+        api, f"{TITO_EVENT}/tickets?", "tito_tickets_page1.json", "tito_tickets_page2.json"
     )
-    base = f"/v1/conferences/{conference['id']}/connections/{created['id']}"
-    sync_id = admin.post(f"{base}/sync").json()["sync_id"]
-    worker.run_syncs()
-    counts = admin.get(f"{base}/syncs/{sync_id}").json()["counts"]
-    assert {k: v for k, v in counts.items() if v} == {"created": 3}
+    assert nonzero(full_sync(admin, conference, created)["counts"]) == {"created": 3}
     people = attendees(conference)
     assert people["RTXA-1"].status == "cancelled"
     assert people["QBEU-2"].status == "registered"
@@ -638,17 +654,14 @@ def test_eventbrite_full_sync_ignores_and_logs_another_events_attendee(
     admin: TestClient, conference: dict[str, Any], api: respx.MockRouter
 ) -> None:
     created = make_connection(admin, conference, "eventbrite")
-    route = api.get(url__startswith=f"{EVENTBRITE}/events/717926867587/attendees/").mock(
-        side_effect=[
-            httpx.Response(200, json=fixture_json("eventbrite_attendees_page1.json")),
-            httpx.Response(200, json=fixture_json("eventbrite_attendees_page2.json")),
-        ]
+    route = pages(
+        api,
+        f"{EVENTBRITE}/events/717926867587/attendees/",
+        "eventbrite_attendees_page1.json",
+        "eventbrite_attendees_page2.json",
     )
-    base = f"/v1/conferences/{conference['id']}/connections/{created['id']}"
-    sync_id = admin.post(f"{base}/sync").json()["sync_id"]
-    worker.run_syncs()
-    counts = admin.get(f"{base}/syncs/{sync_id}").json()["counts"]
-    assert {k: v for k, v in counts.items() if v} == {"created": 2, "ignored": 1}
+    counts = full_sync(admin, conference, created)["counts"]
+    assert nonzero(counts) == {"created": 2, "ignored": 1}
     people = attendees(conference)
     assert sorted(people) == ["5678901234", "5678901240"]
     assert people["5678901240"].status == "cancelled"
@@ -718,14 +731,11 @@ def test_a_write_clashing_with_another_writer_is_written_again_at_once(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
-    pretix_catalogue(api)
-    pretix_order(api, fixture_json("pretix_order_ABC23.json"))
-    delivery_id = post(client, created, pretix_hook(1))
+    _, delivery_id = order_placed(client, pretix, api)
     real = ingest.apply_records
     clashes = []
 
@@ -743,27 +753,26 @@ def test_a_write_clashing_with_another_writer_is_written_again_at_once(
     assert (row.status, row.attempts) == ("done", 1)
     assert clashes == [1]
     assert sorted(attendees(conference)) == ["ABC23-1", "ABC23-2"]
-    assert not [e for e in log_entries(created["id"]) if e.kind == "error"]
+    assert not [e for e in log_entries(pretix["id"]) if e.kind == "error"]
 
 
 def test_pretix_webhook_for_another_event_fetches_nothing_and_is_logged(
     client: TestClient,
     admin: TestClient,
     conference: dict[str, Any],
-    public_dns: None,  # noqa: F811
+    pretix: dict[str, Any],
     api: respx.MockRouter,
 ) -> None:
-    created = make_connection(admin, conference, "pretix")
     other = api.get(url__startswith="https://pretix.eu/")
     body = fixture_json("pretix_webhook_order_placed.json") | {"event": "another-event"}
-    delivery_id = post(client, created, json.dumps(body).encode())
+    delivery_id = post(client, pretix, json.dumps(body).encode())
     assert worker.run_pending() == 1
     assert other.call_count == 0
     assert delivery(delivery_id).status == "done"
     assert attendees(conference) == {}
     entry = next(
         e
-        for e in log_entries(created["id"])
+        for e in log_entries(pretix["id"])
         if e.delivery_id == uuid.UUID(delivery_id) and e.kind != "received"
     )
     assert "pyconf/another-event" in entry.message
