@@ -37,6 +37,7 @@ from service.models import (
     WebhookEvent,
     WebhookSubscription,
 )
+from service.review.moves import plan_moves
 
 __all__ = [
     "EVENT_TYPES",
@@ -196,7 +197,8 @@ def plan_published(session: Session, *, conference: Conference, plan: Plan) -> N
 
     The published event names the rounds with their table and seat counts, and where to read
     the seating (the export); the re-planned one says who moved, per round, from which table to
-    which (``null``: not seated there before, or no longer).
+    which (``null``: not seated there before, or no longer) and the reason code, as
+    `service.review.moves.plan_moves` finds them.
     """
     wanted = _subscribers(session, conference.id)
     if not wanted.get("plan.published") and not wanted.get("plan.replanned"):
@@ -246,20 +248,18 @@ def plan_published(session: Session, *, conference: Conference, plan: Plan) -> N
     )
     if plan.based_on_id is None or not wanted.get("plan.replanned"):
         return
-    before = _seats(session, plan.based_on_id)
-    names: dict[uuid.UUID, str] = {
-        attendee_id: external_id
-        for attendee_id, external_id in session.execute(
-            select(Attendee.id, Attendee.external_id).where(Attendee.conference_id == conference.id)
-        )
-    }
+    # The viewer only words the reasons' details, which the event leaves out (they name people).
+    found = plan_moves(session, conference=conference, plan=plan, viewer="")
     moves: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    moved: set[uuid.UUID] = set()
-    for key in sorted(set(seats) | set(before), key=lambda k: (str(k[0]), names.get(k[1], ""))):
-        old, new = before.get(key), seats.get(key)
-        if old != new:
-            moves[key[0]].append({"attendee": names.get(key[1]), "from": old, "to": new})
-            moved.add(key[1])
+    for move in found.moves:
+        moves[move.round_id].append(
+            {
+                "attendee": move.attendee.external_id,
+                "from": move.from_table,
+                "to": move.to_table,
+                "reason": move.reason,
+            }
+        )
     emit(
         session,
         conference_id=conference.id,
@@ -267,7 +267,7 @@ def plan_published(session: Session, *, conference: Conference, plan: Plan) -> N
         data={
             "conference": _conference(conference),
             "plan": plan_data,
-            "moved": len(moved),
+            "moved": len({move.attendee.external_id for move in found.moves}),
             "rounds": [
                 {"id": str(r.id), "name": r.name, "moves": moves[r.id]}
                 for r in rounds

@@ -371,9 +371,14 @@ def test_publish_sends_plan_published_and_a_replan_says_who_moved(
     assert replanned["plan"]["based_on_id"] == str(first)
     assert replanned["moved"] == 2
     assert [r["name"] for r in replanned["rounds"]] == ["Lunch 1"]
+    # Who moved and why, as the plan's moves (GET …/plans/{id}/moves) say it.
     assert replanned["rounds"][0]["moves"] == [
-        {"attendee": "A1", "from": 1, "to": 2},
-        {"attendee": "A3", "from": 2, "to": 1},
+        {"attendee": "A1", "from": 1, "to": 2, "reason": "make-room"},
+        {"attendee": "A3", "from": 2, "to": 1, "reason": "make-room"},
+    ]
+    moves = admin.get(f"{base}/plans/{second}/moves").json()["moves"]
+    assert [(m["attendee"]["external_id"], m["reason"]) for m in moves] == [
+        (m["attendee"], m["reason"]) for m in replanned["rounds"][0]["moves"]
     ]
 
 
