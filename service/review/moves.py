@@ -290,10 +290,10 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
     Raises:
         Conflict: the plan has no tables yet (queued, running or failed).
     """
-    from service.plans import service as plan_service
+    from service.plans import storage as plan_storage
 
     require_seated(plan)
-    _, base_id = plan_service.built_on(plan)
+    _, base_id = plan_storage.built_on(plan)
     base = session.get(Plan, base_id) if base_id is not None else None
     if base is None or base.conference_id != conference.id:
         return MovesOut(
@@ -310,7 +310,7 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
     by_external = everyone
     now = review.seats(session, plan_id=plan.id)
     then = review.seats(session, plan_id=base.id)
-    planned = set(plan_service.planned_round_ids(plan)) or (set(now.tables) | set(then.tables))
+    planned = set(plan_storage.planned_round_ids(plan)) or (set(now.tables) | set(then.tables))
     every_round = review.rounds(session, conference=conference)
     rounds = [r for r in every_round if r.id in planned]
     since = base.started_at or base.created_at

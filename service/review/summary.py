@@ -400,14 +400,14 @@ def publish_summary(
     Raises:
         Conflict: the plan has no tables yet (queued, running or failed).
     """
-    from service.plans import service as plan_service
+    from service.plans import storage as plan_storage
 
     require_seated(plan)
     everyone = review.people(session, conference=conference)
     by_external = everyone
     rounds = review.rounds(session, conference=conference)
     seats = review.seats(session, plan_id=plan.id)
-    planned = set(plan_service.planned_round_ids(plan)) or set(seats.tables)
+    planned = set(plan_storage.planned_round_ids(plan)) or set(seats.tables)
     report = review.figures_of(session, plan_id=plan.id, rounds=len(rounds))
     edits = review.plan_edits(
         session, conference=conference, plan=plan, by_external=by_external, viewer=viewer
