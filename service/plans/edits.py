@@ -236,6 +236,7 @@ def edit_plan(
         for external_id, seat, target in moves:
             tables[seat.table - 1].remove(external_id)
             tables[target - 1].append(external_id)
+            tables[target - 1].sort()  # as a table is read back: by external id
         broken = [
             v for v in _hard_violations(state, round_, tables) if (v.rule, v.message) not in before
         ]

@@ -266,3 +266,61 @@ def test_a_report_stored_by_an_older_version_is_never_a_server_error(
     assert admin.post(f"{url}/publish", headers={"If-Match": f'"{version}"'}).status_code == 200
     assert admin.delete(f"{base}/attendees/P001").status_code == 204
     assert "P001" not in str(admin.get(url).json()["report"])
+
+
+def test_an_edit_keeps_the_report_exactly_as_a_full_measurement_would(
+    admin: TestClient, base: str
+) -> None:
+    from matching.report import build_report
+    from service.embedding import embed
+    from service.plans import engine
+
+    rounds = add_rounds(
+        admin,
+        base,
+        [
+            {"name": "Lunch 1", "kind": "lunch", "table_size": 6},
+            {"name": "Lunch 2", "kind": "lunch", "table_size": 6},
+        ],
+    )
+    plan = run(admin, base)
+    url = f"{base}/plans/{plan['id']}"
+    tables = admin.get(f"{url}/rounds/{rounds['Lunch 1']}/tables").json()
+    untouched = {m["external_id"]: m["why"] for t in tables[2:] for m in t["members"]}
+    version = plan["version"]
+    for a in tables[0]["members"]:
+        b = tables[1]["members"][0]["external_id"]
+        swapped = admin.post(
+            f"{url}/edits",
+            json={"op": "swap", "round_id": rounds["Lunch 1"], "a": a["external_id"], "b": b},
+            headers={"If-Match": f'"{version}"'},
+        )
+        if swapped.status_code == 200:
+            break
+    assert swapped.status_code == 200, swapped.text
+    with session_scope() as session:
+        row = session.get(Plan, uuid.UUID(plan["id"]))
+        assert row is not None and row.report is not None
+        state = engine.plan_state(session, plan=row)
+        full = build_report(
+            state.attendees,
+            state.m_rounds(),
+            state.m_seating(),
+            embed(state.attendees),
+            history=state.history,
+            constraints=state.constraints,
+            kindred_threshold=row.report["summary"]["kindred_threshold"],
+        ).to_dict()
+        for mine, theirs in zip(row.report["rounds"], full["rounds"], strict=True):
+            for key in mine:
+                assert mine[key] == theirs[key], (key, mine[key], theirs[key])
+        assert row.report == full
+    after = admin.get(f"{url}/rounds/{rounds['Lunch 1']}/tables").json()
+    lines = {m["external_id"]: m["why"] for t in after for m in t["members"]}
+    assert all(lines[p] == why for p, why in untouched.items())
+    for t in after[:2]:
+        for m in t["members"]:
+            assert m["why"] == full["attendees"][m["external_id"]]["Lunch 1"]["why"]
+        assert t["topics"] == next(
+            d["topics"] for d in full["rounds"][0]["tables_detail"] if d["table"] == t["table"]
+        )
