@@ -5,7 +5,8 @@ rows that any number of workers share. They share these pieces:
 
 - `claim_due` takes one due row so that exactly one worker gets it: ``FOR UPDATE SKIP LOCKED``
   on PostgreSQL (workers pass over each other's rows instead of waiting for them), and on
-  SQLite a conditional ``UPDATE … WHERE status = <waiting>`` that only one writer wins.
+  SQLite a conditional ``UPDATE … WHERE status = <waiting>`` that only one writer wins;
+  `oldest_due` says which rows are due in a plain queue.
 - `drain` claims and handles rows until none is due or the worker stops.
 - `doubling` is the wait before the next try of something that failed for a while.
 - `Loop` runs steps on threads of their own beside the plan worker's loop; `Every` runs
@@ -19,13 +20,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final, Self, TypeVar
 
-from sqlalchemy import Select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
-__all__ = ["Every", "Loop", "claim_due", "doubling", "drain"]
+__all__ = ["Every", "Loop", "claim_due", "doubling", "drain", "oldest_due"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,18 @@ log = logging.getLogger(__name__)
 SQLITE_CANDIDATES: Final = 5
 
 Item = TypeVar("Item")
+
+
+def oldest_due(model: type[Any], *, waiting: str, now: datetime) -> Select[uuid.UUID]:
+    """Ids of ``model``'s rows in ``waiting`` whose retry time (if any) came, oldest first."""
+    return (
+        select(model.id)
+        .where(
+            model.status == waiting,
+            or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now),
+        )
+        .order_by(model.created_at, model.id)
+    )
 
 
 def claim_due(

@@ -28,11 +28,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from service.background import Every, Loop, claim_due, doubling, drain
+from service.background import Every, Loop, claim_due, doubling, drain, oldest_due
 from service.config import get_settings
 from service.connections import ingest, platforms, vault
 from service.connections import service as connection_service
@@ -94,12 +94,7 @@ def _claim(model: type[Row]) -> uuid.UUID | None:
     with session_scope() as session:
         return claim_due(
             session,
-            select(model.id)
-            .where(
-                model.status == waiting,
-                or_(model.next_attempt_at.is_(None), model.next_attempt_at <= now),
-            )
-            .order_by(model.created_at, model.id),
+            oldest_due(model, waiting=waiting, now=now),
             model=model,
             waiting=waiting,
             values={

@@ -18,10 +18,10 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from service.audit import service as audit
-from service.background import Loop, claim_due, doubling, drain
+from service.background import Loop, claim_due, doubling, drain, oldest_due
 from service.config import get_settings
 from service.db import session_scope, utcnow
 from service.mail import service as mail_service
@@ -42,12 +42,7 @@ def _claim() -> uuid.UUID | None:
     with session_scope() as session:
         return claim_due(
             session,
-            select(MailMessage.id)
-            .where(
-                MailMessage.status == "queued",
-                or_(MailMessage.next_attempt_at.is_(None), MailMessage.next_attempt_at <= now),
-            )
-            .order_by(MailMessage.created_at, MailMessage.id),
+            oldest_due(MailMessage, waiting="queued", now=now),
             model=MailMessage,
             waiting="queued",
             values={"status": "sending", "claimed_at": now, "updated_at": now},

@@ -127,6 +127,19 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
+def publish_replan(conference: dict[str, Any], *, plan_id: uuid.UUID, of: uuid.UUID) -> None:
+    """Publish ``plan_id`` as a re-plan of the published plan ``of``."""
+    with session_scope() as session:
+        plan = session.get_one(Plan, plan_id)
+        plan.based_on_id = of
+        plan_service.publish(
+            session,
+            conference=session.get_one(Conference, uuid.UUID(conference["id"])),
+            plan=plan,
+            actor="test",
+        )
+
+
 def deliveries(admin: TestClient, base: str, webhook_id: str) -> list[dict[str, Any]]:
     response = admin.get(f"{base}/webhooks/{webhook_id}/deliveries")
     assert response.status_code == 200, response.text
@@ -356,15 +369,7 @@ def test_publish_sends_plan_published_and_a_replan_says_who_moved(
         {"Lunch 1": [["A3", "A2"], ["A1"]], "Dinner 1": [["A1", "A2", "A3"]]},
         publish=False,
     )
-    with session_scope() as session:
-        session.get_one(Plan, second).based_on_id = first
-    with session_scope() as session:
-        plan_service.publish(
-            session,
-            conference=session.get_one(Conference, uuid.UUID(conference["id"])),
-            plan=session.get_one(Plan, second),
-            actor="test",
-        )
+    publish_replan(conference, plan_id=second, of=first)
     sender.run_pending()
     assert hooks.types == ["plan.published", "plan.published", "plan.replanned"]
     replanned = hooks.accepted[2][1]["data"]
@@ -570,14 +575,7 @@ def test_erasure_leaves_nothing_of_the_person_in_stored_events(
         {"Lunch 1": [["A3", "A2"], ["Q1"]], "Dinner 1": [["Q1", "A2", "A3"]]},
         publish=False,
     )
-    with session_scope() as session:
-        session.get_one(Plan, second).based_on_id = first
-        plan_service.publish(
-            session,
-            conference=session.get_one(Conference, uuid.UUID(conference["id"])),
-            plan=session.get_one(Plan, second),
-            actor="test",
-        )
+    publish_replan(conference, plan_id=second, of=first)
 
     def stored(text: str) -> int:
         with session_scope() as session:
