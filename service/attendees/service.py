@@ -19,6 +19,7 @@ from service.attendees import links
 from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
 from service.db import utcnow
+from service.erasure import renamed
 from service.errors import Invalid, NotFound
 from service.models import (
     Assignment,
@@ -417,21 +418,12 @@ def _forget_in_audit_log(
         )
     )
 
-    def renamed(value: Any) -> Any:
-        if value == external_id:
-            return erased_ref
-        if isinstance(value, list):
-            return [renamed(v) for v in value]
-        if isinstance(value, dict):
-            return {k: renamed(v) for k, v in value.items()}
-        return value
-
     for event in events:
         if event.target_id == external_id:
             event.target_id = erased_ref
         if event.actor == page_actor:
             event.actor = f"attendee:{erased_ref}"
-        event.details = renamed(event.details or {})
+        event.details = renamed(event.details or {}, old=external_id, new=erased_ref)
 
 
 def revoke_link(session: Session, *, attendee: Attendee) -> str:

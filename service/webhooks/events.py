@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from service.config import get_settings
 from service.db import utcnow
+from service.erasure import renamed
 from service.models import (
     WEBHOOK_EVENT_TYPES,
     Assignment,
@@ -293,18 +294,9 @@ def forget_attendee(
         )
     )
 
-    def renamed(value: Any) -> Any:
-        if value == external_id:
-            return erased_ref
-        if isinstance(value, list):
-            return [renamed(v) for v in value]
-        if isinstance(value, dict):
-            return {k: renamed(v) for k, v in value.items()}
-        return value
-
     touched = []
     for event in events:
-        event.payload = renamed(event.payload)
+        event.payload = renamed(event.payload, old=external_id, new=erased_ref)
         touched.append(event.id)
     if touched:
         # A receiver's answer may quote the body it was sent.
