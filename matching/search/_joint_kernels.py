@@ -202,15 +202,28 @@ def _party_at(party_cnt, r, a_t, b_t):
 
 
 @njit(cache=True, inline="always")
-def swap_delta(
-    r, i, j, w, dinner, busy, assign, members, size, conf, knows, solo_cnt, party_cnt, M, comp,
-    party_pen, party, solo, apart,
-):  # fmt: skip
+def swap_delta(r, i, j, conference, tables):
     """(weighted cost change, repeated-pair change, keep-apart change) of swapping i and j.
 
     The repeat term is O(1) from ``knows`` and ``conf``; co-worker, party and keep-apart terms
     cost a pass over both tables, made only in rounds where they can arise (``busy``).
     """
+    w = conference.w
+    dinner = conference.dinner
+    busy = conference.busy
+    comp = conference.comp
+    party_pen = conference.party_pen
+    party = conference.party
+    solo = conference.solo
+    apart = conference.apart
+    assign = tables.assign
+    members = tables.members
+    size = tables.size
+    conf = tables.conf
+    knows = tables.knows
+    solo_cnt = tables.solo_cnt
+    party_cnt = tables.party_cnt
+    M = tables.M
     a_t = assign[r, i]
     b_t = assign[r, j]
     met_ij = 1 if M[i, j] >= 1 else 0
@@ -320,9 +333,19 @@ def count_knows(M, assign, knows):
 
 
 @njit(cache=True)
-def apply_swap(
-    r, i, j, assign, members, size, pos, conf, knows, solo_cnt, party_cnt, M, solo, party
-):
+def apply_swap(r, i, j, conference, tables):
+    """Swap i and j in round r and bring every counter up to date."""
+    solo = conference.solo
+    party = conference.party
+    assign = tables.assign
+    members = tables.members
+    size = tables.size
+    pos = tables.pos
+    conf = tables.conf
+    knows = tables.knows
+    solo_cnt = tables.solo_cnt
+    party_cnt = tables.party_cnt
+    M = tables.M
     a_t = assign[r, i]
     b_t = assign[r, j]
     # Leave: i from a_t, j from b_t.
@@ -399,7 +422,6 @@ def search(n_iter, seed, conference, tables, memory, settings):
     """
     w = conference.w
     dinner = conference.dinner
-    busy = conference.busy
     fixed = conference.fixed
     comp = conference.comp
     party_pen = conference.party_pen
@@ -487,10 +509,7 @@ def search(n_iter, seed, conference, tables, memory, settings):
                     j = members[r, t, s]
                     if fixed[r, j]:
                         continue
-                    d, rep, ap = swap_delta(
-                        r, i, j, w, dinner, busy, assign, members, size, conf, knows, solo_cnt,
-                        party_cnt, M, comp, party_pen, party, solo, apart,
-                    )  # fmt: skip
+                    d, rep, ap = swap_delta(r, i, j, conference, tables)
                     if ap > 0:
                         continue
                     g = d
@@ -535,10 +554,7 @@ def search(n_iter, seed, conference, tables, memory, settings):
                             best_j = j
         if best_j >= 0:
             r = best_r
-            apply_swap(
-                r, best_i, best_j, assign, members, size, pos, conf, knows, solo_cnt, party_cnt,
-                M, solo, party,
-            )  # fmt: skip
+            apply_swap(r, best_i, best_j, conference, tables)
             cost += best_d
             repeats += best_rep
             # Two draws whose values are not used: they keep a seed's plans what they were.
@@ -623,28 +639,10 @@ def search(n_iter, seed, conference, tables, memory, settings):
                 continue
             if fixed[r, i] or fixed[r, j]:
                 continue
-            d, rep, ap = swap_delta(
-                r, i, j, w, dinner, busy, assign, members, size, conf, knows, solo_cnt,
-                party_cnt, M, comp, party_pen, party, solo, apart,
-            )  # fmt: skip
+            d, rep, ap = swap_delta(r, i, j, conference, tables)
             if ap > 0:
                 continue
-            apply_swap(
-                r,
-                i,
-                j,
-                assign,
-                members,
-                size,
-                pos,
-                conf,
-                knows,
-                solo_cnt,
-                party_cnt,
-                M,
-                solo,
-                party,
-            )
+            apply_swap(r, i, j, conference, tables)
             cost += d
             repeats += rep
             done += 1

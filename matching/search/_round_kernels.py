@@ -231,38 +231,32 @@ def total_cost(w, dinner, people, rel, tables):
 
 
 @njit(cache=True, inline="always")
-def swap_delta(
-    i,
-    j,
-    w,
-    dinner,
-    g,
-    X,
-    table_of,
-    members,
-    size,
-    pos,
-    buf,
-    sums,
-    solo_cnt,
-    first_cnt,
-    party_cnt,
-    kc,
-    lc,
-    comp,
-    party_pen,
-    party,
-    home,
-    solo,
-    first,
-    has_party,
-    lang,
-    has_kin,
-    anchor,
-    indptr,
-    nbr,
-    flag,
-):
+def swap_delta(i, j, w, dinner, buf, people, rel, tables):
+    g = people.g
+    X = people.X
+    comp = people.comp
+    party_pen = people.party_pen
+    party = people.party
+    home = people.home
+    solo = people.solo
+    first = people.first
+    has_party = people.has_party
+    lang = people.lang
+    has_kin = people.has_kin
+    anchor = people.anchor
+    indptr = rel.indptr
+    nbr = rel.nbr
+    flag = rel.flag
+    table_of = tables.table_of
+    members = tables.members
+    size = tables.size
+    pos = tables.pos
+    sums = tables.sums
+    solo_cnt = tables.solo_cnt
+    first_cnt = tables.first_cnt
+    party_cnt = tables.party_cnt
+    kc = tables.kc
+    lc = tables.lc
     a_t = table_of[i]
     b_t = table_of[j]
     gather(i, a_t, b_t, buf[0], buf[1], table_of, size, pos, indptr, nbr, flag)
@@ -379,30 +373,26 @@ def swap_delta(
 
 
 @njit(cache=True, inline="always")
-def apply_swap(
-    i,
-    j,
-    g,
-    X,
-    table_of,
-    members,
-    size,
-    pos,
-    buf,
-    sums,
-    solo_cnt,
-    first_cnt,
-    party_cnt,
-    kc,
-    lc,
-    solo,
-    first,
-    has_party,
-    lang,
-    indptr,
-    nbr,
-    flag,
-):
+def apply_swap(i, j, buf, people, rel, tables):
+    g = people.g
+    X = people.X
+    solo = people.solo
+    first = people.first
+    has_party = people.has_party
+    lang = people.lang
+    indptr = rel.indptr
+    nbr = rel.nbr
+    flag = rel.flag
+    table_of = tables.table_of
+    members = tables.members
+    size = tables.size
+    pos = tables.pos
+    sums = tables.sums
+    solo_cnt = tables.solo_cnt
+    first_cnt = tables.first_cnt
+    party_cnt = tables.party_cnt
+    kc = tables.kc
+    lc = tables.lc
     a_t = table_of[i]
     b_t = table_of[j]
     gather(i, a_t, b_t, buf[0], buf[1], table_of, size, pos, indptr, nbr, flag)
@@ -514,24 +504,22 @@ def leaves_band(ds, a_t, b_t, solo_cnt, lo, hi):
 
 
 @njit(cache=True)
-def troubled(
-    w,
-    table_of,
-    members,
-    size,
-    kc,
-    lc,
-    comp,
-    party_pen,
-    lang,
-    has_kin,
-    anchor,
-    fixed,
-    indptr,
-    nbr,
-    flag,
-):
+def troubled(w, people, rel, tables):
     """Movable attendees with a broken rule at their table: where the search looks first."""
+    comp = people.comp
+    party_pen = people.party_pen
+    lang = people.lang
+    has_kin = people.has_kin
+    anchor = people.anchor
+    fixed = people.fixed
+    indptr = rel.indptr
+    nbr = rel.nbr
+    flag = rel.flag
+    table_of = tables.table_of
+    members = tables.members
+    size = tables.size
+    kc = tables.kc
+    lc = tables.lc
     m = table_of.shape[0]
     out = np.empty(m, dtype=np.int32)
     n = 0
@@ -581,18 +569,8 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
     Returns:
         ``(cost change, accepted improving swaps)``.
     """
-    g = people.g
-    X = people.X
-    comp = people.comp
-    party_pen = people.party_pen
-    party = people.party
-    home = people.home
     solo = people.solo
-    first = people.first
-    has_party = people.has_party
-    lang = people.lang
     has_kin = people.has_kin
-    anchor = people.anchor
     fixed = people.fixed
     movable = people.movable
     indptr = rel.indptr
@@ -601,13 +579,8 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
     table_of = tables.table_of
     members = tables.members
     size = tables.size
-    pos = tables.pos
-    sums = tables.sums
     solo_cnt = tables.solo_cnt
-    first_cnt = tables.first_cnt
-    party_cnt = tables.party_cnt
     kc = tables.kc
-    lc = tables.lc
     np.random.seed(seed)
     n_mov = movable.shape[0]
     if n_mov < 2 or size.shape[0] < 2:
@@ -622,23 +595,7 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
     improved = 0
     refresh = max(1000, n_mov)
     buf = np.zeros((4, members.shape[1]), dtype=np.int64)
-    bad = troubled(
-        w,
-        table_of,
-        members,
-        size,
-        kc,
-        lc,
-        comp,
-        party_pen,
-        lang,
-        has_kin,
-        anchor,
-        fixed,
-        indptr,
-        nbr,
-        flag,
-    )
+    bad = troubled(w, people, rel, tables)
     total = 0.0
     ratio = temp1 / temp0 if temp0 > 0 else 0.0
     temp = temp0
@@ -676,26 +633,15 @@ def search(n_iter, temp0, temp1, seed, w, dinner, people, rel, tables):
             )
         ):
             continue
-        d = swap_delta(
-            i, j, w, dinner, g, X, table_of, members, size, pos, buf, sums, solo_cnt, first_cnt,
-            party_cnt,
-            kc, lc, comp, party_pen, party, home, solo, first, has_party, lang, has_kin, anchor,
-            indptr, nbr, flag,
-        )  # fmt: skip
+        d = swap_delta(i, j, w, dinner, buf, people, rel, tables)
         if out_of_band and d > -0.5 * w[W_APART]:
             # Solo balance yields only to a hard rule: the swap must part a keep-apart pair.
             continue
         if d <= 0.0 or (temp > 0 and np.random.random() < np.exp(-d / temp)):
-            apply_swap(
-                i, j, g, X, table_of, members, size, pos, buf, sums, solo_cnt, first_cnt, party_cnt,
-                kc, lc, solo, first, has_party, lang, indptr, nbr, flag,
-            )  # fmt: skip
+            apply_swap(i, j, buf, people, rel, tables)
             total += d
             if d < -1e-9:
                 improved += 1
         if (it + 1) % refresh == 0:
-            bad = troubled(
-                w, table_of, members, size, kc, lc, comp, party_pen, lang, has_kin, anchor, fixed,
-                indptr, nbr, flag,
-            )  # fmt: skip
+            bad = troubled(w, people, rel, tables)
     return total, improved
