@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
-from service.db import get_session
+from service.db import SessionDep
 from service.models import WebhookDelivery, WebhookEvent, WebhookSubscription
 from service.webhooks import sender
 from service.webhooks import service as webhook_service
@@ -27,7 +27,6 @@ from service.webhooks.schemas import (
 )
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/webhooks", tags=["webhooks"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _out(subscription: WebhookSubscription, counts: dict[str, int]) -> WebhookOut:
