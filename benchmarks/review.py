@@ -6,9 +6,11 @@ Usage::
 
 Builds the demo conference with ``--attendees`` people (three lunches of 8, a dinner of 6) in a
 fresh, migrated SQLite file, runs a plan to ready through the worker, then times through the
-API (in process, no network): ``GET …/plans/{id}``, ``GET …/plans/{id}/map`` for the first lunch
-and a swap of two people in the first lunch (``POST …/plans/{id}/edits``, swapped back and forth).
-Prints the median and slowest of ``--repeats`` calls each. Target: an edit under 300 ms.
+API (in process, no network): ``GET …/plans/{id}``, ``GET …/plans/{id}/map`` for the first lunch,
+the first lunch's tables (``GET …/rounds/{id}/tables``: every table, the first page of 20, and
+the two tables an edit touches, ``?tables=1,2``) and a swap of two people in the first lunch
+(``POST …/plans/{id}/edits``, swapped back and forth). Prints the median and slowest of
+``--repeats`` calls each. Targets: an edit and the redraw's read together under 300 ms.
 ``--smoke`` uses 120 attendees, the hashing encoder and three calls each.
 """
 
@@ -130,6 +132,13 @@ def main(argv: list[str] | None = None) -> None:
                 answer = client.get(f"{base}/map", params={"round_id": lunch["id"]})
                 assert answer.status_code == 200, answer.text
 
+            def get_tables(params: dict[str, Any]) -> Callable[[], None]:
+                def call() -> None:
+                    answer = client.get(f"{base}/rounds/{lunch['id']}/tables", params=params)
+                    assert answer.status_code == 200, answer.text
+
+                return call
+
             def swap() -> None:
                 assert edit(*pair) == 200
 
@@ -137,6 +146,9 @@ def main(argv: list[str] | None = None) -> None:
             for name, call in (
                 ("GET plan", get_plan),
                 ("GET map (first lunch)", get_map),
+                ("GET tables (first lunch, all)", get_tables({})),
+                ("GET tables (first page, limit=20)", get_tables({"page": 1, "limit": 20})),
+                ("GET tables (?tables=1,2)", get_tables({"tables": "1,2"})),
                 ("POST edit (swap)", swap),
             ):
                 runs = _timed(call, args.repeats)

@@ -8,8 +8,8 @@ people between tables, not on the map, so they leave it as it is.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,10 +18,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from matching.report import RoundReport
+from matching.report import TableReport, TableViolations
 from service.embedding import Encoder, embed
 from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
-from service.plans.storage import stored_report
 from service.rounds import service as round_service
 
 #: round id (as text) -> attendee external id -> [x, y]
@@ -110,55 +109,129 @@ def plan_map(
     ]
 
 
-def _figures(entry: RoundReport | None) -> dict[int, dict[str, Any]]:
+#: The report figures of a table shown beside its members: every field of the report's table
+#: but its number, members and topics (the review reads those from the plan's own rows).
+FIGURE_KEYS = tuple(f.name for f in fields(TableReport) if f.name not in _TABLE_KEYS)
+_VIOLATION_KEYS = tuple(f.name for f in fields(TableViolations))
+
+
+def _round_entry(plan: Plan, round_: Round) -> Mapping[str, Any] | None:
+    """The round's part of the stored report, as stored: nothing else of the report is read."""
+    rounds = (plan.report or {}).get("rounds")
+    if not isinstance(rounds, list):
+        return None
+    return next((r for r in rounds if isinstance(r, dict) and r.get("name") == round_.name), None)
+
+
+def _table_figures(entry: Mapping[str, Any] | None, number: int) -> dict[str, Any]:
+    """One table's figures from the round's stored report (empty when the report has none or is
+    in a shape this version cannot read)."""
     if entry is None:
         return {}
-    return {
-        t.table: {k: v for k, v in t.to_dict().items() if k not in _TABLE_KEYS}
-        for t in entry.tables_detail
-    }
+    detail = entry.get("tables_detail")
+    if not isinstance(detail, list):
+        return {}
+    # Tables are stored in order, numbered from 1; look further only when they are not.
+    row = detail[number - 1] if 0 < number <= len(detail) else None
+    if not isinstance(row, dict) or row.get("table") != number:
+        row = next((d for d in detail if isinstance(d, dict) and d.get("table") == number), None)
+    if row is None:
+        return {}
+    try:
+        figures = {key: row[key] for key in FIGURE_KEYS}
+        figures["violations"] = {key: row["violations"][key] for key in _VIOLATION_KEYS}
+    except (KeyError, TypeError):
+        return {}
+    return figures
 
 
-def plan_tables(session: Session, *, plan: Plan, round_: Round) -> list[dict[str, Any]]:
-    """The tables of one round of a plan with their members and report figures."""
-    tables = session.scalars(
-        select(PlanTable)
-        .where(PlanTable.plan_id == plan.id, PlanTable.round_id == round_.id)
-        .order_by(PlanTable.number)
-    ).all()
-    members: dict[int, list[dict[str, Any]]] = {t.number: [] for t in tables}
-    rows = session.execute(
-        select(Assignment, Attendee)
-        .join(Attendee, Attendee.id == Assignment.attendee_id)
-        .where(Assignment.plan_id == plan.id, Assignment.round_id == round_.id)
-        .order_by(Assignment.table_number, Attendee.name, Attendee.external_id)
+@dataclass(frozen=True)
+class TablesPage:
+    """Some tables of a round: ``total`` matched the filter, ``tables`` is the page asked for."""
+
+    total: int
+    tables: list[dict[str, Any]]
+
+
+def plan_tables(
+    session: Session,
+    *,
+    plan: Plan,
+    round_: Round,
+    numbers: Collection[int] | None = None,
+    page: int = 1,
+    limit: int | None = None,
+) -> TablesPage:
+    """Tables of one round of a plan with their members and report figures, in table order.
+
+    ``numbers`` keeps only those tables (unknown numbers are left out); ``page`` and ``limit``
+    then cut the result into pages of ``limit`` tables (all of them when ``limit`` is None).
+    Two queries: the tables, then the members of the tables on the page.
+    """
+    stmt = select(PlanTable.number, PlanTable.capacity, PlanTable.topics).where(
+        PlanTable.plan_id == plan.id, PlanTable.round_id == round_.id
     )
-    for seat, person in rows:
-        members.setdefault(seat.table_number, []).append(
-            {
-                "external_id": person.external_id,
-                "name": person.name,
-                "affiliation": person.affiliation,
-                "hometown": person.hometown,
-                "solo": person.solo,
-                "first_time": person.first_time,
-                "pinned": seat.pinned,
-                "why": seat.why,
-            }
+    if numbers is not None:
+        stmt = stmt.where(PlanTable.number.in_(sorted(set(numbers))))
+    matched = session.execute(stmt.order_by(PlanTable.number)).all()
+    shown = matched if limit is None else matched[(page - 1) * limit : page * limit]
+    members: dict[int, list[dict[str, Any]]] = {row.number: [] for row in shown}
+    if shown:
+        seats = (
+            select(
+                Assignment.table_number,
+                Assignment.pinned,
+                Assignment.why,
+                Attendee.external_id,
+                Attendee.name,
+                Attendee.affiliation,
+                Attendee.hometown,
+                Attendee.solo,
+                Attendee.first_time,
+            )
+            .join(Attendee, Attendee.id == Assignment.attendee_id)
+            .where(Assignment.plan_id == plan.id, Assignment.round_id == round_.id)
+            .order_by(Assignment.table_number, Attendee.name, Attendee.external_id)
         )
-    report = stored_report(plan)
-    entry = next((r for r in report.rounds if r.name == round_.name), None) if report else None
-    figures = _figures(entry)
-    return [
-        {
-            "table": t.number,
-            "capacity": t.capacity,
-            "topics": list(t.topics or []),
-            "figures": figures.get(t.number, {}),
-            "members": members.get(t.number, []),
-        }
-        for t in tables
-    ]
+        if len(shown) < len(matched) or numbers is not None:
+            seats = seats.where(Assignment.table_number.in_(list(members)))
+        for (
+            number,
+            pinned,
+            why,
+            external_id,
+            name,
+            affiliation,
+            hometown,
+            solo,
+            first,
+        ) in session.execute(seats):
+            members.setdefault(number, []).append(
+                {
+                    "external_id": external_id,
+                    "name": name,
+                    "affiliation": affiliation,
+                    "hometown": hometown,
+                    "solo": solo,
+                    "first_time": first,
+                    "pinned": pinned,
+                    "why": why,
+                }
+            )
+    entry = _round_entry(plan, round_)
+    return TablesPage(
+        total=len(matched),
+        tables=[
+            {
+                "table": row.number,
+                "capacity": row.capacity,
+                "topics": list(row.topics or []),
+                "figures": _table_figures(entry, row.number),
+                "members": members[row.number],
+            }
+            for row in shown
+        ],
+    )
 
 
 # --- printed table cards ----------------------------------------------------------------------

@@ -9,11 +9,14 @@ from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from service.auth import ReadAccess, WriteAccess
 from service.db import SessionDep
-from service.errors import PreconditionFailed
+from service.errors import Invalid, PreconditionFailed
 from service.models import Plan
 from service.plans import edits, publishing, queue, review, storage
 from service.plans.deps import PlanId, ReadablePlan, WritablePlan
 from service.plans.schemas import (
+    MAX_TABLE_NUMBER,
+    MAX_TABLES_FILTER,
+    MAX_TABLES_PAGE,
     Edit,
     MapOut,
     MapPoint,
@@ -23,6 +26,7 @@ from service.plans.schemas import (
     PlanOut,
     PlanPatch,
     TableOut,
+    table_numbers,
 )
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/plans", tags=["plans"])
@@ -129,12 +133,56 @@ def patch_plan(
     summary="Review a round's tables",
 )
 def round_tables(
-    plan: ReadablePlan, round_id: uuid.UUID, access: ReadAccess, session: SessionDep
+    plan: ReadablePlan,
+    round_id: uuid.UUID,
+    access: ReadAccess,
+    session: SessionDep,
+    response: Response,
+    tables: Annotated[
+        str | None,
+        Query(
+            description="Only these tables: numbers from 1, separated by commas (at most "
+            f"{MAX_TABLES_FILTER}); numbers the round does not have are left out.",
+            openapi_examples={
+                "two tables": {"summary": "The tables an edit touched", "value": "3,7"},
+            },
+        ),
+    ] = None,
+    page: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=MAX_TABLE_NUMBER,
+            description="The page of tables to return, from 1 (with limit).",
+            openapi_examples={"second page": {"summary": "Tables 21-40", "value": 2}},
+        ),
+    ] = 1,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_TABLES_PAGE,
+            description="Tables per page; every table (that matches ``tables``) when absent.",
+            openapi_examples={"a page of 20": {"summary": "20 tables a page", "value": 20}},
+        ),
+    ] = None,
 ) -> list[TableOut]:
-    """Every table of a round with its members, topics and report figures."""
+    """Tables of a round with their members, topics and report figures, in table order.
+
+    All of them, or only the ``tables`` named, or one ``page`` of ``limit`` tables; the
+    ``X-Total-Count`` header says how many tables matched before paging.
+    """
+    try:
+        numbers = table_numbers(tables)
+    except ValueError as exc:
+        detail = f"tables: {exc}."
+        raise Invalid(detail, errors=[{"pointer": "#/query/tables", "detail": str(exc)}]) from None
     round_ = storage.plan_round(session, conference=access.conference, plan=plan, round_id=round_id)
-    tables = review.plan_tables(session, plan=plan, round_=round_)
-    return [TableOut.model_validate(t) for t in tables]
+    found = review.plan_tables(
+        session, plan=plan, round_=round_, numbers=numbers, page=page, limit=limit
+    )
+    response.headers["X-Total-Count"] = str(found.total)
+    return [TableOut.model_validate(t) for t in found.tables]
 
 
 @router.post("/{plan_id}/edits", status_code=status.HTTP_200_OK, summary="Edit a plan")

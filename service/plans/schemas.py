@@ -138,6 +138,36 @@ class MemberOut(BaseModel):
     why: str
 
 
+#: At most this many tables named in one ``?tables=`` filter, and in one page of tables.
+MAX_TABLES_FILTER = 100
+MAX_TABLES_PAGE = 500
+
+
+def table_numbers(value: str | None) -> list[int] | None:
+    """The table numbers of a ``?tables=3,7`` filter, sorted, each once (None: no filter).
+
+    Example:
+        >>> table_numbers("7, 3,7")
+        [3, 7]
+    """
+    if value is None:
+        return None
+    if len(value) > MAX_TABLES_FILTER * 8:
+        raise ValueError(f"name at most {MAX_TABLES_FILTER} tables")
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) > MAX_TABLES_FILTER:
+        raise ValueError(f"name at most {MAX_TABLES_FILTER} tables, got {len(parts)}")
+    numbers = set()
+    for part in parts:
+        if not part.isascii() or not part.isdigit() or not 1 <= int(part) <= MAX_TABLE_NUMBER:
+            raise ValueError(
+                f"table numbers are whole numbers from 1 to {MAX_TABLE_NUMBER} separated by "
+                f"commas, got {part[:20]!r}"
+            )
+        numbers.add(int(part))
+    return sorted(numbers)
+
+
 class TableOut(BaseModel):
     table: int
     capacity: int
