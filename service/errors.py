@@ -46,6 +46,12 @@ class Unauthorized(AppError):
         super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="hallway"'})
 
 
+class HookRefused(AppError):
+    """A platform's webhook call without the URL's secret or a valid signature."""
+
+    status, slug, title = 401, "webhook-refused", "Webhook refused"
+
+
 class Forbidden(AppError):
     status, slug, title = 403, "forbidden", "Not allowed with this key"
 
@@ -56,6 +62,12 @@ class NotFound(AppError):
 
 class Conflict(AppError):
     status, slug, title = 409, "conflict", "Conflict"
+
+
+class IdempotencyKeyInUse(Conflict):
+    """The first request with this ``Idempotency-Key`` is still running."""
+
+    slug, title = "idempotency-key-in-use", "A request with this Idempotency-Key is running"
 
 
 class PreconditionFailed(AppError):
@@ -72,6 +84,13 @@ class PayloadTooLarge(AppError):
 
 class Invalid(AppError):
     status, slug, title = 422, "invalid", "Invalid input"
+
+
+class IdempotencyKeyReused(AppError):
+    """The ``Idempotency-Key`` was first used for another request (path, method or body)."""
+
+    status, slug = 422, "idempotency-key-reused"
+    title = "Idempotency-Key used for another request"
 
 
 class Infeasible(AppError):

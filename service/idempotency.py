@@ -58,7 +58,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth import find_conference
 from service.db import session_scope, utcnow
-from service.errors import AppError, Conflict, Invalid, Unavailable, problem_response
+from service.errors import (
+    AppError,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    Invalid,
+    Unavailable,
+    problem_response,
+)
 from service.keys import service as key_service
 from service.limits import MAX_PARAMETER_CHARS
 from service.models import IdempotencyKey
@@ -70,8 +77,6 @@ __all__ = [
     "MAX_KEY_CHARS",
     "REPLAYED_HEADER",
     "IdempotencyKeys",
-    "KeyInUse",
-    "KeyReused",
     "applies_to",
     "forget_conference",
     "sweep_expired",
@@ -104,18 +109,6 @@ KEPT_HEADERS: Final = frozenset({b"content-type", b"location", b"etag"})
 POINTER: Final = f"#/header/{HEADER}"
 _CONFERENCE_PATH: Final = re.compile(r"^/v1/conferences/([^/]+)")
 _PRINTABLE: Final = re.compile(r"^[\x20-\x7e]+$")
-
-
-class KeyReused(AppError):
-    """The key was first used for another request (path, method or body)."""
-
-    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key used for another request"
-
-
-class KeyInUse(Conflict):
-    """The first request with this key is still running."""
-
-    slug, title = "idempotency-key-in-use", "A request with this Idempotency-Key is running"
 
 
 def applies_to(method: str, path: str) -> bool:
@@ -366,13 +359,13 @@ def _conference_id(session: Session, ref: str | None) -> uuid.UUID | None:
 def _judge(request: _Request, first: IdempotencyKey) -> _Outcome:
     """What a request gets when its key was used first by ``first``."""
     if first.request_hash != request.request_hash:
-        return KeyReused(
+        return IdempotencyKeyReused(
             f"This {HEADER} was first used for a request to another path or with another "
             "method; a key names exactly one request. Use a new key for a new request.",
             errors=[{"pointer": POINTER, "detail": "used for another path or method"}],
         )
     if first.body_hash != request.body_hash:
-        return KeyReused(
+        return IdempotencyKeyReused(
             f"This {HEADER} was first used with another body; a key names exactly one "
             "request. Send the same body again, or use a new key for a new request.",
             errors=[{"pointer": POINTER, "detail": "used with another body"}],
@@ -498,7 +491,7 @@ class IdempotencyKeys:
             await _replay(outcome, send)
         elif isinstance(outcome, _Running):
             await _problem(
-                KeyInUse(
+                IdempotencyKeyInUse(
                     f"The first request with this {HEADER} is still running; try again in "
                     f"{RETRY_AFTER_SECONDS} s to get its answer.",
                     errors=[{"pointer": POINTER, "detail": "a request with this key is running"}],

@@ -23,7 +23,7 @@ from service.connections.schemas import (
     WebhookUrlOut,
 )
 from service.db import SessionDep, session_scope
-from service.errors import Invalid
+from service.errors import Invalid, PayloadTooLarge
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/connections", tags=["connections"])
 hooks_router = APIRouter(prefix="/v1/hooks", tags=["connections"])
@@ -209,15 +209,11 @@ async def receive_webhook(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         await run_in_threadpool(_refuse_size, connection_id, secret, f"{int(declared):,} bytes")
-        raise connection_service.HookTooLarge(
-            f"A webhook body may hold at most {limit:,} bytes.", limit=limit
-        )
+        raise PayloadTooLarge(f"A webhook body may hold at most {limit:,} bytes.", limit=limit)
     body = await _read_capped(request, limit)
     if body is None:
         await run_in_threadpool(_refuse_size, connection_id, secret, "a body")
-        raise connection_service.HookTooLarge(
-            f"A webhook body may hold at most {limit:,} bytes.", limit=limit
-        )
+        raise PayloadTooLarge(f"A webhook body may hold at most {limit:,} bytes.", limit=limit)
     headers = {name.lower(): value for name, value in request.headers.items()}
     result = await run_in_threadpool(_store, connection_id, secret, body, headers)
     if isinstance(result, Invalid):

@@ -38,7 +38,7 @@ from service.connections.schemas import (
     WebhookUrlOut,
 )
 from service.db import utcnow
-from service.errors import AppError, Invalid, NotFound
+from service.errors import HookRefused, Invalid, NotFound
 from service.models import Conference
 
 log = logging.getLogger(__name__)
@@ -47,16 +47,6 @@ PRETIX_DEFAULT_URL: Final = "https://pretix.eu"
 #: Largest webhook body stored; platforms send a few hundred bytes (Tito a few kilobytes).
 MAX_DELIVERY_BYTES: Final = 256 * 1024
 LOG_PAGE_MAX: Final = 500
-
-
-class HookRefused(AppError):
-    """A webhook call without the URL's secret or a valid signature."""
-
-    status, slug, title = 401, "webhook-refused", "Webhook refused"
-
-
-class HookTooLarge(AppError):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
 # --- connections ----------------------------------------------------------------------------
