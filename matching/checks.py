@@ -11,6 +11,10 @@ Definitions the checks use (the product rules leave these to the engine):
 * **Unavoidable minimum** of same-group pairs in a round: each group (company or party) is spread
   as evenly as the planned capacities allow (see :func:`unavoidable_pairs`). The round minimum is
   the sum over groups, a lower bound that ignores how groups compete for the same seats.
+* **Unavoidable repeats** in a round: the people of each table of one earlier meal (a round of
+  the plan, or a group of non-overlapping tables of the history) who are in this round, spread as
+  evenly as its capacities allow, must meet again at least :func:`meal_repeats` times; the round
+  minimum is the largest such figure over the earlier meals (given how those were seated).
 * **Solo spread**: max - min solo attendees per non-empty table; a table is flagged when its solo
   count lies outside ``[floor(m), ceil(m)]`` for the round mean ``m`` (this happens exactly when
   the spread exceeds one).
@@ -56,7 +60,10 @@ __all__ = [
     "TableCheck",
     "check_hard",
     "check_plan",
+    "history_meals",
+    "meal_repeats",
     "mean_pairwise_similarity",
+    "spread_evenly",
     "unavoidable_pairs",
 ]
 
@@ -107,6 +114,36 @@ def unavoidable_pairs(group_size: int, capacities: Sequence[int]) -> int:
     base = np.minimum(caps, lo - 1)
     extra = group_size - int(base.sum())
     return int((base * (base - 1) // 2).sum()) + extra * (lo - 1)
+
+
+def spread_evenly(n: int, sizes: Sequence[int]) -> list[int]:
+    """``n`` people over tables of ``sizes`` as evenly as possible (the fewest pairs).
+
+    Example:
+        >>> spread_evenly(5, [4, 4, 1])
+        [2, 2, 1]
+    """
+    out = [0] * len(sizes)
+    for level in range(1, max(sizes, default=0) + 1):
+        for t, size in enumerate(sizes):
+            if n and size >= level:
+                out[t] += 1
+                n -= 1
+    return out
+
+
+def meal_repeats(groups: Sequence[int], capacities: Sequence[int]) -> int:
+    """Return the fewest pairs who shared a table at one earlier meal and must share one again.
+
+    ``groups`` are, per table of the earlier meal, how many of its people are in the round; the
+    tables of one meal hold different pairs, so their unavoidable pairs add up (each group is
+    spread as evenly as ``capacities`` allow, see :func:`unavoidable_pairs`).
+
+    Example:
+        >>> meal_repeats([10] * 6, [10] * 6)  # a second lunch of 60 at the same 6 tables of 10
+        24
+    """
+    return sum(unavoidable_pairs(int(g), capacities) for g in groups if g > 1)
 
 
 def _unit(embeddings: FloatArray) -> FloatArray:
@@ -414,6 +451,7 @@ class RoundCheck:
     party_pairs: int
     party_pairs_min: int
     repeated_pairs: int
+    repeated_pairs_min: int
     solo_spread: int
     solo_spread_tables: int
     lone_outsiders: int
@@ -617,6 +655,7 @@ def _check_round(
     x: FloatArray,
     elig_idx: IntArray,
     repeated: IntArray,
+    earlier: Sequence[Sequence[IntArray]],
     threshold: float | None,
 ) -> RoundCheck:
     n_tables = layout.n_tables
@@ -639,6 +678,11 @@ def _check_round(
         note = f"Minima use the seated table sizes: {exc}"
     coworker_min = _round_minimum(people.company[elig_idx], caps)
     party_min = _round_minimum(counted_party[elig_idx], caps)
+    here = np.zeros(len(people.solo), dtype=bool)
+    here[elig_idx] = True
+    repeated_min = max(
+        (meal_repeats([int(here[t].sum()) for t in meal], caps) for meal in earlier), default=0
+    )
 
     solo_seat = people.solo[seats]
     solo = np.bincount(tab, weights=solo_seat, minlength=n_tables).astype(np.int64)
@@ -737,6 +781,7 @@ def _check_round(
         party_pairs=int(party_pairs.sum()),
         party_pairs_min=party_min,
         repeated_pairs=int(repeated.sum()),
+        repeated_pairs_min=repeated_min,
         solo_spread=solo_spread,
         solo_spread_tables=int(solo_outside.sum()),
         lone_outsiders=int(lone.sum()),
@@ -767,6 +812,29 @@ def _round_minimum(codes: IntArray, caps: Sequence[int]) -> int:
         except ValueError:
             total += unavoidable_pairs(int(size), [int(size)])
     return total
+
+
+def _tables(layout: _Layout) -> list[IntArray]:
+    return [layout.seats[a : a + b] for a, b in zip(layout.starts, layout.sizes, strict=False)]
+
+
+def history_meals(tables: Sequence[IntArray]) -> list[list[IntArray]]:
+    """The history's tables in groups of tables that share nobody, first fit in order: each
+    group holds different pairs, like one meal (the history does not say which meal a table
+    was), so :func:`meal_repeats` applies to it."""
+    meals: list[list[IntArray]] = []
+    seated: list[set[int]] = []
+    for table in tables:
+        people = set(table.tolist())
+        for meal, taken in zip(meals, seated, strict=True):
+            if not people & taken:
+                meal.append(table)
+                taken |= people
+                break
+        else:
+            meals.append([table])
+            seated.append(people)
+    return meals
 
 
 def check_plan(
@@ -819,6 +887,7 @@ def check_plan(
     n = max(1, len(attendees))
     lo, hi, _ = _table_pairs(history_layout)
     seen = _sorted_unique(lo * n + hi)
+    meals = history_meals(_tables(history_layout))
     checks = []
     for rnd in rounds:
         layout = _layout(seating.get(rnd.name, []), people.pos)
@@ -831,5 +900,6 @@ def check_plan(
         elig_idx = np.asarray(
             [i for i, a in enumerate(attendees) if is_eligible(a, rnd)], dtype=np.int64
         )
-        checks.append(_check_round(rnd, layout, people, x, elig_idx, repeated, threshold))
+        checks.append(_check_round(rnd, layout, people, x, elig_idx, repeated, meals, threshold))
+        meals.append(_tables(layout))
     return PlanCheck(hard=hard, rounds=checks, kindred_threshold=threshold)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from matching.checks import unavoidable_pairs
+from matching.checks import meal_repeats, spread_evenly
 from matching.eligibility import is_eligible, table_sizes
 from matching.types import Attendee, Constraints, Round
 
@@ -125,17 +125,6 @@ def _sizes(round_: Round, n: int) -> list[int]:
     return [int(s) for s in table_sizes(n, round_)[1]] if n else []
 
 
-def _spread(n: int, caps: Sequence[int]) -> list[int]:
-    """``n`` people over tables of ``caps`` as evenly as possible (the fewest pairs)."""
-    out = [0] * len(caps)
-    for level in range(1, max(caps, default=0) + 1):
-        for t, cap in enumerate(caps):
-            if n and cap >= level:
-                out[t] += 1
-                n -= 1
-    return out
-
-
 def unavoidable_repeats(
     earlier: Round, n_earlier: int, later: Round, n_later: int, *, nested: bool
 ) -> int:
@@ -154,9 +143,8 @@ def unavoidable_repeats(
     if n_earlier < 2 or n_later < 2:
         return 0
     before = _sizes(earlier, n_earlier)
-    groups = before if nested else _spread(min(n_later, n_earlier), before)
-    after = _sizes(later, n_later)
-    return sum(unavoidable_pairs(g, after) for g in groups if g > 1)
+    groups = before if nested else spread_evenly(min(n_later, n_earlier), before)
+    return meal_repeats(groups, _sizes(later, n_later))
 
 
 def check_feasibility(

@@ -16,7 +16,8 @@ search goes back to its best plan and perturbs it when it stops improving. On ro
 a greedy plan in the manner of Triska and Musliu ("An effective greedy heuristic for the social
 golfer problem", 2012): each round seated pair by pair, least new cost first and, among equals,
 the pair that keeps the most partners in common for later rounds. When a quarter of the
-budget is spent with repeats left on a small conference, a complete constraint search
+steps is spent, or the tabu search has stalled, with repeats left on a small conference, a
+complete constraint search
 (`matching.search.exact`) looks for a seating with none; a seating it finds becomes the best plan if
 it costs less. The given plan remains the best one until a plan of strictly lower cost is found.
 
@@ -64,13 +65,18 @@ _GREEDY_START = True
 _GREEDY_SIGN = 1
 #: Greedy plans only up to this many seated attendees a round (their cost grows with the cube).
 _GREEDY_MAX = 400
-#: The constraint search runs once, when this share of the steps (or of the time) is spent
-#: with repeats left, and tries at most this many values (about a second). Not sooner: the tabu
-#: search often still gets there, and its plans keep more common ground than a constructed one.
+#: The constraint search runs once, when this share of the steps is spent with repeats left or
+#: the tabu search has made `_EXACT_STALL` steps without a better plan, and tries at most
+#: `_EXACT_NODES` values (about a second). Not sooner: the tabu search often still gets there,
+#: and its plans keep more common ground than a constructed one. Both are counted in work, not
+#: seconds, so when it runs does not depend on the machine.
 _EXACT_AFTER = 0.25
+_EXACT_STALL = 10 * _MAX_STABLE
 _EXACT_NODES = 50_000_000
 #: Swap evaluations per step at most (large conferences look at a random share of conflicts).
 _MAX_EVALS = 20_000
+#: Passes of `joint_sparse` over the rounds.
+_SPARSE_PASSES = 3
 #: Rough operations per chunk between clock checks.
 _CHUNK_WORK = 4_000_000
 
@@ -84,7 +90,8 @@ def joint_tabu(
     max_iter: int,
     deadline: float | None,
     plan: Plan,
-) -> None:
+    floor: int = 0,
+) -> float:
     """Remove repeated pairs by a tabu search over all rounds; ``table_of`` is updated in place.
 
     Args:
@@ -97,7 +104,11 @@ def joint_tabu(
         max_iter: Bounds the work: at most ``max_iter * STEPS_PER_ITER`` tabu steps. With no
             ``deadline`` cut the result depends only on ``rng``.
         deadline: ``time.perf_counter()`` value to stop at, or None.
-        plan: Its ``iterations`` grow by the steps made; ``timed_out`` is set on a cut.
+        plan: Its ``iterations`` grow by the steps made; ``plan.stop()`` on a cut.
+        floor: The fewest repeated pairs any plan has: the search stops once it gets there.
+
+    Returns:
+        The share of the planned steps done: 1.0 unless ``deadline`` cut the search.
 
     Example:
         >>> from matching.objective import Weights
@@ -120,10 +131,12 @@ def joint_tabu(
         36
     """
     state = _State(problem, table_of, fixed_of, w)
-    if state.stats[jk.S_REPEATS] > 0:
-        state.run(max_iter * STEPS_PER_ITER, rng, deadline, plan)
+    done = 1.0
+    if state.stats[jk.S_REPEATS] > floor:
+        done = state.run(max_iter * STEPS_PER_ITER, rng, deadline, plan, floor)
     for r, spec in enumerate(problem.rounds):
         table_of[r] = state.result[r, spec.members].copy()
+    return done
 
 
 class _State:
@@ -269,7 +282,11 @@ class _State:
             self.stats[jk.S_BEST_REPEATS] = repeats
             self.best[:, :] = self.assign
 
-    def run(self, steps: int, rng: np.random.Generator, deadline: float | None, plan: Plan) -> None:
+    def run(
+        self, steps: int, rng: np.random.Generator, deadline: float | None, plan: Plan, floor: int
+    ) -> float:
+        """Search until ``steps`` are made or no more than ``floor`` repeats are left; the share
+        of ``steps`` made when ``deadline`` cut the search, else 1.0."""
         greedy = self.greedy()
         if greedy and _GREEDY_START:
             self.greedy_start(rng)
@@ -277,14 +294,11 @@ class _State:
         done = 0
         left = int(self.stats[jk.S_REPEATS])
         exact_step = int(steps * _EXACT_AFTER)
-        exact_time = None
-        if deadline is not None:
-            now = time.perf_counter()
-            exact_time = now + (deadline - now) * _EXACT_AFTER
         exact_tried = len(self.problem.ids) > exact.EXACT_MAX
-        while done < steps and left > 0:
+        cut = False
+        while done < steps and left > floor:
             if not exact_tried and (
-                done >= exact_step or (exact_time is not None and time.perf_counter() >= exact_time)
+                done >= exact_step or self.stats[jk.S_SINCE_BEST] >= _EXACT_STALL
             ):
                 exact_tried = True
                 self.exact_start(deadline)
@@ -305,12 +319,15 @@ class _State:
             plan.iterations += made
             if made < n_iter:
                 break  # no repeated pair left, or none that a swap may touch
-            if deadline is not None and time.perf_counter() > deadline:
-                plan.timed_out = True
+            if deadline is not None and time.perf_counter() > deadline and done < steps:
+                cut = left > floor
+                if cut:
+                    plan.stop()
                 break
         # The best plan may not be the last.
         if self.stats[jk.S_BEST_COST] < self.stats[jk.S_COST] - 1e-9:
             self.result = self.best
+        return done / steps if cut else 1.0
 
 
 def joint_sparse(
@@ -322,14 +339,18 @@ def joint_sparse(
     rng: np.random.Generator,
     deadline: float | None,
     plan: Plan,
-) -> None:
-    """Large conferences: each round re-searched against all the others, a few passes."""
+) -> float:
+    """Large conferences: each round re-searched against all the others, a few passes.
+
+    Returns:
+        The share of the passes done: 1.0 unless ``deadline`` cut them.
+    """
     n_rounds = len(problem.rounds)
-    for _ in range(3):
+    for p in range(_SPARSE_PASSES):
         for r, spec in enumerate(problem.rounds):
             if deadline is not None and time.perf_counter() > deadline:
-                plan.timed_out = True
-                return
+                plan.stop()
+                return (p * n_rounds + r) / (_SPARSE_PASSES * n_rounds)
             met = list(problem.history)
             for other in range(n_rounds):
                 if other != r:
@@ -341,3 +362,4 @@ def joint_sparse(
             state.search(20 * m, TEMP_END, TEMP_END, seed_from(rng))
             plan.iterations += 20 * m
             table_of[r] = state.table_of
+    return 1.0

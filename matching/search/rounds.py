@@ -229,13 +229,16 @@ def anneal(
     until: float | None,
     rng: np.random.Generator,
     plan: Plan,
-) -> None:
+) -> float:
     """Search ``state`` for up to ``sweeps`` sweeps, cooling from ``temp0`` to ``temp1``.
 
     One sweep per chunk: a sweep that makes no improving swap ends the run (the search has
     settled; at 100,000 attendees the idle sweeps were most of the time). The best seating
     seen is kept. ``until`` is a ``time.perf_counter()`` value that cuts the run
-    (``plan.timed_out`` is set); ``plan.iterations`` counts the swaps proposed.
+    (``plan.stop()``); ``plan.iterations`` counts the swaps proposed.
+
+    Returns:
+        The share of the run's work done: 1.0 unless ``until`` cut it.
     """
     m = state.table_of.shape[0]
     chunk = max(m, _MIN_SWEEP)
@@ -255,13 +258,14 @@ def anneal(
         if running < best - 1e-9:
             best = running
             best_table = state.table_of.copy()
-        if until is not None and time.perf_counter() > until:
-            plan.timed_out = True
-            break
         if state.improved == 0:
+            break
+        if until is not None and time.perf_counter() > until and done < total:
+            plan.stop()
             break
     if running > best + 1e-9:
         state.table_of[:] = best_table
+    return 1.0 if done >= total or state.improved == 0 else done / total
 
 
 def seat_round(
@@ -276,6 +280,7 @@ def seat_round(
     until: float | None,
     rng: np.random.Generator,
     plan: Plan,
+    share: float = 1.0,
 ) -> tuple[RoundState, np.ndarray]:
     """Seat one round: construct a first seating, search it, then raise diversity if needed.
 
@@ -284,12 +289,15 @@ def seat_round(
     boost searches the round again from the start with double the weight and keeps that
     seating if it is more mixed.
 
+    ``plan.progress`` grows by ``share`` times the share of the first search done (the
+    boosts are extra work, done only when needed).
+
     Returns:
         The final search state and which members may not move (pins, keep-together).
     """
     first, fixed = construct(problem, spec, met, anchor, mutual, rng)
     state = RoundState(problem, spec, first, met, anchor, fixed, round_weights(w, spec))
-    anneal(state, max_iter, TEMP_START, TEMP_END, until, rng, plan)
+    plan.progress += share * anneal(state, max_iter, TEMP_START, TEMP_END, until, rng, plan)
     ratio = state.diversity_ratio()
     for _ in range(_DIVERSITY_BOOSTS):
         if ratio >= _DIVERSITY_TARGET or plan.timed_out:

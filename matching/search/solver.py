@@ -7,6 +7,11 @@ pairs still meet twice) revisits every round against all the others, so the sear
 repeat in one round for a fresh pair in another: the "new faces every day" rule is a property
 of the whole conference, not of one meal. A last polish searches each round again with repeats
 priced, so the other rules do not lose what phase two traded.
+
+Every phase stops by its own rule, counted in work (sweeps without an improving swap, tabu
+steps, no more repeats than any plan must have), so the plan depends only on the seed and the
+input. The time budget is a cap: when it cuts a phase, ``Plan.timed_out`` says so, with the
+share of the planned work done and the phase it cut.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 
 import numpy as np
 
+from matching.checks import history_meals, meal_repeats, spread_evenly
 from matching.errors import Infeasible
 from matching.objective import W_DIVERSITY, W_KINDRED, Weights
 from matching.problem import Problem
@@ -22,13 +28,15 @@ from matching.rule_names import RuleName
 from matching.search.construction import mutual_kindred
 from matching.search.joint import DENSE_JOINT_MAX, joint_sparse, joint_tabu
 from matching.search.meetings import count_repeats, tables_of
-from matching.search.plan import Plan, ProgressCallback
+from matching.search.plan import PHASE_JOINT, PHASE_POLISH, PHASE_ROUNDS, Plan, ProgressCallback
 from matching.search.rounds import TEMP_END, RoundState, anneal, seat_round
 
-__all__ = ["solve"]
+__all__ = ["repeats_floor", "solve"]
 
 #: Share of the time budget phase one may use when phase two is needed.
 _PHASE_ONE_SHARE = 0.7
+#: Phase two's share of the work after phase one (the polish has the rest).
+_JOINT_SHARE = 0.7
 
 
 class _Clock:
@@ -106,8 +114,9 @@ def solve(
         max_iter: Sweeps per round and phase; one sweep proposes as many swaps as the round has
             attendees (at least 5,000), and a search ends early after a sweep with no
             improving swap. With an ample ``time_budget`` the result depends only on ``rng``.
-        time_budget: Seconds for the search (the best plan found so far is returned when it
-            runs out, so a cut can change the result); None for no limit.
+        time_budget: A cap in seconds on the search (the best plan found so far is returned
+            when it runs out, so a cut can change the result; ``Plan.timed_out``,
+            ``progress`` and ``cut_phase`` say so); None for no limit.
         progress: Called with (fraction done, message).
 
     Returns:
@@ -130,16 +139,26 @@ def solve(
     report = progress or _silent
     w = weights.as_array()
     seating = _Seating(problem, w)
-    plan = Plan(table_of=seating.table_of)
+    plan = Plan(table_of=seating.table_of, repeats_floor=repeats_floor(problem))
     _seat_each_round(problem, seating, w, rng, max_iter, clock, plan, report)
     repeats = seating.repeats()
-    if repeats > 0 and len(problem.rounds) > 1 and not clock.out_of_time():
-        n_rounds = len(problem.rounds)
-        report(n_rounds / (n_rounds + 1), f"Removing repeated pairs ({repeats} left)")
-        _seat_rounds_together(problem, seating, w, rng, max_iter, clock, plan)
-        if w[W_KINDRED] > 0 or w[W_DIVERSITY] > 0:
-            _polish(problem, seating, rng, max_iter, clock, plan)
-        repeats = seating.repeats()
+    n_rounds = len(problem.rounds)
+    planned = float(n_rounds)  # units of work: one per round, one for phase two and polish
+    if repeats > plan.repeats_floor and n_rounds > 1:
+        planned += 1.0
+        plan.phase = PHASE_JOINT
+        if clock.out_of_time():
+            plan.stop()
+        else:
+            report(n_rounds / (n_rounds + 1), f"Removing repeated pairs ({repeats} left)")
+            done = _seat_rounds_together(problem, seating, w, rng, max_iter, clock, plan)
+            plan.progress += _JOINT_SHARE * done
+            if w[W_KINDRED] > 0 or w[W_DIVERSITY] > 0:
+                plan.phase = PHASE_POLISH
+                done = _polish(problem, seating, rng, max_iter, clock, plan)
+            plan.progress += (1.0 - _JOINT_SHARE) * done
+            repeats = seating.repeats()
+    plan.progress = min(plan.progress / planned, 1.0) if plan.timed_out else 1.0
     plan.repeats = repeats
     _check_hard_rules(problem, seating.table_of)
     plan.moved = _moved(problem, seating)
@@ -164,6 +183,7 @@ def _seat_each_round(
     """Phase one: the rounds in order, each avoiding the pairs the others seat."""
     n_rounds = len(problem.rounds)
     mutual = mutual_kindred(problem)
+    plan.phase = PHASE_ROUNDS
     for r, spec in enumerate(problem.rounds):
         report(r / (n_rounds + 1), f"Seating round '{spec.round.name}'")
         state, fixed = seat_round(
@@ -191,18 +211,26 @@ def _seat_rounds_together(
     max_iter: int,
     clock: _Clock,
     plan: Plan,
-) -> None:
-    """Phase two: trade repeats between rounds (``seating.table_of`` is updated in place)."""
+) -> float:
+    """Phase two: trade repeats between rounds (``seating.table_of`` is updated in place).
+
+    Returns:
+        The share of its work done (1.0 unless the time budget cut it).
+    """
     table_of = seating.table_of
     if len(problem.ids) <= DENSE_JOINT_MAX:
-        joint_tabu(problem, table_of, seating.fixed_of, w, rng, max_iter, clock.deadline, plan)
+        done = joint_tabu(
+            problem, table_of, seating.fixed_of, w, rng, max_iter, clock.deadline, plan,
+            plan.repeats_floor,
+        )  # fmt: skip
     else:
-        joint_sparse(
+        done = joint_sparse(
             problem, table_of, seating.fixed_of, seating.anchors, seating.w_round, rng,
             clock.deadline, plan,
         )  # fmt: skip
     for r in range(len(problem.rounds)):
         seating.set_round(r, table_of[r])
+    return done
 
 
 def _polish(
@@ -212,11 +240,18 @@ def _polish(
     max_iter: int,
     clock: _Clock,
     plan: Plan,
-) -> None:
+) -> float:
     """Search each round again, cold, with repeats priced: the other rules regain ground
-    without undoing the new faces."""
+    without undoing the new faces.
+
+    Returns:
+        The share of its work done (1.0 unless the time budget cut it).
+    """
+    n_rounds = len(problem.rounds)
+    done = 0.0
     for r, spec in enumerate(problem.rounds):
         if clock.out_of_time():
+            plan.stop()
             break
         state = RoundState(
             problem,
@@ -227,8 +262,43 @@ def _polish(
             seating.fixed_of[r],
             seating.w_round[r],
         )
-        anneal(state, max(max_iter // 4, 1), TEMP_END, TEMP_END, clock.deadline, rng, plan)
+        done += anneal(state, max(max_iter // 4, 1), TEMP_END, TEMP_END, clock.deadline, rng, plan)
         seating.set_round(r, state.table_of)
+    return done / max(n_rounds, 1)
+
+
+def repeats_floor(problem: Problem) -> int:
+    """The fewest repeated pairs any plan of ``problem`` has, as `count_repeats` counts them.
+
+    Those the history already holds, plus per round the most that one earlier meal forces
+    (`matching.checks.meal_repeats`): a group of non-overlapping history tables, or an earlier
+    round whose people in this round are spread as evenly as its tables allow (any seating of
+    it forces at least that many). A lower bound: the search stops removing repeats there.
+
+    Example:
+        >>> from matching.types import Attendee, Round
+        >>> people = [Attendee(id=str(i)) for i in range(60)]
+        >>> lunches = [Round(name=f"L{d}", table_size=10) for d in range(3)]
+        >>> p = Problem.build(people, lunches, np.eye(60), rng=np.random.default_rng(0))
+        >>> repeats_floor(p)  # 4 pairs at each of 6 tables in each later lunch
+        48
+    """
+    floor = count_repeats(problem, [])
+    meals = history_meals(problem.history)
+    for r, spec in enumerate(problem.rounds):
+        caps = spec.capacities.tolist()
+        here = np.zeros(len(problem.ids), dtype=bool)
+        here[spec.members] = True
+        best = max(
+            (meal_repeats([int(here[t].sum()) for t in meal], caps) for meal in meals), default=0
+        )
+        for earlier in problem.rounds[:r]:
+            shared = int(here[earlier.members].sum())
+            sizes = earlier.sizes.tolist()
+            groups = sizes if shared == earlier.members.size else spread_evenly(shared, sizes)
+            best = max(best, meal_repeats(groups, caps))
+        floor += best
+    return floor
 
 
 def _moved(problem: Problem, seating: _Seating) -> dict[str, int]:
