@@ -11,8 +11,10 @@ places, bool, None; never NaN) that the service stores as is. Its shape, version
         "repeated_pairs": 0, "solo_spread_max": 1, "lone_outsiders": 0,
         "party_without_solo": 0, "language_isolated": 0, "first_timer_mix": 2,
         "first_timer_mix_min": 0, "no_kindred": 20, "kindred_share_min": 0.83,
-        "diversity_ratio_min": 0.97, "kindred_threshold": 0.41
+        "diversity_ratio_min": 0.97, "kindred_threshold": 0.41, "repeated_pairs_min": 0
       },
+      "search": {"cut_short": false, "progress": 1.0, "phase": null, "iterations": 130000,
+                 "message": null},   # only in reports the Matcher made (None otherwise)
       "hard": [                      # at most 100 entries; summary.hard_violations has the total
         {"rule": "pin", "round": "Lunch 1", "table": 2, "attendees": ["a7"], "message": "..."}
       ],
@@ -23,7 +25,8 @@ places, bool, None; never NaN) that the service stores as is. Its shape, version
           "violations": {"coworker_pairs": 2, "party_pairs": 0, "repeated_pairs": 0,
                          "solo_spread": 0, "lone_outsiders": 0, "party_without_solo": 0,
                          "first_timer_mix": 1, "language_isolated": 0, "no_kindred": 14},
-          "minimum": {"coworker_pairs": 2, "party_pairs": 0, "first_timer_mix": 0},
+          "minimum": {"coworker_pairs": 2, "party_pairs": 0, "first_timer_mix": 0,
+                      "repeated_pairs": 0},
           "solo_spread": 1, "kindred_share": 0.88, "diversity_ratio": 0.97,
           "within_distance": 0.78, "random_distance": 0.8, "hometown_mix": 0.9, "note": null,
           "tables_detail": [
@@ -83,6 +86,7 @@ __all__ = [
     "Report",
     "RoundReport",
     "RoundViolations",
+    "SearchRun",
     "SeatExplanation",
     "Summary",
     "TableReport",
@@ -139,6 +143,8 @@ class Summary:
     kindred_share_min: float | None
     diversity_ratio_min: float | None
     kindred_threshold: float | None
+    #: None in reports stored before the repeats minimum was measured.
+    repeated_pairs_min: int | None = None
 
     def to_dict(self) -> JSON:
         """The JSON form."""
@@ -147,7 +153,7 @@ class Summary:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Summary:
         """Read the JSON form."""
-        result: Summary = _ints(cls, data)
+        result: Summary = _ints(cls, {"repeated_pairs_min": None, **data})
         return result
 
 
@@ -240,6 +246,8 @@ class Minimum:
     coworker_pairs: int
     party_pairs: int
     first_timer_mix: int
+    #: None in reports stored before the repeats minimum was measured.
+    repeated_pairs: int | None = None
 
     def to_dict(self) -> JSON:
         """The JSON form."""
@@ -248,7 +256,7 @@ class Minimum:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Minimum:
         """Read the JSON form."""
-        result: Minimum = _ints(cls, data)
+        result: Minimum = _ints(cls, {"repeated_pairs": None, **data})
         return result
 
 
@@ -362,6 +370,50 @@ class SeatExplanation:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchRun:
+    """How the search ended: by its own stopping rule (counted in work, so the plan depends
+    only on the seed and the input), or cut short by the time budget.
+
+    Attributes:
+        cut_short: Whether the time budget stopped the search before its own rule did.
+        progress: Share of the search's planned work done, 0 to 1 (1.0 when not cut).
+        phase: Where the budget cut it: ``"seating each round"``, ``"removing repeated pairs"``
+            or ``"polishing"``; None when not cut.
+        iterations: Moves the search evaluated.
+    """
+
+    cut_short: bool
+    progress: float
+    phase: str | None
+    iterations: int
+
+    @property
+    def message(self) -> str | None:
+        """A sentence for the organizer when the search was cut short, else None."""
+        if not self.cut_short:
+            return None
+        share = math.floor(100 * self.progress)
+        return (
+            f"The search was stopped by the time budget after {share} % of its planned work, "
+            f"while {self.phase}; a larger time budget may give a better plan."
+        )
+
+    def to_dict(self) -> JSON:
+        """The JSON form (with the message)."""
+        return {**_fields_dict(self), "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SearchRun:
+        """Read the JSON form."""
+        return cls(
+            cut_short=bool(data["cut_short"]),
+            progress=float(data["progress"]),
+            phase=data["phase"],
+            iterations=int(data["iterations"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """The plan report (its JSON form is in the module docstring).
 
@@ -381,12 +433,16 @@ class Report:
     rounds: tuple[RoundReport, ...]
     attendees: dict[str, dict[str, SeatExplanation]] = field(default_factory=dict)
     version: int = REPORT_VERSION
+    #: How the search ended (set by `matching.Matcher`; None for a report of any seating).
+    search: SearchRun | None = None
 
     def to_dict(self) -> JSON:
         """The JSON form, as stored and served."""
+        out: JSON = {} if self.search is None else {"search": self.search.to_dict()}
         return {
             "version": self.version,
             "summary": self.summary.to_dict(),
+            **out,
             "hard": [v.to_dict() for v in self.hard],
             "rounds": [r.to_dict() for r in self.rounds],
             "attendees": {
@@ -406,6 +462,7 @@ class Report:
         return cls(
             version=int(data["version"]),
             summary=Summary.from_dict(data["summary"]),
+            search=SearchRun.from_dict(data["search"]) if data.get("search") else None,
             hard=tuple(HardEntry.from_dict(v) for v in data["hard"]),
             rounds=tuple(RoundReport.from_dict(r) for r in data["rounds"]),
             attendees={
@@ -523,6 +580,7 @@ def _round_report(rc: RoundCheck, n_hard: int, topics: Sequence[Sequence[str]]) 
             coworker_pairs=rc.coworker_pairs_min,
             party_pairs=rc.party_pairs_min,
             first_timer_mix=rc.first_timer_mix_min,
+            repeated_pairs=rc.repeated_pairs_min,
         ),
         solo_spread=rc.solo_spread,
         kindred_share=_num(rc.kindred_share),
@@ -660,6 +718,7 @@ def build_report(
         kindred_share_min=_num(_min([rc.kindred_share for rc in check.rounds])),
         diversity_ratio_min=_num(_min([rc.diversity_ratio for rc in check.rounds])),
         kindred_threshold=_num(threshold),
+        repeated_pairs_min=sum(rc.repeated_pairs_min for rc in check.rounds),
     )
     return Report(
         summary=summary,
