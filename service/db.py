@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any, ClassVar
 
@@ -53,6 +54,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK condition holding ``column`` to the values of an enum."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
 class TimestampedMixin:

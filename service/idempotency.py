@@ -68,7 +68,7 @@ from service.errors import (
 )
 from service.keys import service as key_service
 from service.limits import MAX_PARAMETER_CHARS
-from service.models import IdempotencyKey
+from service.models import IdempotencyKey, IdempotencyState
 from service.validation import control_character
 
 __all__ = [
@@ -304,7 +304,7 @@ def _claim(request: _Request) -> _Outcome:
                     IdempotencyKey.id == first.id,
                     (IdempotencyKey.expires_at <= now)
                     | (
-                        (IdempotencyKey.state == "running")
+                        (IdempotencyKey.state == IdempotencyState.RUNNING)
                         & (IdempotencyKey.updated_at <= now - STALE_AFTER)
                     ),
                 )
@@ -319,7 +319,7 @@ def _claim(request: _Request) -> _Outcome:
         request_hash=request.request_hash,
         body_hash=request.body_hash,
         conference_id=conference_id,
-        state="running",
+        state=IdempotencyState.RUNNING,
         expires_at=now + KEEP,
     )
     try:
@@ -344,7 +344,7 @@ def _first_use(session: Session, request: _Request) -> IdempotencyKey | None:
 
 
 def _is_free(row: IdempotencyKey, now: datetime) -> bool:
-    stale = row.state == "running" and row.updated_at <= now - STALE_AFTER
+    stale = row.state == IdempotencyState.RUNNING and row.updated_at <= now - STALE_AFTER
     return row.expires_at <= now or stale
 
 
@@ -370,7 +370,7 @@ def _judge(request: _Request, first: IdempotencyKey) -> _Outcome:
             "request. Send the same body again, or use a new key for a new request.",
             errors=[{"pointer": POINTER, "detail": "used with another body"}],
         )
-    if first.state == "running" or first.status is None or first.response is None:
+    if first.state == IdempotencyState.RUNNING or first.status is None or first.response is None:
         return _Running()
     try:
         return _open(request, first.status, first.response)
@@ -399,9 +399,9 @@ def _complete(request: _Request, row_id: uuid.UUID, answer: _Answer) -> None:
         # the meantime deleted it: then nothing is kept).
         session.execute(
             update(IdempotencyKey)
-            .where(IdempotencyKey.id == row_id, IdempotencyKey.state == "running")
+            .where(IdempotencyKey.id == row_id, IdempotencyKey.state == IdempotencyState.RUNNING)
             .values(
-                state="done",
+                state=IdempotencyState.DONE,
                 status=answer.status,
                 response=_seal(request, answer),
                 updated_at=utcnow(),
@@ -413,7 +413,7 @@ def _release(row_id: uuid.UUID) -> None:
     with session_scope() as session:
         session.execute(
             delete(IdempotencyKey).where(
-                IdempotencyKey.id == row_id, IdempotencyKey.state == "running"
+                IdempotencyKey.id == row_id, IdempotencyKey.state == IdempotencyState.RUNNING
             )
         )
 

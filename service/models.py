@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 # Registration connections keep their rows beside their code; imported here so that every
 # table is on the metadata wherever the models are.
 from service.connections import models as _connection_models  # noqa: F401
-from service.db import Base, TimestampedMixin, utcnow
+from service.db import Base, TimestampedMixin, one_of, utcnow
 
 
 class AttendeeStatus(StrEnum):
@@ -58,14 +58,15 @@ class RuleKind(StrEnum):
     KEEP_TOGETHER = "keep_together"
 
 
-def one_of(column: str, values: type[StrEnum]) -> str:
-    """A CHECK condition holding ``column`` to the values of an enum."""
-    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
-
-
 MAIL_KINDS = ("invitation", "tables_ready", "table_changed")
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
-IDEMPOTENCY_STATES = ("running", "done")
+
+
+class IdempotencyState(StrEnum):
+    """running -> done; a row still running after a while belonged to a process that died."""
+
+    RUNNING = "running"
+    DONE = "done"
 
 
 class Conference(TimestampedMixin, Base):
@@ -296,7 +297,7 @@ class IdempotencyKey(TimestampedMixin, Base):
     __tablename__ = "idempotency_key"
     __table_args__ = (
         UniqueConstraint("scope_hash", "key_hash", name="uq_idempotency_key_scope_key"),
-        CheckConstraint(f"state IN {IDEMPOTENCY_STATES!r}", name="state"),
+        CheckConstraint(one_of("state", IdempotencyState), name="state"),
     )
 
     scope_hash: Mapped[str] = mapped_column(String(64))
@@ -307,7 +308,7 @@ class IdempotencyKey(TimestampedMixin, Base):
     conference_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("conference.id", ondelete="CASCADE"), default=None, index=True
     )
-    state: Mapped[str] = mapped_column(String(10), default="running")
+    state: Mapped[str] = mapped_column(String(10), default=IdempotencyState.RUNNING)
     status: Mapped[int | None] = mapped_column(Integer, default=None)
     response: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     expires_at: Mapped[datetime] = mapped_column(index=True)
@@ -382,15 +383,24 @@ class MailMessage(TimestampedMixin, Base):
     last_answer: Mapped[str] = mapped_column(Text, default="")
 
 
-WEBHOOK_EVENT_TYPES = (
-    "plan.published",
-    "plan.replanned",
-    "attendee.created",
-    "attendee.updated",
-    "attendee.cancelled",
-    "attendee.profile_written",
-)
-WEBHOOK_DELIVERY_STATUSES = ("pending", "sending", "delivered", "failed")
+class WebhookEventType(StrEnum):
+    """What an outbound webhook event reports (``type`` in its body)."""
+
+    PLAN_PUBLISHED = "plan.published"
+    PLAN_REPLANNED = "plan.replanned"
+    ATTENDEE_CREATED = "attendee.created"
+    ATTENDEE_UPDATED = "attendee.updated"
+    ATTENDEE_CANCELLED = "attendee.cancelled"
+    ATTENDEE_PROFILE_WRITTEN = "attendee.profile_written"
+
+
+class WebhookDeliveryStatus(StrEnum):
+    """pending -> sending -> delivered, or back to pending until the retries run out: failed."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 class WebhookSubscription(TimestampedMixin, Base):
@@ -421,7 +431,7 @@ class WebhookEvent(TimestampedMixin, Base):
     """
 
     __tablename__ = "webhook_event"
-    __table_args__ = (CheckConstraint(f"type IN {WEBHOOK_EVENT_TYPES!r}", name="type"),)
+    __table_args__ = (CheckConstraint(one_of("type", WebhookEventType), name="type"),)
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conference.id", ondelete="CASCADE"), index=True
@@ -443,7 +453,7 @@ class WebhookDelivery(TimestampedMixin, Base):
     __table_args__ = (
         UniqueConstraint("event_id", "subscription_id", name="uq_webhook_delivery_once"),
         Index("ix_webhook_delivery_status_next", "status", "next_attempt_at"),
-        CheckConstraint(f"status IN {WEBHOOK_DELIVERY_STATUSES!r}", name="status"),
+        CheckConstraint(one_of("status", WebhookDeliveryStatus), name="status"),
     )
 
     event_id: Mapped[uuid.UUID] = mapped_column(
@@ -452,7 +462,7 @@ class WebhookDelivery(TimestampedMixin, Base):
     subscription_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default=WebhookDeliveryStatus.PENDING)
     # Every try ever, and the tries since the schedule last started (a re-send restarts it).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     series_attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -27,21 +27,22 @@ from service.config import get_settings
 from service.db import utcnow
 from service.erasure import renamed
 from service.models import (
-    WEBHOOK_EVENT_TYPES,
     Assignment,
     Attendee,
+    AttendeeStatus,
     Conference,
     Plan,
     PlanTable,
     Round,
     WebhookDelivery,
+    WebhookDeliveryStatus,
     WebhookEvent,
+    WebhookEventType,
     WebhookSubscription,
 )
 from service.review.moves import plan_moves
 
 __all__ = [
-    "EVENT_TYPES",
     "attendee_written",
     "emit",
     "forget_attendee",
@@ -50,7 +51,6 @@ __all__ = [
     "profile_written",
 ]
 
-EVENT_TYPES: Final = WEBHOOK_EVENT_TYPES
 _CACHE_KEY: Final = "webhook_subscribers"
 
 
@@ -85,14 +85,17 @@ def emit(
     session: Session,
     *,
     conference_id: uuid.UUID,
-    type: str,
+    type: WebhookEventType,
     data: dict[str, Any],
     attendee: Attendee | None = None,
     occurred_at: datetime | None = None,
 ) -> WebhookEvent | None:
-    """Write one event and a delivery for each subscription that wants it (None: nobody does)."""
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown webhook event type {type!r}")
+    """Write one event and a delivery for each subscription that wants it (None: nobody does).
+
+    Raises:
+        ValueError: ``type`` is not a `WebhookEventType`.
+    """
+    type = WebhookEventType(type)
     subscribers = _subscribers(session, conference_id).get(type, [])
     if not subscribers:
         return None
@@ -101,10 +104,10 @@ def emit(
     event = WebhookEvent(
         id=uuid.uuid4(),
         conference_id=conference_id,
-        type=type,
+        type=type.value,
         attendee=attendee,
         payload={
-            "type": type,
+            "type": type.value,
             "timestamp": when.isoformat().replace("+00:00", "Z"),
             "data": data,
         },
@@ -118,7 +121,7 @@ def emit(
                 id=uuid.uuid4(),
                 event=event,
                 subscription_id=subscription_id,
-                status="pending",
+                status=WebhookDeliveryStatus.PENDING,
                 attempts=0,
                 series_attempts=0,
                 next_attempt_at=now,
@@ -149,10 +152,15 @@ def attendee_written(
 ) -> None:
     """``attendee.created``, ``attendee.cancelled`` (status became cancelled) or ``.updated``."""
     if outcome == "created":
-        kind = "attendee.created"
+        kind = WebhookEventType.ATTENDEE_CREATED
     elif outcome == "updated":
-        became_cancelled = attendee.status == "cancelled" and previous_status != "cancelled"
-        kind = "attendee.cancelled" if became_cancelled else "attendee.updated"
+        cancelled = AttendeeStatus.CANCELLED
+        became_cancelled = attendee.status == cancelled and previous_status != cancelled
+        kind = (
+            WebhookEventType.ATTENDEE_CANCELLED
+            if became_cancelled
+            else WebhookEventType.ATTENDEE_UPDATED
+        )
     else:
         return
     data: dict[str, Any] = {"conference": _conference(conference), "attendee": _person(attendee)}
@@ -173,7 +181,7 @@ def profile_written(
     emit(
         session,
         conference_id=conference.id,
-        type="attendee.profile_written",
+        type=WebhookEventType.ATTENDEE_PROFILE_WRITTEN,
         data={
             "conference": _conference(conference),
             "attendee": _person(attendee),
@@ -202,7 +210,9 @@ def plan_published(session: Session, *, conference: Conference, plan: Plan) -> N
     `service.review.moves.plan_moves` finds them.
     """
     wanted = _subscribers(session, conference.id)
-    if not wanted.get("plan.published") and not wanted.get("plan.replanned"):
+    if not wanted.get(WebhookEventType.PLAN_PUBLISHED) and not wanted.get(
+        WebhookEventType.PLAN_REPLANNED
+    ):
         return
     seats = _seats(session, plan.id)
     tables: dict[uuid.UUID, int] = defaultdict(int)
@@ -227,7 +237,7 @@ def plan_published(session: Session, *, conference: Conference, plan: Plan) -> N
     emit(
         session,
         conference_id=conference.id,
-        type="plan.published",
+        type=WebhookEventType.PLAN_PUBLISHED,
         data={
             "conference": _conference(conference),
             "plan": plan_data,
@@ -247,7 +257,7 @@ def plan_published(session: Session, *, conference: Conference, plan: Plan) -> N
             "export": f"{base_url}/v1/conferences/{conference.id}/export?format=json",
         },
     )
-    if plan.based_on_id is None or not wanted.get("plan.replanned"):
+    if plan.based_on_id is None or not wanted.get(WebhookEventType.PLAN_REPLANNED):
         return
     # The viewer only words the reasons' details, which the event leaves out (they name people).
     found = plan_moves(session, conference=conference, plan=plan, viewer="")
@@ -264,7 +274,7 @@ def plan_published(session: Session, *, conference: Conference, plan: Plan) -> N
     emit(
         session,
         conference_id=conference.id,
-        type="plan.replanned",
+        type=WebhookEventType.PLAN_REPLANNED,
         data={
             "conference": _conference(conference),
             "plan": plan_data,

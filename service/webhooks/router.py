@@ -10,15 +10,19 @@ from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
 from service.db import SessionDep
-from service.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from service.models import (
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSubscription,
+)
 from service.webhooks import sender
 from service.webhooks import service as webhook_service
 from service.webhooks.schemas import (
     DeliveryCounts,
     DeliveryList,
     DeliveryOut,
-    DeliveryStatus,
-    EventType,
     WebhookCreated,
     WebhookIn,
     WebhookList,
@@ -56,7 +60,7 @@ def _delivery(delivery: WebhookDelivery, event: WebhookEvent) -> DeliveryOut:
         webhook_id=sender.message_id(event.id),
         event_type=event.type,
         event_timestamp=str(event.payload.get("timestamp", "")),
-        status=delivery.status,  # type: ignore[arg-type]  # a CHECK keeps it one of them
+        status=WebhookDeliveryStatus(delivery.status),  # a CHECK keeps it one of them
         attempts=delivery.attempts,
         last_status_code=delivery.last_status_code,
         last_error=delivery.last_error,
@@ -136,8 +140,8 @@ def list_deliveries(
     webhook_id: uuid.UUID,
     access: ReadAccess,
     session: SessionDep,
-    status: DeliveryStatus | None = None,
-    event_type: EventType | None = None,
+    status: WebhookDeliveryStatus | None = None,
+    event_type: WebhookEventType | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DeliveryList:

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.models import WebhookDeliveryStatus, WebhookEventType
 from service.validation import Line
-
-EventType = Literal[
-    "plan.published",
-    "plan.replanned",
-    "attendee.created",
-    "attendee.updated",
-    "attendee.cancelled",
-    "attendee.profile_written",
-]
-DeliveryStatus = Literal["pending", "sending", "delivered", "failed"]
 
 _EXAMPLE: dict[str, Any] = {
     "url": "https://app.example.com/hallway/hooks",
@@ -35,7 +26,7 @@ class WebhookIn(BaseModel):
         max_length=2000,
         description="Where to POST events: https:// on a public address (see the README).",
     )
-    events: list[EventType] = Field(min_length=1, max_length=6, description="What to send.")
+    events: list[WebhookEventType] = Field(min_length=1, max_length=6, description="What to send.")
     description: Line = Field(default="", max_length=200, description="A note for people.")
 
 
@@ -43,7 +34,7 @@ class WebhookPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"enabled": True}]})
 
     url: Line | None = Field(default=None, min_length=1, max_length=2000)
-    events: list[EventType] | None = Field(default=None, min_length=1, max_length=6)
+    events: list[WebhookEventType] | None = Field(default=None, min_length=1, max_length=6)
     description: Line | None = Field(default=None, max_length=200)
     enabled: bool | None = Field(
         default=None,
@@ -87,7 +78,7 @@ class DeliveryOut(BaseModel):
     webhook_id: str = Field(description="The webhook-id header: the same on every attempt.")
     event_type: str
     event_timestamp: str
-    status: DeliveryStatus
+    status: WebhookDeliveryStatus
     attempts: int = Field(description="Attempts so far, re-sends included.")
     last_status_code: int | None = Field(description="The receiver's last HTTP status.")
     last_error: str

@@ -36,7 +36,12 @@ from service import net
 from service.audit import service as audit
 from service.background import Every, Loop, claim_due, drain
 from service.db import session_scope, utcnow
-from service.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from service.models import (
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from service.webhooks import signing
 
 log = logging.getLogger(__name__)
@@ -96,14 +101,14 @@ def claim_job(*, now: datetime) -> Job | None:
             select(WebhookDelivery.id)
             .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
             .where(
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == WebhookDeliveryStatus.PENDING,
                 WebhookDelivery.next_attempt_at <= now,
                 WebhookSubscription.enabled.is_(True),
             )
             .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at),
             model=WebhookDelivery,
-            waiting="pending",
-            values={"status": "sending", "claimed_at": now, "updated_at": now},
+            waiting=WebhookDeliveryStatus.PENDING,
+            values={"status": WebhookDeliveryStatus.SENDING, "claimed_at": now, "updated_at": now},
         )
         return None if delivery_id is None else _job(session, delivery_id)
 
@@ -120,10 +125,15 @@ def requeue_stale(*, now: datetime) -> int:
         result = session.execute(
             update(WebhookDelivery)
             .where(
-                WebhookDelivery.status == "sending",
+                WebhookDelivery.status == WebhookDeliveryStatus.SENDING,
                 WebhookDelivery.claimed_at < now - STALE_SENDING,
             )
-            .values(status="pending", next_attempt_at=now, claimed_at=None, updated_at=now)
+            .values(
+                status=WebhookDeliveryStatus.PENDING,
+                next_attempt_at=now,
+                claimed_at=None,
+                updated_at=now,
+            )
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
@@ -133,7 +143,7 @@ def prune(*, now: datetime) -> int:
     """Delete events older than `KEEP_EVENTS` (and their log) that have nothing left to send."""
     waiting = exists().where(
         WebhookDelivery.event_id == WebhookEvent.id,
-        WebhookDelivery.status.in_(("pending", "sending")),
+        WebhookDelivery.status.in_((WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.SENDING)),
     )
     with session_scope() as session:
         result = session.execute(
@@ -228,12 +238,12 @@ def finish(delivery_id: uuid.UUID, outcome: Outcome, *, now: datetime) -> str:
         delivery.claimed_at = None
         delivery.updated_at = now
         if outcome.delivered:
-            delivery.status = "delivered"
+            delivery.status = WebhookDeliveryStatus.DELIVERED
             delivery.delivered_at = now
             delivery.next_attempt_at = None
-            return "delivered"
+            return WebhookDeliveryStatus.DELIVERED
         if delivery.series_attempts < len(SCHEDULE):
-            delivery.status = "pending"
+            delivery.status = WebhookDeliveryStatus.PENDING
             retry_at = now + timedelta(seconds=SCHEDULE[delivery.series_attempts])
             delivery.next_attempt_at = retry_at
             # The receiver is down: its other events wait with this one (their own schedules
@@ -242,15 +252,15 @@ def finish(delivery_id: uuid.UUID, outcome: Outcome, *, now: datetime) -> str:
                 update(WebhookDelivery)
                 .where(
                     WebhookDelivery.subscription_id == delivery.subscription_id,
-                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.status == WebhookDeliveryStatus.PENDING,
                     WebhookDelivery.id != delivery.id,
                     WebhookDelivery.next_attempt_at < retry_at,
                 )
                 .values(next_attempt_at=retry_at)
                 .execution_options(synchronize_session=False)
             )
-            return "pending"
-        delivery.status = "failed"
+            return WebhookDeliveryStatus.PENDING
+        delivery.status = WebhookDeliveryStatus.FAILED
         delivery.next_attempt_at = None
         subscription = session.get_one(WebhookSubscription, delivery.subscription_id)
         if subscription.enabled:
@@ -272,7 +282,7 @@ def finish(delivery_id: uuid.UUID, outcome: Outcome, *, now: datetime) -> str:
                 details={"url": subscription.url, "reason": subscription.disabled_reason},
             )
             log.warning("webhook %s disabled: %s", subscription.id, outcome.error)
-        return "failed"
+        return WebhookDeliveryStatus.FAILED
 
 
 def run_pending(

@@ -17,7 +17,13 @@ from service import net
 from service.audit import service as audit
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
-from service.models import Conference, WebhookDelivery, WebhookEvent, WebhookSubscription
+from service.models import (
+    Conference,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from service.webhooks import events, signing
 
 __all__ = [
@@ -52,7 +58,8 @@ def _checked_url(url: str) -> str:
 
 
 def _unique(types: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(types))
+    # Stored as the plain values, whether the types came in as enum members or strings.
+    return list(dict.fromkeys(str(t) for t in types))
 
 
 def _audit(
@@ -151,7 +158,7 @@ def update_subscription(
                 update(WebhookDelivery)
                 .where(
                     WebhookDelivery.subscription_id == subscription.id,
-                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.status == WebhookDeliveryStatus.PENDING,
                 )
                 .values(next_attempt_at=now, series_attempts=0, updated_at=now)
                 .execution_options(synchronize_session=False)
@@ -298,9 +305,12 @@ def resend(
     now = utcnow()
     moved = session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery.id, WebhookDelivery.status != "sending")
+        .where(
+            WebhookDelivery.id == delivery.id,
+            WebhookDelivery.status != WebhookDeliveryStatus.SENDING,
+        )
         .values(
-            status="pending",
+            status=WebhookDeliveryStatus.PENDING,
             series_attempts=0,
             next_attempt_at=now,
             claimed_at=None,
