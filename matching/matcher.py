@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -29,10 +30,11 @@ class Matcher:
 
     Args:
         random_state: Seed or ``numpy.random.Generator``; the only source of randomness.
-        time_budget: Seconds for the whole fit, or None for no limit. The search is anytime:
-            when the budget runs out the best plan so far is returned, so a budget cut can
-            change the result for a given seed. For reproducible results bound the work with
-            ``max_iter`` and give an ample budget.
+        time_budget: A cap in seconds on the search, or None for no limit. The search stops
+            by its own rule, counted in work (``max_iter``, sweeps without an improving swap,
+            no more repeated pairs than any plan must have), so a seed gives the same plan on
+            a fast or a slow machine; only when the cap is reached is the best plan so far
+            returned, and ``timed_out_``, ``progress_`` and ``report_.search`` say so.
         max_iter: Sweeps of swap proposals per round (one sweep proposes as many swaps as the
             round seats people, at least 5,000); a round's search ends sooner once a sweep
             makes no improving swap. Also bounds the passes of the joint repeat-removal phase.
@@ -53,6 +55,10 @@ class Matcher:
         moved_by_round_: The same per round name.
         n_iter_: Swap proposals evaluated.
         timed_out_: Whether ``time_budget`` cut the search short.
+        progress_: Share of the search's planned work done (1.0 unless cut short).
+        cut_phase_: The phase the budget cut (e.g. ``"removing repeated pairs"``), or None.
+        repeats_min_: The fewest repeated pairs any plan has, from table counts and
+            ``history`` (the search stops removing repeats there).
 
     Example:
         >>> import numpy as np
@@ -240,13 +246,26 @@ class Matcher:
         self.repeats_: int = plan.repeats
         self.n_iter_: int = plan.iterations
         self.timed_out_: bool = plan.timed_out
+        self.progress_: float = plan.progress
+        self.cut_phase_: str | None = plan.cut_phase
+        self.repeats_min_: int = plan.repeats_floor
         self.moved_by_round_: dict[str, int] = dict(plan.moved)
         self.moved_: int = sum(plan.moved.values())
         self.report_: Report | None = None
         if self.report:
             report(0.95, "Writing the report")
-            self.report_ = self._report(
-                attendees, rounds, embeddings, history, constraints, problem.threshold
+            from matching.report import SearchRun  # the report module loads on demand
+
+            self.report_ = dataclasses.replace(
+                self._report(
+                    attendees, rounds, embeddings, history, constraints, problem.threshold
+                ),
+                search=SearchRun(
+                    cut_short=plan.timed_out,
+                    progress=round(plan.progress, 4),
+                    phase=plan.cut_phase,
+                    iterations=plan.iterations,
+                ),
             )
         report(1.0, "Done")
         return self

@@ -133,7 +133,12 @@ def match(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     time_budget: Annotated[
-        float, typer.Option(min=1.0, help="Seconds the solver may take.")
+        float,
+        typer.Option(
+            min=1.0,
+            help="Most seconds the search may take: a cap, the plan for a seed does not "
+            "depend on it unless reached (then a warning says how far the search got).",
+        ),
     ] = 60.0,
     model: Annotated[
         str | None, typer.Option(help="Embedding model name or path, or 'hashing'.")
@@ -261,7 +266,9 @@ def match(
     err.print(
         f"seated {len(people)} attendees over {len(rounds)} rounds → {out}; "
         f"co-worker pairs {summary.coworker_pairs} (minimum {summary.coworker_pairs_min}), "
-        f"repeated pairs {summary.repeated_pairs}, "
+        f"repeated pairs {summary.repeated_pairs} (minimum {summary.repeated_pairs_min}), "
         f"kindred share ≥ {summary.kindred_share_min}, "
         f"diversity ratio ≥ {summary.diversity_ratio_min}"
     )
+    if made.search is not None and made.search.message:
+        err.print(f"[bold yellow]warning:[/] {made.search.message}")

@@ -233,7 +233,9 @@ def _store(
         plan.review_map = review_map
         plan.status = PlanStatus.READY
         plan.progress = 1.0
-        plan.message = "Ready for review"
+        cut = report.search.message if report.search is not None else None
+        # A search cut by the time budget says so, and how far it got.
+        plan.message = "Ready for review" if cut is None else f"Ready for review. {cut}"
         plan.finished_at = utcnow()
         plan.heartbeat_at = utcnow()
         plan.based_on_id = job.based_on_id
