@@ -66,7 +66,7 @@ Figures, as :mod:`matching.rules` defines them:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -93,6 +93,7 @@ __all__ = [
     "TableViolations",
     "attendee_view",
     "build_report",
+    "common_ground",
     "table_view",
 ]
 
@@ -602,12 +603,24 @@ def _explain_round(
     pos: dict[str, int],
     threshold: float | None,
     out: dict[str, dict[str, SeatExplanation]],
+    only: Collection[int] | None = None,
 ) -> list[list[str]]:
-    tables = [[pos[m] for m in t.members] for t in rc.tables]
+    """Topics per table and each seat's explanation into ``out``; with ``only`` (table
+    indices from 0) the other tables get no topics and their seats no explanation."""
+    wanted = None if only is None else set(only)
+    tables = [
+        [pos[m] for m in t.members] if wanted is None or t.index in wanted else []
+        for t in rc.tables
+    ]
     topics = ground.table_topics(tables)
+    keep = (
+        np.arange(len(rc.seat_attendee))
+        if wanted is None
+        else np.flatnonzero(np.isin(rc.seat_table, sorted(wanted)))
+    )
     seats = rc.seat_attendee
     mates = rc.seat_mate
-    paired = np.flatnonzero(mates >= 0)
+    paired = keep[mates[keep] >= 0]
     shared_of: dict[int, list[str]] = dict(
         zip(paired.tolist(), ground.shared_topics(seats[paired], mates[paired]), strict=True)
     )
@@ -619,7 +632,9 @@ def _explain_round(
     sims = np.round(rc.seat_similarity, 4).tolist()
     table_no = (rc.seat_table + 1).tolist()
     kindred = (rc.seat_similarity >= threshold).tolist() if threshold is not None else None
-    for s, (i, mate) in enumerate(zip(seats.tolist(), mates.tolist(), strict=True)):
+    seat_rows, seat_mates = seats.tolist(), mates.tolist()
+    for s in keep.tolist():
+        i, mate = seat_rows[s], seat_mates[s]
         alone = mate < 0
         shared = shared_of.get(s, [])
         out[attendees[i].id][rc.name] = SeatExplanation(
@@ -630,12 +645,48 @@ def _explain_round(
             shared_topics=tuple(shared),
             why=why(
                 has_profile=ground.has_profile(i),
-                mate=None if alone else (attendees[mate].name or attendees[mate].id),
+                mate=None if alone else attendees[mate].name,
                 shared=shared,
                 mate_topics=mate_topics_of.get(s, ()),
             ),
         )
     return topics
+
+
+def common_ground(attendees: Sequence[Attendee]) -> CommonGround:
+    """Fit the text model that names topics and why lines on the attendees' profiles.
+
+    :func:`build_report` fits exactly this; a caller that reports on the same attendees again
+    (edits of a plan) may keep the result and pass it as ``ground=``. The fit reads only each
+    attendee's ``name`` and ``interests``, in order.
+
+    Example:
+        >>> people = [Attendee(id="a", interests="rust"), Attendee(id="b", interests="rust")]
+        >>> common_ground(people).shared_topics([0], [1])
+        [['rust']]
+    """
+    return CommonGround().fit([a.interests for a in attendees], names=[a.name for a in attendees])
+
+
+def _explain_indices(
+    explain: Mapping[str, Collection[int]], rounds: Sequence[RoundCheck]
+) -> dict[str, set[int]]:
+    """``explain`` as table indices from 0, checked against the plan."""
+    sizes = {rc.name: len(rc.tables) for rc in rounds}
+    indices: dict[str, set[int]] = {}
+    for name, numbers in explain.items():
+        if name not in sizes:
+            raise ValueError(
+                f"The 'explain' parameter names round {name!r}, which the plan does not have."
+            )
+        bad = [n for n in numbers if isinstance(n, bool) or not 1 <= n <= sizes[name]]
+        if bad:
+            raise ValueError(
+                f"The 'explain' parameter must give table numbers from 1 to {sizes[name]} for "
+                f"round {name!r}. Got {bad[0]!r} instead."
+            )
+        indices[name] = {n - 1 for n in numbers}
+    return indices
 
 
 def build_report(
@@ -647,9 +698,15 @@ def build_report(
     history: History = (),
     constraints: Constraints | None = None,
     kindred_threshold: float | None = None,
+    ground: CommonGround | None = None,
+    explain: Mapping[str, Collection[int]] | None = None,
 ) -> Report:
     """Measure a plan and explain it (the JSON form, ``Report.to_dict()``, is in the module
     docstring).
+
+    Every figure is always measured in full. Naming topics is the slow part, so a caller that
+    already holds the explanations of most tables (an edit of a stored plan) passes ``explain``
+    and the fitted ``ground`` to name only what changed.
 
     Args:
         attendees: Registered attendees; row ``i`` of ``embeddings`` is ``attendees[i]``.
@@ -660,9 +717,18 @@ def build_report(
         constraints: Organizer pins, keep-apart and keep-together.
         kindred_threshold: Similarity that makes a tablemate kindred; the 0.9 quantile of all
             pairs when None.
+        ground: ``common_ground(attendees)`` fitted earlier on these same attendees in this
+            order (the fit only reads names and interests); fitted here when None.
+        explain: Round name -> table numbers (from 1) to explain. Other tables of those
+            rounds, and every table of rounds not named, get no topics and their people no
+            entry in ``Report.attendees``; None explains every table.
 
     Returns:
         The report.
+
+    Raises:
+        ValueError: If ``ground`` was fitted on another number of attendees, or ``explain``
+            names a round or table the plan does not have.
 
     Example:
         >>> people = [
@@ -685,7 +751,14 @@ def build_report(
         kindred_threshold=kindred_threshold,
     )
     threshold = check.kindred_threshold
-    ground = CommonGround().fit([a.interests for a in attendees])
+    if ground is None:
+        ground = common_ground(attendees)
+    elif ground.matrix_.shape[0] != len(attendees):
+        raise ValueError(
+            f"The 'ground' parameter must be fitted on the {len(attendees)} attendees. Got one "
+            f"fitted on {ground.matrix_.shape[0]} instead."
+        )
+    only = None if explain is None else _explain_indices(explain, check.rounds)
     pos = {a.id: i for i, a in enumerate(attendees)}
     per_attendee: dict[str, dict[str, SeatExplanation]] = {a.id: {} for a in attendees}
     hard_by_round: dict[str | None, int] = {}
@@ -695,7 +768,15 @@ def build_report(
         _round_report(
             rc,
             hard_by_round.get(rc.name, 0),
-            _explain_round(rc, ground, attendees, pos, threshold, per_attendee),
+            _explain_round(
+                rc,
+                ground,
+                attendees,
+                pos,
+                threshold,
+                per_attendee,
+                None if only is None else only.get(rc.name, ()),
+            ),
         )
         for rc in check.rounds
     )
@@ -747,13 +828,16 @@ def attendee_view(report: Report, attendee_id: str) -> AttendeeView:
         KeyError: If the attendee is not part of the report.
 
     Example:
-        >>> people = [Attendee(id="a", interests="rust"), Attendee(id="b", interests="rust")]
+        >>> people = [
+        ...     Attendee(id="a", name="Ada", interests="rust"),
+        ...     Attendee(id="b", name="Bob", interests="rust"),
+        ... ]
         >>> report = build_report(
         ...     people, [Round(name="Lunch", table_size=2)], {"Lunch": [["a", "b"]]}, np.eye(2)
         ... )
         >>> view = attendee_view(report, "a")
         >>> view.rounds[0].tablemates, view.rounds[0].why
-        (('b',), 'You and b both talk about rust.')
+        (('b',), 'You and Bob both talk about rust.')
     """
     mine = report.attendees[attendee_id]
     rounds = []

@@ -16,8 +16,9 @@ PUBLIC = {
     ],
     "matching.report": [
         "REPORT_VERSION", "AttendeeRound", "AttendeeView", "HardEntry", "Minimum", "Report",
-        "RoundReport", "RoundViolations", "SeatExplanation", "Summary", "TableReport",
-        "TableViolations", "attendee_view", "build_report", "table_view",
+        "RoundReport", "RoundViolations", "SearchRun", "SeatExplanation", "Summary",
+        "TableReport", "TableViolations", "attendee_view", "build_report", "common_ground",
+        "table_view",
     ],
     "matching.search": ["Plan", "ProgressCallback", "solve"],
 }  # fmt: skip
