@@ -482,6 +482,7 @@ async function edit(change, control) {
   say($("review-error"), "");
   clearRowErrors();
   const started = performance.now();
+  const touched = touchedBy(change);
   try {
     const response = await api(conf(`/plans/${plan.id}/edits`), {
       method: "POST",
@@ -493,7 +494,7 @@ async function edit(change, control) {
     etag = response.headers.get("ETag");
     plan = { ...plan, ...updated, report: null };
     const before = tables;
-    tables = await api(conf(`/plans/${plan.id}/rounds/${roundId}/tables`));
+    tables = await reread(before, touched);
     remember(tables);
     roundCache = new Map([[roundId, tables]]);
     redrawTouched(before);
@@ -516,6 +517,25 @@ async function edit(change, control) {
     rowError(attendee, focusKey, text);
     if (control && document.activeElement !== control && control.isConnected) control.focus();
   }
+}
+
+/** The tables an edit changes: where its people sit now and where a move sends them. */
+function touchedBy(change) {
+  const tableOf = (id) => (tables.find((t) => t.members.some((m) => m.external_id === id)) || {}).table;
+  const numbers =
+    change.op === "move" ? [tableOf(change.attendee), change.table]
+    : change.op === "swap" ? [tableOf(change.a), tableOf(change.b)]
+    : [tableOf(change.attendee)];
+  return numbers.every(Number.isInteger) ? [...new Set(numbers)] : null;
+}
+
+/** The round after an edit: only the touched tables are read again (the whole round when they
+ *  are not known), the rest are kept as they were. */
+async function reread(before, touched) {
+  const path = `/plans/${plan.id}/rounds/${roundId}/tables`;
+  if (!touched) return api(conf(path));
+  const fresh = new Map((await api(conf(`${path}?tables=${touched.join(",")}`))).map((t) => [t.table, t]));
+  return before.map((t) => fresh.get(t.table) || t);
 }
 
 /** Redraw only the tables the edit touched (whose people or pins changed); keep every other node. */
