@@ -131,6 +131,16 @@ def patch_plan(
     "/{plan_id}/rounds/{round_id}/tables",
     status_code=status.HTTP_200_OK,
     summary="Review a round's tables",
+    responses={
+        200: {
+            "headers": {
+                "X-Total-Count": {
+                    "description": "How many tables matched the filter, before paging.",
+                    "schema": {"type": "integer"},
+                }
+            }
+        }
+    },
 )
 def round_tables(
     plan: ReadablePlan,
