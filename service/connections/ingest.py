@@ -29,7 +29,7 @@ from service.attendees.mapping import ImportMapping
 from service.attendees.parsing import ImportFileError, parse_attendee_file
 from service.connections.models import Connection
 from service.connections.platforms import Record
-from service.models import Attendee, Conference
+from service.models import Attendee, AttendeeStatus, Conference
 
 __all__ = ["COUNTS", "PROFILE_FIELDS", "Outcome", "apply_records"]
 
@@ -188,7 +188,10 @@ def _write(
             if current.profile_written_at is not None:
                 for name in PROFILE_FIELDS:
                     given.pop(name, None)
-            if current.status == "no-show" and given.get("status") == "registered":
+            if (
+                current.status == AttendeeStatus.NO_SHOW
+                and given.get("status") == AttendeeStatus.REGISTERED
+            ):
                 # The organizer's own mark; the platform knows nothing of it.
                 given.pop("status")
         _upsert(
@@ -228,7 +231,7 @@ def _upsert(
         name for name in attendee_service.FIELDS if before.get(name) != getattr(merged, name)
     )
     kind = result.outcome
-    if kind == "updated" and "status" in changed and merged.status == "cancelled":
+    if kind == "updated" and "status" in changed and merged.status == AttendeeStatus.CANCELLED:
         kind = "cancelled"
     outcome.counts[kind] += 1
     if kind != "unchanged" and len(outcome.changes) < MAX_CHANGES:
@@ -250,7 +253,7 @@ def _cancel_missing(
         Attendee.conference_id == conference.id,
         Attendee.external_id.startswith(prefix, autoescape=True),
         Attendee.erased_at.is_(None),
-        Attendee.status != "cancelled",
+        Attendee.status != AttendeeStatus.CANCELLED,
     )
     for attendee in session.scalars(stmt).all():
         if attendee.external_id in keep:
@@ -259,7 +262,7 @@ def _cancel_missing(
             session,
             conference=conference,
             current=attendee,
-            given={"external_id": attendee.external_id, "status": "cancelled"},
+            given={"external_id": attendee.external_id, "status": AttendeeStatus.CANCELLED},
             actor=actor,
             outcome=outcome,
         )

@@ -4,25 +4,61 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, TimestampedMixin, utcnow
+from service.db import Base, TimestampedMixin, one_of, utcnow
 
-PLATFORMS = ("pretix", "tito", "eventbrite")
-DELIVERY_STATUSES = ("received", "processing", "done", "failed")
-SYNC_STATUSES = ("queued", "running", "done", "failed")
-SYNC_KINDS = ("manual", "scheduled")
-LOG_KINDS = ("received", "processed", "refused", "ignored", "error", "sync", "connection")
+
+class Platform(StrEnum):
+    PRETIX = "pretix"
+    TITO = "tito"
+    EVENTBRITE = "eventbrite"
+
+
+class DeliveryStatus(StrEnum):
+    """received -> processing -> done; failed after the retries (or when refused outright)."""
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SyncStatus(StrEnum):
+    """queued -> running -> done, or failed; a sync that may be retried goes back to queued."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class SyncKind(StrEnum):
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+
+
+class LogKind(StrEnum):
+    """What a connection's log entry is about."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    REFUSED = "refused"
+    IGNORED = "ignored"
+    ERROR = "error"
+    SYNC = "sync"
+    CONNECTION = "connection"
 
 
 class Connection(TimestampedMixin, Base):
     """A conference's link to one event on a registration platform."""
 
     __tablename__ = "connection"
-    __table_args__ = (CheckConstraint(f"platform IN {PLATFORMS!r}", name="platform"),)
+    __table_args__ = (CheckConstraint(one_of("platform", Platform), name="platform"),)
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("conference.id", ondelete="CASCADE"), index=True
@@ -55,7 +91,7 @@ class ConnectionDelivery(TimestampedMixin, Base):
     __table_args__ = (
         Index("uq_connection_delivery_dedup", "connection_id", "dedup_key", unique=True),
         Index("ix_connection_delivery_status_next", "status", "next_attempt_at"),
-        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+        CheckConstraint(one_of("status", DeliveryStatus), name="status"),
     )
 
     connection_id: Mapped[uuid.UUID] = mapped_column(
@@ -65,7 +101,7 @@ class ConnectionDelivery(TimestampedMixin, Base):
     action: Mapped[str] = mapped_column(String(200), default="")
     # The raw body; emptied once processed (it may hold attendees' names and addresses).
     body: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(12), default="received")
+    status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -79,15 +115,15 @@ class ConnectionSync(TimestampedMixin, Base):
     __tablename__ = "connection_sync"
     __table_args__ = (
         Index("ix_connection_sync_status_next", "status", "next_attempt_at"),
-        CheckConstraint(f"status IN {SYNC_STATUSES!r}", name="status"),
-        CheckConstraint(f"kind IN {SYNC_KINDS!r}", name="kind"),
+        CheckConstraint(one_of("status", SyncStatus), name="status"),
+        CheckConstraint(one_of("kind", SyncKind), name="kind"),
     )
 
     connection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("connection.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(12), default="manual")
-    status: Mapped[str] = mapped_column(String(12), default="queued")
+    kind: Mapped[str] = mapped_column(String(12), default=SyncKind.MANUAL)
+    status: Mapped[str] = mapped_column(String(12), default=SyncStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -104,7 +140,7 @@ class ConnectionLogEntry(Base):
     __tablename__ = "connection_log_entry"
     __table_args__ = (
         Index("ix_connection_log_entry_connection_created", "connection_id", "created_at"),
-        CheckConstraint(f"kind IN {LOG_KINDS!r}", name="kind"),
+        CheckConstraint(one_of("kind", LogKind), name="kind"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

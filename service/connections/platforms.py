@@ -30,6 +30,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from service import net
+from service.connections.models import Platform
+from service.models import AttendeeStatus
 
 __all__ = [
     "EVENTBRITE_API",
@@ -223,7 +225,7 @@ def parse_delivery(platform: str, body: bytes, headers: Mapping[str, str]) -> De
         Malformed: the body is not what the platform sends (or names a URL not to follow).
     """
     data = _object(body)
-    if platform == "pretix":
+    if platform == Platform.PRETIX:
         for name in ("notification_id", "organizer", "event", "code", "action"):
             if name not in data:
                 raise Malformed(f"A pretix webhook has '{name}'; this body has not.")
@@ -232,11 +234,11 @@ def parse_delivery(platform: str, body: bytes, headers: Mapping[str, str]) -> De
             raise Malformed("'code' is not a pretix order code.")
         notification = _text(data["notification_id"])[:100]
         return Delivery(dedup_key=f"pretix:{notification}", action=_text(data["action"])[:200])
-    if platform == "tito":
+    if platform == Platform.TITO:
         _tito_ticket_slug(data)
         action = headers.get("x-webhook-name", "") or _text(data.get("_type"))
         return Delivery(dedup_key=content_key(body), action=action[:200])
-    if platform == "eventbrite":
+    if platform == Platform.EVENTBRITE:
         config = data.get("config")
         if not isinstance(config, dict) or not isinstance(config.get("action"), str):
             raise Malformed("An Eventbrite webhook has 'config' with an 'action'.")
@@ -287,18 +289,18 @@ def _tito_ticket_slug(data: Mapping[str, Any]) -> str:
 def fetch_delivery(info: ConnectionInfo, body: bytes, action: str) -> Fetched:
     """Fetch from the platform what a stored delivery names (see `parse_delivery`)."""
     data = _object(body)
-    if info.platform == "pretix":
+    if info.platform == Platform.PRETIX:
         return _pretix_order(info, data)
-    if info.platform == "tito":
+    if info.platform == Platform.TITO:
         return _tito_ticket(info, data)
     return _eventbrite(info, data, action)
 
 
 def full_sync_pages(info: ConnectionInfo) -> Iterator[list[Record]]:
     """Every ticket of the connection's event, a page at a time."""
-    if info.platform == "pretix":
+    if info.platform == Platform.PRETIX:
         yield from _pretix_pages(info)
-    elif info.platform == "tito":
+    elif info.platform == Platform.TITO:
         yield from _tito_pages(info)
     else:
         yield from _eventbrite_pages(info)
@@ -382,7 +384,9 @@ def _pretix_records(
             "name": _text(position.get("attendee_name")),
             "email": _text(position.get("attendee_email")),
             "company": _text(position.get("company")),
-            "status": "cancelled" if order_gone or position.get("canceled") else "registered",
+            "status": AttendeeStatus.CANCELLED
+            if order_gone or position.get("canceled")
+            else AttendeeStatus.REGISTERED,
             "Order number": code,
             "Buyer email": _text(order.get("email")),
         }
@@ -475,7 +479,7 @@ def _tito_record(info: ConnectionInfo, ticket: Mapping[str, Any]) -> Record:
         "name": name,
         "email": _text(ticket.get("email")),
         "company": _text(ticket.get("company_name")),
-        "status": "cancelled" if state in _TITO_GONE else "registered",
+        "status": AttendeeStatus.CANCELLED if state in _TITO_GONE else AttendeeStatus.REGISTERED,
     }
     registration = ticket.get("registration")
     if isinstance(registration, dict):
@@ -568,7 +572,7 @@ def _eventbrite_record(
         "name": name,
         "email": _text(profile.get("email")),
         "company": _text(profile.get("company")),
-        "status": "cancelled" if gone else "registered",
+        "status": AttendeeStatus.CANCELLED if gone else AttendeeStatus.REGISTERED,
         "Order number": _text(attendee.get("order_id")),
     }
     buyer = order if order is not None else attendee.get("order")

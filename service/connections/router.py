@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from service.auth import ReadAccess, WriteAccess
 from service.connections import service as connection_service
-from service.connections.models import Connection
+from service.connections.models import Connection, SyncKind
 from service.connections.schemas import (
     ConnectionCreated,
     ConnectionIn,
@@ -130,7 +130,7 @@ def connection_log(
 def start_sync(connection: WriteConnection, access: WriteAccess, session: SessionDep) -> SyncQueued:
     """Queue a full sync of every ticket; a sync already queued or running is returned."""
     return connection_service.queue_sync(
-        session, connection=connection, kind="manual", actor=access.caller.actor
+        session, connection=connection, kind=SyncKind.MANUAL, actor=access.caller.actor
     )
 
 

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.connections.models import LogKind, Platform, SyncKind, SyncStatus
 from service.validation import Line
 
-Platform = Literal["pretix", "tito", "eventbrite"]
 Secret = Line
 
 
@@ -59,14 +59,14 @@ class ConnectionIn(BaseModel):
     def problems(self) -> list[tuple[str, str]]:
         """What this platform needs and the body lacks (or must not have): (field, why)."""
         found: list[tuple[str, str]] = []
-        if self.platform == "pretix":
+        if self.platform == Platform.PRETIX:
             if not self.organizer:
                 found.append(("organizer", "a pretix connection needs the organizer slug"))
         elif self.organizer:
             found.append(("organizer", f"only pretix connections have one, not {self.platform}"))
-        if self.platform != "pretix" and self.base_url:
+        if self.platform != Platform.PRETIX and self.base_url:
             found.append(("base_url", f"only pretix connections have one, not {self.platform}"))
-        if self.platform == "tito":
+        if self.platform == Platform.TITO:
             account, slash, event = self.event.partition("/")
             if not (account and slash and event) or "/" in event:
                 found.append(("event", 'a Tito event is "account-slug/event-slug"'))
@@ -76,7 +76,7 @@ class ConnectionIn(BaseModel):
                 )
         elif self.signing_secret:
             found.append(("signing_secret", f"only Tito connections have one, not {self.platform}"))
-        if self.platform == "eventbrite" and not self.event.isdigit():
+        if self.platform == Platform.EVENTBRITE and not self.event.isdigit():
             found.append(("event", "an Eventbrite event id is a number"))
         return found
 
@@ -116,8 +116,8 @@ class SyncOut(BaseModel):
 
     id: uuid.UUID
     connection_id: uuid.UUID
-    kind: Literal["manual", "scheduled"]
-    status: Literal["queued", "running", "done", "failed"]
+    kind: SyncKind
+    status: SyncStatus
     counts: SyncCounts
     attempts: int
     error: str = Field(description="Why it failed or is retried, with the platform's answer.")
@@ -168,15 +168,13 @@ class DeliveryAccepted(BaseModel):
 
 class SyncQueued(BaseModel):
     sync_id: uuid.UUID
-    status: Literal["queued", "running"]
+    status: Literal[SyncStatus.QUEUED, SyncStatus.RUNNING]
 
 
 class LogEntryOut(BaseModel):
     id: uuid.UUID
     created_at: datetime
-    kind: str = Field(
-        description="received, processed, refused, ignored, error, sync or connection."
-    )
+    kind: LogKind
     message: str
     delivery_id: uuid.UUID | None
     sync_id: uuid.UUID | None

@@ -23,6 +23,11 @@ from service.connections.models import (
     ConnectionDelivery,
     ConnectionLogEntry,
     ConnectionSync,
+    DeliveryStatus,
+    LogKind,
+    Platform,
+    SyncKind,
+    SyncStatus,
 )
 from service.connections.schemas import (
     ConnectionCreated,
@@ -60,8 +65,8 @@ def _sync_out(row: ConnectionSync) -> SyncOut:
     return SyncOut(
         id=row.id,
         connection_id=row.connection_id,
-        kind=row.kind,  # type: ignore[arg-type]
-        status=row.status,  # type: ignore[arg-type]
+        kind=SyncKind(row.kind),
+        status=SyncStatus(row.status),
         counts=SyncCounts.model_validate(row.counts or {}),
         attempts=row.attempts,
         error=row.error,
@@ -78,7 +83,9 @@ def connection_out(session: Session, row: Connection) -> ConnectionOut:
             select(ConnectionDelivery.status, func.count())
             .where(
                 ConnectionDelivery.connection_id == row.id,
-                ConnectionDelivery.status.in_(("received", "processing", "failed")),
+                ConnectionDelivery.status.in_(
+                    (DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING, DeliveryStatus.FAILED)
+                ),
             )
             .group_by(ConnectionDelivery.status)
         ).all()
@@ -92,7 +99,7 @@ def connection_out(session: Session, row: Connection) -> ConnectionOut:
     return ConnectionOut(
         id=row.id,
         conference_id=row.conference_id,
-        platform=row.platform,  # type: ignore[arg-type]
+        platform=Platform(row.platform),
         name=row.name,
         event=row.event,
         organizer=row.organizer,
@@ -102,8 +109,9 @@ def connection_out(session: Session, row: Connection) -> ConnectionOut:
         last_synced_at=row.last_synced_at,
         last_error=row.last_error,
         last_error_at=row.last_error_at,
-        pending_deliveries=int(counts.get("received", 0)) + int(counts.get("processing", 0)),
-        failed_deliveries=int(counts.get("failed", 0)),
+        pending_deliveries=int(counts.get(DeliveryStatus.RECEIVED, 0))
+        + int(counts.get(DeliveryStatus.PROCESSING, 0)),
+        failed_deliveries=int(counts.get(DeliveryStatus.FAILED, 0)),
         last_sync=_sync_out(last_sync) if last_sync is not None else None,
     )
 
@@ -112,7 +120,7 @@ def add_log(
     session: Session,
     *,
     connection_id: uuid.UUID,
-    kind: str,
+    kind: LogKind,
     message: str,
     delivery_id: uuid.UUID | None = None,
     sync_id: uuid.UUID | None = None,
@@ -145,7 +153,7 @@ def _changed(
 ) -> None:
     """An organizer's change: in the connection's log (``message``, if any) and the audit log."""
     if message is not None:
-        add_log(session, connection_id=connection.id, kind="connection", message=message)
+        add_log(session, connection_id=connection.id, kind=LogKind.CONNECTION, message=message)
     audit.record(
         session,
         actor=actor,
@@ -168,7 +176,7 @@ def create_connection(
     """
     problems = data.problems()
     base_url = ""
-    if data.platform == "pretix" and not problems:
+    if data.platform == Platform.PRETIX and not problems:
         # Checked last: it resolves the host name, which a body with other problems skips.
         base_url = (data.base_url or PRETIX_DEFAULT_URL).rstrip("/")
         try:
@@ -260,7 +268,7 @@ def update_connection(
                 f"'{name}' cannot be null.",
                 errors=[{"pointer": f"#/body/{name}", "detail": "null"}],
             )
-    if "signing_secret" in changes and connection.platform != "tito":
+    if "signing_secret" in changes and connection.platform != Platform.TITO:
         raise Invalid(
             f"Only Tito connections have a signing secret, not {connection.platform}.",
             errors=[{"pointer": "#/body/signing_secret", "detail": "only for tito"}],
@@ -349,7 +357,7 @@ def list_log(
             LogEntryOut(
                 id=row.id,
                 created_at=row.created_at,
-                kind=row.kind,
+                kind=LogKind(row.kind),
                 message=row.message,
                 delivery_id=row.delivery_id,
                 sync_id=row.sync_id,
@@ -366,25 +374,28 @@ def list_log(
 
 
 def queue_sync(
-    session: Session, *, connection: Connection, kind: str = "manual", actor: str = ""
+    session: Session, *, connection: Connection, kind: SyncKind = SyncKind.MANUAL, actor: str = ""
 ) -> SyncQueued:
     """Queue a full sync; one already queued or running is returned instead of a second."""
     waiting = session.scalar(
         select(ConnectionSync)
         .where(
             ConnectionSync.connection_id == connection.id,
-            ConnectionSync.status.in_(("queued", "running")),
+            ConnectionSync.status.in_((SyncStatus.QUEUED, SyncStatus.RUNNING)),
         )
         .order_by(ConnectionSync.created_at)
         .limit(1)
     )
     if waiting is not None:
-        return SyncQueued(sync_id=waiting.id, status=waiting.status)  # type: ignore[arg-type]
+        running = waiting.status == SyncStatus.RUNNING
+        return SyncQueued(
+            sync_id=waiting.id, status=SyncStatus.RUNNING if running else SyncStatus.QUEUED
+        )
     row = ConnectionSync(
         id=uuid.uuid4(),
         connection_id=connection.id,
         kind=kind,
-        status="queued",
+        status=SyncStatus.QUEUED,
         attempts=0,
         counts={},
         error="",
@@ -394,11 +405,11 @@ def queue_sync(
     add_log(
         session,
         connection_id=connection.id,
-        kind="sync",
+        kind=LogKind.SYNC,
         sync_id=row.id,
         message=f"Full sync queued ({kind}{f', by {actor}' if actor else ''}).",
     )
-    return SyncQueued(sync_id=row.id, status="queued")
+    return SyncQueued(sync_id=row.id, status=SyncStatus.QUEUED)
 
 
 def get_sync(session: Session, *, connection: Connection, sync_id: uuid.UUID) -> SyncOut:
@@ -449,7 +460,7 @@ def check_signature(
     Raises:
         HookRefused: no signature, or not the right one.
     """
-    if connection.platform != "tito":
+    if connection.platform != Platform.TITO:
         return
     try:
         secret = vault.decrypt(session, connection.signing_secret_encrypted or "")
@@ -462,7 +473,7 @@ def check_signature(
 
 def refuse(session: Session, *, connection: Connection, message: str) -> None:
     """Log a delivery refused for its content (the caller answers with the problem)."""
-    add_log(session, connection_id=connection.id, kind="refused", message=message)
+    add_log(session, connection_id=connection.id, kind=LogKind.REFUSED, message=message)
     connection.last_error = message
     connection.last_error_at = utcnow()
 
@@ -491,7 +502,7 @@ def store_delivery(
         dedup_key=parsed.dedup_key,
         action=parsed.action,
         body=body.decode("utf-8", errors="replace"),
-        status="received",
+        status=DeliveryStatus.RECEIVED,
         attempts=0,
         error="",
     )
@@ -507,7 +518,7 @@ def store_delivery(
     add_log(
         session,
         connection_id=connection.id,
-        kind="received",
+        kind=LogKind.RECEIVED,
         delivery_id=row.id,
         message=f"Received {parsed.action or 'a delivery'}.",
     )

@@ -36,7 +36,16 @@ from service.background import Every, Loop, claim_due, doubling, drain, oldest_d
 from service.config import get_settings
 from service.connections import ingest, platforms, vault
 from service.connections import service as connection_service
-from service.connections.models import Connection, ConnectionDelivery, ConnectionSync
+from service.connections.models import (
+    Connection,
+    ConnectionDelivery,
+    ConnectionSync,
+    DeliveryStatus,
+    LogKind,
+    Platform,
+    SyncKind,
+    SyncStatus,
+)
 from service.db import get_engine, session_scope, utcnow
 from service.models import Conference
 
@@ -55,10 +64,10 @@ WRITE_TRIES: Final = 3
 WRITE_RETRY_SECONDS: Final = 0.2
 
 Row = TypeVar("Row", ConnectionDelivery, ConnectionSync)
-#: Each queue's statuses: waiting for a worker, and claimed by one.
-_STATUSES: Final[dict[type[ConnectionDelivery] | type[ConnectionSync], tuple[str, str]]] = {
-    ConnectionDelivery: ("received", "processing"),
-    ConnectionSync: ("queued", "running"),
+#: Each queue's statuses: waiting for a worker, claimed by one, and given up on.
+_STATUSES: Final[dict[type[ConnectionDelivery] | type[ConnectionSync], tuple[str, str, str]]] = {
+    ConnectionDelivery: (DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING, DeliveryStatus.FAILED),
+    ConnectionSync: (SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.FAILED),
 }
 
 
@@ -89,7 +98,7 @@ def _info(session: Session, connection: Connection) -> platforms.ConnectionInfo 
 
 def _claim(model: type[Row]) -> uuid.UUID | None:
     """Take the oldest due row of ``model`` (waiting -> working); None when nothing is due."""
-    waiting, working = _STATUSES[model]
+    waiting, working, _ = _STATUSES[model]
     now = utcnow()
     with session_scope() as session:
         return claim_due(
@@ -123,13 +132,13 @@ def recover_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
     cutoff = utcnow() - stale_after
     recovered = 0
     with session_scope() as session:
-        for model, (waiting, working) in _STATUSES.items():
+        for model, (waiting, working, given_up) in _STATUSES.items():
             stale = (model.status == working, model.claimed_at < cutoff)
             failed = session.execute(
                 update(model)
                 .where(*stale, model.attempts >= MAX_ATTEMPTS)
                 .values(
-                    status="failed",
+                    status=given_up,
                     claimed_at=None,
                     updated_at=utcnow(),
                     error=f"Its worker stopped {MAX_ATTEMPTS} times while working on it; "
@@ -184,7 +193,7 @@ def _failed(
                 f"{row.next_attempt_at:%H:%M:%S} UTC."
             )
         else:
-            row.status = "failed"
+            row.status = _STATUSES[model][2]
             message = error.message + (
                 f" Gave up after {attempts} tries." if error.retry else " Not tried again."
             )
@@ -192,19 +201,19 @@ def _failed(
         connection.last_error = message
         connection.last_error_at = now
         if isinstance(row, ConnectionSync):
-            if row.status == "failed":
+            if row.status == SyncStatus.FAILED:
                 row.finished_at = now
             row.counts = _counts((total or ingest.Outcome()).counts)
             what = "Full sync"
         else:
-            if row.status == "failed":
+            if row.status == DeliveryStatus.FAILED:
                 # Given up: the body (which may name people) goes; a full sync catches up.
                 row.body = ""
             what = row.action or "Delivery"
         connection_service.add_log(
             session,
             connection_id=connection.id,
-            kind="error",
+            kind=LogKind.ERROR,
             delivery_id=row.id if isinstance(row, ConnectionDelivery) else None,
             sync_id=row.id if isinstance(row, ConnectionSync) else None,
             message=f"{what}: {message}",
@@ -224,7 +233,7 @@ def process_delivery(delivery_id: uuid.UUID) -> str:
     """Fetch what a claimed delivery names and upsert it; returns the delivery's new status."""
     with session_scope() as session:
         delivery = session.get(ConnectionDelivery, delivery_id)
-        if delivery is None or delivery.status != "processing":
+        if delivery is None or delivery.status != DeliveryStatus.PROCESSING:
             return "gone"
         connection = session.get_one(Connection, delivery.connection_id)
         claimed_at = delivery.claimed_at
@@ -278,12 +287,12 @@ def _delivery_done(
             skipped=fetched.skipped,
         )
         now = utcnow()
-        delivery.status = "done"
+        delivery.status = DeliveryStatus.DONE
         delivery.processed_at = now
         delivery.error = ""
         # The body may name people; what it did is in the log.
         delivery.body = ""
-        if connection.platform == "eventbrite" and delivery.dedup_key.startswith("sha256:"):
+        if connection.platform == Platform.EVENTBRITE and delivery.dedup_key.startswith("sha256:"):
             # Eventbrite's bodies only name a resource: the same body later is a new change.
             delivery.dedup_key = f"{delivery.dedup_key[:120]}#{delivery.id}"
         parts = [f"{delivery.action or 'Delivery'}: {outcome.summary()}."]
@@ -293,12 +302,14 @@ def _delivery_done(
         connection_service.add_log(
             session,
             connection_id=connection.id,
-            kind="ignored" if not outcome.changes and outcome.counts["ignored"] else "processed",
+            kind=LogKind.IGNORED
+            if not outcome.changes and outcome.counts["ignored"]
+            else LogKind.PROCESSED,
             delivery_id=delivery.id,
             message=" ".join(parts),
             changes=outcome.changes,
         )
-        return "done"
+        return DeliveryStatus.DONE
 
 
 # --- syncs --------------------------------------------------------------------------------------
@@ -308,7 +319,7 @@ def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: Fa
     """Page through the platform's tickets and upsert them all; returns the sync's status."""
     with session_scope() as session:
         sync = session.get(ConnectionSync, sync_id)
-        if sync is None or sync.status != "running":
+        if sync is None or sync.status != SyncStatus.RUNNING:
             return "gone"
         connection = session.get_one(Connection, sync.connection_id)
         claimed_at = sync.claimed_at
@@ -332,7 +343,7 @@ def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: Fa
             if should_stop():
                 # Given back whole: the next worker starts it again from the first page.
                 _give_back(sync_id, claimed_at)
-                return "queued"
+                return SyncStatus.QUEUED
             written = _write_page(sync_id, claimed_at, page, total)
             if written is None:
                 return "gone"
@@ -349,19 +360,19 @@ def run_sync(sync_id: uuid.UUID, *, should_stop: Callable[[], bool] = lambda: Fa
             return "gone"
         sync, connection = mine
         now = utcnow()
-        sync.status = "done"
+        sync.status = SyncStatus.DONE
         sync.finished_at = now
         sync.counts = _counts(total.counts)
         connection.last_synced_at = now
         connection_service.add_log(
             session,
             connection_id=connection.id,
-            kind="sync",
+            kind=LogKind.SYNC,
             sync_id=sync.id,
             message=" ".join([f"Full sync done: {total.summary()}.", *total.problems]),
             changes=total.changes,
         )
-    return "done"
+    return SyncStatus.DONE
 
 
 def _counts(counts: Counter[str]) -> dict[str, int]:
@@ -416,7 +427,7 @@ def _give_back(sync_id: uuid.UUID, claimed_at: datetime | None) -> None:
         mine = _mine(session, ConnectionSync, sync_id, claimed_at)
         if mine is not None:
             sync = mine[0]
-            sync.status = "queued"
+            sync.status = SyncStatus.QUEUED
             sync.claimed_at = None
             sync.attempts = max(0, sync.attempts - 1)
 
@@ -440,11 +451,11 @@ def schedule_syncs(*, now: datetime | None = None) -> int:
                 .order_by(ConnectionSync.created_at.desc())
                 .limit(1)
             )
-            if latest is not None and latest.status in ("queued", "running"):
+            if latest is not None and latest.status in (SyncStatus.QUEUED, SyncStatus.RUNNING):
                 continue
             if (latest.created_at if latest else connection.created_at) > due_before:
                 continue
-            connection_service.queue_sync(session, connection=connection, kind="scheduled")
+            connection_service.queue_sync(session, connection=connection, kind=SyncKind.SCHEDULED)
             queued += 1
     return queued
 
