@@ -14,11 +14,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache, lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from service.models import AttendeeStatus
 from service.validation import Line, Text, check_line, check_text, control_character
 
 __all__ = [
@@ -28,16 +29,11 @@ __all__ = [
     "MAX_EXTRA_CHARS",
     "MAX_LANGUAGES",
     "AttendeeFields",
-    "AttendeeStatus",
     "external_id_problem",
     "normalise_languages",
     "parse_bool",
     "parse_status",
 ]
-
-# "needs-details": imported from a placeholder row ("Info Requested"); never seated or shown to
-# tablemates until the details arrive.
-AttendeeStatus = Literal["registered", "cancelled", "no-show", "needs-details"]
 
 BOOL_TRUE: tuple[str, ...] = ("yes", "y", "true", "1", "x", "✓", "ja", "oui", "si")
 BOOL_FALSE: tuple[str, ...] = ("no", "n", "false", "0", "nein", "non")
@@ -56,17 +52,21 @@ _STATUSES: dict[str, AttendeeStatus] = {
             "registered", "attending", "confirmed", "paid", "pending", "complete", "completed",
             "active", "valid", "checked in", "checked-in", "approved", "placed", "bezahlt",
         ),
-        "registered",
+        AttendeeStatus.REGISTERED,
     ),
     **dict.fromkeys(
         (
             "cancelled", "canceled", "cancelled by organizer", "not attending", "refunded",
             "deleted", "void", "voided", "expired", "storniert", "abgesagt", "annulé",
         ),
-        "cancelled",
+        AttendeeStatus.CANCELLED,
     ),
-    **dict.fromkeys(("no-show", "no show", "noshow", "no_show", "absent"), "no-show"),
-    **dict.fromkeys(("needs-details", "needs details", "info requested"), "needs-details"),
+    **dict.fromkeys(
+        ("no-show", "no show", "noshow", "no_show", "absent"), AttendeeStatus.NO_SHOW
+    ),
+    **dict.fromkeys(
+        ("needs-details", "needs details", "info requested"), AttendeeStatus.NEEDS_DETAILS
+    ),
 }  # fmt: skip
 
 _LANGUAGE_SEPARATORS = re.compile(r"[,;/|&+\n]|\s+(?:and|und|et|y)\s+", re.IGNORECASE)
@@ -167,12 +167,12 @@ def parse_status(value: object) -> AttendeeStatus:
         ValueError: The status is not recognised.
 
     Example:
-        >>> parse_status("Paid"), parse_status("canceled"), parse_status("")
-        ('registered', 'cancelled', 'registered')
+        >>> [str(parse_status(v)) for v in ("Paid", "canceled", "")]
+        ['registered', 'cancelled', 'registered']
     """
     text = "" if value is None else " ".join(str(value).split()).casefold()
     if not text:
-        return "registered"
+        return AttendeeStatus.REGISTERED
     try:
         return _STATUSES[text]
     except KeyError:
@@ -297,7 +297,7 @@ class AttendeeFields(BaseModel):
     first_time: bool = False
     dietary: Text = Field(default="", max_length=500)
     accessibility: Text = Field(default="", max_length=500)
-    status: AttendeeStatus = "registered"
+    status: AttendeeStatus = AttendeeStatus.REGISTERED
     extra: dict[ExtraQuestion, ExtraAnswer] = Field(
         default_factory=dict, max_length=MAX_EXTRA_ANSWERS
     )

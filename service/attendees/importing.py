@@ -46,7 +46,7 @@ from service.attendees.schemas import (
 from service.audit import service as audit
 from service.config import get_settings
 from service.errors import Invalid, NotFound, PayloadTooLarge, Unavailable
-from service.models import Conference
+from service.models import AttendeeStatus, Conference
 from service.models import ImportMapping as SavedMappingRow
 
 # Seconds a client is asked to wait when every file worker is busy.
@@ -384,9 +384,9 @@ def apply_import(
             items.append((external_id, given))
             people.append(given)
             continue
-        if current.status == "needs-details" and "status" not in given:
+        if current.status == AttendeeStatus.NEEDS_DETAILS and "status" not in given:
             # The export now carries this ticket's details (the row is not flagged any more).
-            given = {**given, "status": "registered"}
+            given = {**given, "status": AttendeeStatus.REGISTERED}
         try:
             merged = attendee_service.merge_fields(current, external_id=external_id, given=given)
         except attendee_service.FieldErrors as exc:
@@ -484,13 +484,17 @@ def _column_out(column: ColumnPreview) -> ImportColumn:
 
 def _counts(people: list[Mapping[str, Any]], *, skipped: int) -> ImportCounts:
     """The figures that matter before an import: who gets seated, alone, at dinner..."""
-    seated = [p for p in people if p.get("status", "registered") == "registered"]
+    seated = [
+        p for p in people if p.get("status", AttendeeStatus.REGISTERED) == AttendeeStatus.REGISTERED
+    ]
     return ImportCounts(
         seated=len(seated),
         solo=sum(bool(p.get("solo")) for p in seated),
         dinner=sum(bool(p.get("dinner")) for p in seated),
         blank_profiles=sum(not str(p.get("interests") or "").strip() for p in seated),
-        cancelled=sum(p.get("status") in ("cancelled", "no-show") for p in people),
-        needs_details=sum(p.get("status") == "needs-details" for p in people),
+        cancelled=sum(
+            p.get("status") in (AttendeeStatus.CANCELLED, AttendeeStatus.NO_SHOW) for p in people
+        ),
+        needs_details=sum(p.get("status") == AttendeeStatus.NEEDS_DETAILS for p in people),
         skipped=skipped,
     )

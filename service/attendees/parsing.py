@@ -61,6 +61,7 @@ from matching.placeholders import INFO_REQUESTED as _INFO_REQUESTED
 from matching.placeholders import placeholder_kind as _placeholder_kind
 from service.attendees.fields import AttendeeFields, parse_bool, parse_status
 from service.attendees.mapping import DEFAULT_ACTIONS, ImportMapping, has_id, has_name, missing
+from service.models import AttendeeStatus
 from service.validation import control_character
 
 # openpyxl reads XML with defusedxml whenever it is installed; without it, entity declarations
@@ -1009,10 +1010,10 @@ def _resolve(
         try:
             status = parse_status(values.get("status"))
         except ValueError:
-            status = "registered"
+            status = AttendeeStatus.REGISTERED
         # A cancelled ticket stays cancelled; anyone else waits for their details.
-        if status not in ("cancelled", "no-show"):
-            values["status"] = "needs-details"
+        if status not in (AttendeeStatus.CANCELLED, AttendeeStatus.NO_SHOW):
+            values["status"] = AttendeeStatus.NEEDS_DETAILS
     return action, note
 
 
@@ -1023,7 +1024,7 @@ def _same_person(rows: list[ParsedRow], *, action: str) -> tuple[list[ParsedRow]
     flagged: list[FlaggedRow] = []
     for row in rows:
         fields = row.fields
-        if fields.email and fields.status != "needs-details":
+        if fields.email and fields.status != AttendeeStatus.NEEDS_DETAILS:
             key = (fields.email, " ".join(fields.name.casefold().split()))
             original = first.setdefault(key, fields.external_id)
             if original != fields.external_id:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from service.auth import Caller, IngestAccess, ReadAccess, WriteAccess
 from service.config import get_settings
 from service.db import SessionDep
 from service.errors import PayloadTooLarge
-from service.models import Attendee
+from service.models import Attendee, AttendeeStatus
 from service.validation import Line
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/attendees", tags=["attendees"])
@@ -180,7 +180,7 @@ def list_attendees(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     status_: Annotated[
-        Literal["registered", "cancelled", "no-show", "needs-details"] | None,
+        AttendeeStatus | None,
         Query(alias="status"),
     ] = None,
     solo: bool | None = None,
