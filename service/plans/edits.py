@@ -3,13 +3,17 @@
 An edit rewrites only what it changed: the moved seats, then the touched tables' topics and
 why lines and the report's figures (every round measured again: a move changes the repeats of
 later rounds). Nothing is embedded beyond reading cached vectors, and the map stays as it is
-(people move between tables, not on the map).
+(people move between tables, not on the map). The text model that names topics is fitted once
+per set of profiles and kept in the process, so edits after the first one only name topics.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import uuid
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +21,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from matching.checks import HardViolation, check_hard
-from matching.report import Report, Summary, build_report
+from matching.explain import CommonGround
+from matching.report import Report, Summary, build_report, common_ground
+from matching.types import Attendee as MAttendee
 from service.audit import service as audit
 from service.db import utcnow
 from service.embedding import Encoder, embed
@@ -59,49 +65,136 @@ def _hard_violations(
     )
 
 
+#: Fitted text models by profile fingerprint, most recently used last. A handful covers the
+#: plans being edited at once; each holds a conference's TF-IDF matrix (a few MB).
+_GROUNDS: OrderedDict[str, CommonGround] = OrderedDict()
+_GROUNDS_KEPT = 4
+_grounds_lock = threading.Lock()
+
+
+def _fingerprint(attendees: Sequence[MAttendee]) -> str:
+    """A digest of everything the text model is fitted on: each name and profile, in order."""
+    digest = hashlib.blake2b(digest_size=20)
+    for person in attendees:
+        for text in (person.name, person.interests):
+            data = text.encode()
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def fitted_ground(attendees: Sequence[MAttendee]) -> CommonGround:
+    """The text model :func:`~matching.report.build_report` would fit on ``attendees``.
+
+    Kept per process by a fingerprint of the names and profiles it reads, so a changed profile
+    (or someone added, erased or reordered) fits a new one and an unchanged plan never refits.
+    """
+    key = _fingerprint(attendees)
+    with _grounds_lock:
+        ground = _GROUNDS.get(key)
+        if ground is not None:
+            _GROUNDS.move_to_end(key)
+            return ground
+    ground = common_ground(attendees)  # outside the lock: a second edit may fit in parallel
+    with _grounds_lock:
+        _GROUNDS[key] = ground
+        while len(_GROUNDS) > _GROUNDS_KEPT:
+            _GROUNDS.popitem(last=False)
+    return ground
+
+
+def _to_explain(
+    stored: Mapping[str, Any], seating: Mapping[str, Sequence[Sequence[str]]]
+) -> dict[str, set[int]]:
+    """Tables (numbers from 1) whose stored topics or why lines are not those of their people
+    today: the tables an edit touched, and any a stored report lacks or has other people at."""
+    rounds = {
+        entry.get("name"): entry
+        for entry in stored.get("rounds", [])
+        if isinstance(entry, dict) and not entry.get("carried")
+    }
+    people = stored.get("attendees", {})
+    wanted: dict[str, set[int]] = {}
+    for name, tables in seating.items():
+        detail = rounds.get(name, {}).get("tables_detail", [])
+        by_number = {t.get("table"): t for t in detail if isinstance(t, dict)}
+        for number, members in enumerate(tables, start=1):
+            known = by_number.get(number)
+            if (
+                known is None
+                or "topics" not in known
+                or sorted(known.get("members", [])) != sorted(members)
+                or any(name not in people.get(person, {}) for person in members)
+            ):
+                wanted.setdefault(name, set()).add(number)
+    return wanted
+
+
 def remeasure(
     state: PlanState,
     *,
     stored: dict[str, Any] | None,
     round_: Round,
-    tables: Sequence[Sequence[str]],
+    touched: Sequence[int],
     encoder: Encoder | None,
 ) -> tuple[Report, dict[str, Any]]:
-    """Measure the plan again after an edit of ``tables`` (their people) in ``round_``.
+    """Measure the plan again after an edit of tables ``touched`` (numbers from 1) of ``round_``.
 
-    Returns the fresh report and the stored JSON to keep: its figures (summary, hard rules,
-    every round the run seated; a move changes the repeats of later rounds too) are the fresh
-    ones, and of the people only those at ``tables`` get new explanations: nobody else's table
-    changed, so nobody else's why line or topics can. Carried-over rounds keep their section.
+    Returns the fresh report and the stored JSON to keep. Its figures (summary, hard rules,
+    every round the run seated; a move changes the repeats of later rounds too) are measured
+    afresh; topics and why lines are named only for the ``touched`` tables (and any table the
+    stored report has no current explanation of): nobody else's table changed, so nobody else's
+    why line or topics can. The returned report explains only those tables. Carried-over rounds
+    keep their section.
     """
     try:
         summary = Summary.from_dict(stored["summary"]) if stored else None
     except (KeyError, TypeError, ValueError):  # stored by an older version: measure afresh
         stored, summary = None, None
+    seating = state.m_seating()
+    explain: dict[str, set[int]] | None = None
+    if stored:
+        explain = _to_explain(stored, seating)
+        explain.setdefault(round_.name, set()).update(touched)
     fresh = build_report(
         state.attendees,
         state.m_rounds(),
-        state.m_seating(),
+        seating,
         embed(state.attendees, encoder=encoder),
         history=state.history,
         constraints=state.constraints,
         kindred_threshold=summary.kindred_threshold if summary else None,
+        ground=fitted_ground(state.attendees),
+        explain=explain,
     )
-    if not stored:
+    if not stored or explain is None:
         return fresh, fresh.to_dict()
-    measured = {r.name: r for r in fresh.rounds}
+    kept = {  # the stored topics of every table not named again (all checked in _to_explain)
+        entry.get("name"): {t.get("table"): t.get("topics") for t in entry.get("tables_detail", [])}
+        for entry in stored.get("rounds", [])
+        if isinstance(entry, dict) and not entry.get("carried")
+    }
+    measured: dict[str, dict[str, Any]] = {}
+    for entry in fresh.rounds:
+        data = entry.to_dict()
+        named = explain.get(entry.name, set())
+        for table in data["tables_detail"]:
+            if table["table"] not in named:
+                table["topics"] = kept[entry.name][table["table"]]
+        measured[entry.name] = data
     rounds = [
-        measured[entry["name"]].to_dict()
+        measured[entry["name"]]
         if entry.get("name") in measured and not entry.get("carried")
         else entry
         for entry in stored.get("rounds", [])
     ]
     people = dict(stored.get("attendees", {}))
-    for table in tables:
-        for person in table:
-            seat = fresh.attendees.get(person, {}).get(round_.name)
-            if seat is not None:
-                people[person] = {**people.get(person, {}), round_.name: seat.to_dict()}
+    for person, seats in fresh.attendees.items():
+        if seats:
+            people[person] = {
+                **people.get(person, {}),
+                **{name: seat.to_dict() for name, seat in seats.items()},
+            }
     patched = {
         **stored,
         "summary": fresh.summary.to_dict(),
@@ -254,7 +347,7 @@ def edit_plan(
             state,
             stored=plan.report,
             round_=round_,
-            tables=[tables[n - 1] for n in touched],
+            touched=touched,
             encoder=encoder,
         )
         _explain_tables(session, plan=plan, round_=round_, tables=touched, report=report)

@@ -268,38 +268,14 @@ def test_a_report_stored_by_an_older_version_is_never_a_server_error(
     assert "P001" not in str(admin.get(url).json()["report"])
 
 
-def test_an_edit_keeps_the_report_exactly_as_a_full_measurement_would(
-    admin: TestClient, base: str
-) -> None:
+def full_measurement(plan_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The plan's stored report and a full ``build_report`` of its seating as stored now."""
     from matching.report import build_report
     from service.embedding import embed
     from service.plans import engine
 
-    rounds = add_rounds(
-        admin,
-        base,
-        [
-            {"name": "Lunch 1", "kind": "lunch", "table_size": 6},
-            {"name": "Lunch 2", "kind": "lunch", "table_size": 6},
-        ],
-    )
-    plan = run(admin, base)
-    url = f"{base}/plans/{plan['id']}"
-    tables = admin.get(f"{url}/rounds/{rounds['Lunch 1']}/tables").json()
-    untouched = {m["external_id"]: m["why"] for t in tables[2:] for m in t["members"]}
-    version = plan["version"]
-    for a in tables[0]["members"]:
-        b = tables[1]["members"][0]["external_id"]
-        swapped = admin.post(
-            f"{url}/edits",
-            json={"op": "swap", "round_id": rounds["Lunch 1"], "a": a["external_id"], "b": b},
-            headers={"If-Match": f'"{version}"'},
-        )
-        if swapped.status_code == 200:
-            break
-    assert swapped.status_code == 200, swapped.text
     with session_scope() as session:
-        row = session.get(Plan, uuid.UUID(plan["id"]))
+        row = session.get(Plan, uuid.UUID(plan_id))
         assert row is not None and row.report is not None
         state = engine.plan_state(session, plan=row)
         full = build_report(
@@ -311,16 +287,87 @@ def test_an_edit_keeps_the_report_exactly_as_a_full_measurement_would(
             constraints=state.constraints,
             kindred_threshold=row.report["summary"]["kindred_threshold"],
         ).to_dict()
-        for mine, theirs in zip(row.report["rounds"], full["rounds"], strict=True):
+        return dict(row.report), full
+
+
+def swap_somebody(
+    admin: TestClient, url: str, round_id: str, version: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Swap someone at table 1 with the first person at table 2 (the first swap the rules
+    allow); return the round's tables before it and the plan's new version."""
+    tables = admin.get(f"{url}/rounds/{round_id}/tables").json()
+    b = tables[1]["members"][0]["external_id"]
+    for a in tables[0]["members"]:
+        swapped = admin.post(
+            f"{url}/edits",
+            json={"op": "swap", "round_id": round_id, "a": a["external_id"], "b": b},
+            headers={"If-Match": f'"{version}"'},
+        )
+        if swapped.status_code == 200:
+            return tables, int(swapped.json()["version"])
+    raise AssertionError(swapped.text)
+
+
+def test_an_edit_keeps_the_report_exactly_as_a_full_measurement_would(
+    admin: TestClient, base: str
+) -> None:
+    rounds = add_rounds(
+        admin,
+        base,
+        [
+            {"name": "Lunch 1", "kind": "lunch", "table_size": 6},
+            {"name": "Lunch 2", "kind": "lunch", "table_size": 6},
+        ],
+    )
+    plan = run(admin, base)
+    url = f"{base}/plans/{plan['id']}"
+    search = full_measurement(plan["id"])[0].get("search")
+    version = plan["version"]
+    # The second edit, in the other round, reuses the text model the first one fitted.
+    for name, number in (("Lunch 1", 0), ("Lunch 2", 1)):
+        before, version = swap_somebody(admin, url, rounds[name], version)
+        untouched = {m["external_id"]: m["why"] for t in before[2:] for m in t["members"]}
+        stored, full = full_measurement(plan["id"])
+        for mine, theirs in zip(stored["rounds"], full["rounds"], strict=True):
             for key in mine:
                 assert mine[key] == theirs[key], (key, mine[key], theirs[key])
-        assert row.report == full
-    after = admin.get(f"{url}/rounds/{rounds['Lunch 1']}/tables").json()
-    lines = {m["external_id"]: m["why"] for t in after for m in t["members"]}
-    assert all(lines[p] == why for p, why in untouched.items())
-    for t in after[:2]:
-        for m in t["members"]:
-            assert m["why"] == full["attendees"][m["external_id"]]["Lunch 1"]["why"]
-        assert t["topics"] == next(
-            d["topics"] for d in full["rounds"][0]["tables_detail"] if d["table"] == t["table"]
+        # How the search ended belongs to the run, not to a measurement of the seating.
+        assert stored.pop("search", None) == search
+        assert stored == full
+        after = admin.get(f"{url}/rounds/{rounds[name]}/tables").json()
+        lines = {m["external_id"]: m["why"] for t in after for m in t["members"]}
+        assert all(lines[p] == why for p, why in untouched.items())
+        for t in after[:2]:
+            for m in t["members"]:
+                assert m["why"] == full["attendees"][m["external_id"]][name]["why"]
+            assert t["topics"] == next(
+                d["topics"]
+                for d in full["rounds"][number]["tables_detail"]
+                if d["table"] == t["table"]
+            )
+
+
+def test_an_edit_after_profiles_changed_explains_with_the_new_profiles(
+    admin: TestClient, base: str
+) -> None:
+    rounds = add_rounds(admin, base, [{"name": "Lunch 1", "kind": "lunch", "table_size": 6}])
+    plan = run(admin, base)
+    url = f"{base}/plans/{plan['id']}"
+    # A first edit: the text model of today's profiles is fitted and kept.
+    tables, version = swap_somebody(admin, url, rounds["Lunch 1"], plan["version"])
+    for person in [m["external_id"] for t in tables[:2] for m in t["members"]]:
+        patched = admin.patch(
+            f"{base}/attendees/{person}", json={"interests": "zymurgy and home brewing"}
         )
+        assert patched.status_code == 200, patched.text
+    swap_somebody(admin, url, rounds["Lunch 1"], version)
+    stored, full = full_measurement(plan["id"])
+    assert stored["summary"] == full["summary"]
+    measured = {t["table"]: t for t in full["rounds"][0]["tables_detail"]}
+    for table in stored["rounds"][0]["tables_detail"][:2]:
+        assert "zymurgy" in table["topics"]
+        assert table["topics"] == measured[table["table"]]["topics"]
+        for person in table["members"]:
+            mine = stored["attendees"][person]["Lunch 1"]
+            assert mine == full["attendees"][person]["Lunch 1"]
+            assert "zymurgy" in mine["shared_topics"]
