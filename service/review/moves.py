@@ -28,7 +28,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import AuditEvent, Conference, Plan, Round
+from service.models import AttendeeStatus, AuditEvent, Conference, Plan, Round, RoundKind, RuleKind
 from service.review import service as review
 from service.review.schemas import EditRef, FigureDelta, MoveOut, MovesOut
 from service.review.summary import require_seated, show
@@ -58,10 +58,11 @@ MATCHED_FIELDS = {
     "languages": "languages",
     "dinner": "dinner opt-in",
 }
-_LEFT = {
-    "cancelled": ("cancelled", "cancelled"),
-    "no-show": ("no-show", "was marked no-show"),
-    "needs-details": ("needs-details", "is waiting for registration details"),
+#: Why someone no longer seated left: status -> (reason code, what they did).
+_LEFT: dict[str, tuple[str, str]] = {
+    AttendeeStatus.CANCELLED: ("cancelled", "cancelled"),
+    AttendeeStatus.NO_SHOW: ("no-show", "was marked no-show"),
+    AttendeeStatus.NEEDS_DETAILS: ("needs-details", "is waiting for registration details"),
 }
 
 
@@ -108,7 +109,9 @@ class _Inputs:
                 if e != person.external_id and e in self.by_external
             ]
             note = f" (“{rule.note}”)" if rule.note else ""
-            verb = "keep together with" if rule.kind == "keep_together" else "keep apart from"
+            verb = (
+                "keep together with" if rule.kind == RuleKind.KEEP_TOGETHER else "keep apart from"
+            )
             return f"A new rule: {verb} {_joined(others)}{note}."
         return None
 
@@ -132,7 +135,7 @@ def _left_reason(person: review.Person, round_: Round) -> tuple[str, str]:
     if person.status in _LEFT:
         code, verb = _LEFT[person.status]
         return code, f"{person.name} {verb}."
-    if round_.kind == "dinner" and not person.dinner:
+    if round_.kind == RoundKind.DINNER and not person.dinner:
         return "dinner", f"{person.name} no longer joins the dinner."
     return "left", f"{person.name} is no longer seated in {round_.name}."
 
@@ -147,7 +150,7 @@ def _came_reason(
     if inputs.in_window(person.created_at):
         when = review.local_time(person.created_at, conference)
         return "late-registration", f"{person.name} registered late (at {when})."
-    if round_.kind == "dinner" and seated_before:
+    if round_.kind == RoundKind.DINNER and seated_before:
         return "dinner", f"{person.name} opted in to the dinner."
     return "registered-again", f"{person.name} is registered again."
 
@@ -179,7 +182,7 @@ def _moved_reason(
         return "own-change", f"{person.name} changed their {what}."
     if left_at.get(after):
         gone = left_at[after]
-        did = "cancelled" if all(p.status == "cancelled" for p in gone) else "left"
+        did = "cancelled" if all(p.status == AttendeeStatus.CANCELLED for p in gone) else "left"
         return "cancellation", f"A seat came free at table {after}: {_some(gone)} {did}."
     if late_at.get(before):
         who = _some(late_at[before])
@@ -394,7 +397,9 @@ def plan_moves(session: Session, *, conference: Conference, plan: Plan, viewer: 
         figures=figure_deltas(
             review.figures_of(session, plan_id=base.id, rounds=len(every_round)),
             review.figures_of(session, plan_id=plan.id, rounds=len(every_round)),
-            left=[p for p in left_people.values() if p.status != "registered" or p.erased],
+            left=[
+                p for p in left_people.values() if p.status != AttendeeStatus.REGISTERED or p.erased
+            ],
             late=[p for p in came_people.values() if inputs.in_window(p.created_at)],
             base_people=base_people,
             rules_added=len(inputs.rules),

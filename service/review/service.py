@@ -112,6 +112,19 @@ class RoundFigures:
     diversity_ratio: float | None
     carried: bool = False
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RoundFigures:
+        """Read a round of a stored report (only the figures; its tables are not needed)."""
+        return cls(
+            name=str(data["name"]),
+            violations=RoundViolations.from_dict(data["violations"]),
+            minimum=Minimum.from_dict(data["minimum"]),
+            solo_spread=int(data["solo_spread"]),
+            kindred_share=data.get("kindred_share"),
+            diversity_ratio=data.get("diversity_ratio"),
+            carried=bool(data.get("carried", False)),
+        )
+
     def value(self, figure: str) -> float | None:
         """This round's part of a summary figure (see `ROUND_FIGURES`), if it has one."""
         key = ROUND_FIGURES.get(figure)
@@ -191,18 +204,7 @@ class Figures:
         try:
             return cls(
                 summary=Summary.from_dict(data["summary"]),
-                rounds=tuple(
-                    RoundFigures(
-                        name=str(r["name"]),
-                        violations=RoundViolations.from_dict(r["violations"]),
-                        minimum=Minimum.from_dict(r["minimum"]),
-                        solo_spread=int(r["solo_spread"]),
-                        kindred_share=r.get("kindred_share"),
-                        diversity_ratio=r.get("diversity_ratio"),
-                        carried=bool(r.get("carried", False)),
-                    )
-                    for r in data.get("rounds") or []
-                ),
+                rounds=tuple(RoundFigures.from_dict(r) for r in data.get("rounds") or []),
             )
         except (KeyError, TypeError, ValueError):
             return None  # a report stored by an older version: no figures to compare

@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from matching.types import Pin
 from service.errors import Conflict
-from service.models import Conference, Plan, PlanStatus, PlanTable, Round
+from service.models import (
+    AttendeeStatus,
+    Conference,
+    Plan,
+    PlanStatus,
+    PlanTable,
+    Round,
+    RoundKind,
+    RuleKind,
+)
 from service.review import service as review
 from service.review.schemas import (
     EditRef,
@@ -125,7 +134,9 @@ def _pairs(
                 if a.company is not None and a.company == b.company:
                     found.append(Pair("coworker_pairs", round_, table, *_by_name(a, b)))
                 # At dinner a party of two may sit together (product rule, soft rule 1).
-                pair_of_two = round_.kind == "dinner" and party_size.get(a.party or "", 0) == 2
+                pair_of_two = (
+                    round_.kind == RoundKind.DINNER and party_size.get(a.party or "", 0) == 2
+                )
                 if a.party is not None and a.party == b.party and not pair_of_two:
                     found.append(Pair("party_pairs", round_, table, *_by_name(a, b)))
             for key in keys:
@@ -148,7 +159,7 @@ def _forced(
 ) -> tuple[list[ForcedOut], set[Pair]]:
     """The pairs a keep-together rule forces, as findings and as the set to leave uncounted."""
     groups = []
-    for rule in (r for r in rules if r.kind == "keep_together"):
+    for rule in (r for r in rules if r.kind == RuleKind.KEEP_TOGETHER):
         members = {by_external[e].id for e in rule.attendees if e in by_external}
         groups.append((rule, members))
     out: list[ForcedOut] = []
@@ -294,14 +305,16 @@ def _fill(
         )
     ):
         capacities.setdefault(round_id, {})[number] = capacity
-    registered = [p for p in everyone.values() if p.status == "registered" and not p.erased]
+    registered = [
+        p for p in everyone.values() if p.status == AttendeeStatus.REGISTERED and not p.erased
+    ]
     out = []
     for round_ in rounds:
         tables = seats.at(round_.id)
         caps = capacities.get(round_.id, {})
         seated = sum(len(m) for m in tables.values())
         total = sum(caps.values())
-        dinner = round_.kind == "dinner"
+        dinner = round_.kind == RoundKind.DINNER
         if round_.id not in planned and round_.id not in capacities:
             out.append(
                 RoundFill(
@@ -341,7 +354,11 @@ def _fill(
             key=lambda p: p.name,
         )
         gone = sorted(
-            (everyone[a] for a in here if a in everyone and everyone[a].status != "registered"),
+            (
+                everyone[a]
+                for a in here
+                if a in everyone and everyone[a].status != AttendeeStatus.REGISTERED
+            ),
             key=lambda p: p.name,
         )
         if not (sparse or missing or gone):
@@ -458,7 +475,9 @@ def publish_summary(
         (
             everyone[a]
             for a in seated_ids
-            if a in everyone and everyone[a].status == "registered" and not everyone[a].erased
+            if a in everyone
+            and everyone[a].status == AttendeeStatus.REGISTERED
+            and not everyone[a].erased
             if not everyone[a].has_profile
         ),
         key=lambda p: p.name,
@@ -470,7 +489,7 @@ def publish_summary(
     pins = [
         Pin(attendee_id=a, round_name=names[r], table=seats.tables[r][a] - 1)
         for r, a in seats.pinned
-        if r in names and a in everyone and everyone[a].status == "registered"
+        if r in names and a in everyone and everyone[a].status == AttendeeStatus.REGISTERED
     ]
     checks = round_service.check_rounds(
         session, conference=conference, rounds=planned_rounds, pins=pins
