@@ -40,7 +40,12 @@ _JOINT_SHARE = 0.7
 
 
 class _Clock:
-    """The time budget: when the search must stop, and when phase one should."""
+    """The time budget, a cap: when the search must stop, and when phase one must.
+
+    Phase one is capped as a whole, less a reserve for the rounds after the one running (half
+    an equal share each), not each round by an equal share: a share per round would cut a round
+    on a slow machine whose whole search fits in the budget, and change its plan.
+    """
 
     def __init__(self, time_budget: float | None) -> None:
         self.start = time.perf_counter()
@@ -52,12 +57,13 @@ class _Clock:
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
 
-    def round_share(self, rounds_left: int) -> float | None:
-        """When the next round of phase one should end: an equal share of what is left."""
+    def round_cap(self, r: int, n_rounds: int) -> float | None:
+        """When round ``r`` of phase one must stop: the phase's cap less the later rounds'
+        reserve."""
         if self.phase_one_end is None:
             return None
-        share = (self.phase_one_end - time.perf_counter()) / rounds_left
-        return time.perf_counter() + max(share, 0.0)
+        reserve = (self.phase_one_end - self.start) / (2 * n_rounds)
+        return self.phase_one_end - (n_rounds - r - 1) * reserve
 
 
 class _Seating:
@@ -194,7 +200,7 @@ def _seat_each_round(
             mutual,
             w,
             max_iter=max_iter,
-            until=clock.round_share(n_rounds - r),
+            until=clock.round_cap(r, n_rounds),
             rng=rng,
             plan=plan,
         )
