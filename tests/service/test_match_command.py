@@ -161,3 +161,55 @@ def test_match_plan_file_rules_and_pins(tmp_path: Path, hashing: None) -> None:
         '[[rule]]\nkind = "keep_together"\nattendees = ["p002", "p001"]\n'
     )
     assert code == 1 and "p001" in message and "together" in message
+
+
+def _summary_words(stderr: str) -> str:
+    # Rich wraps long lines; compare the words only.
+    return " ".join(stderr.replace("│", " ").split())
+
+
+def test_match_gives_the_repeats_minimum_beside_the_count(tmp_path: Path, hashing: None) -> None:
+    # 60 people at 6 tables of 10, twice: each first-lunch table of 10 spread over 6 tables
+    # leaves 4 pairs together again, so no plan has fewer than 24 repeated pairs.
+    source = _attendee_file(tmp_path / "people.csv", 60)
+    out, report = tmp_path / "assignments.csv", tmp_path / "report.json"
+    args = ["match", str(source), "--lunches", "2", "--table-size", "10", "--dinners", "0"]
+    result = runner.invoke(app, [*args, "--seed", "3", "--out", str(out), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(report.read_text())
+    count = figures["summary"]["repeated_pairs"]
+    assert figures["summary"]["repeated_pairs_min"] == 24
+    assert [r["minimum"]["repeated_pairs"] for r in figures["rounds"]] == [0, 24]
+    assert count >= 24
+    assert f"repeated pairs {count} (minimum 24)" in _summary_words(result.stderr)
+    assert figures["search"]["cut_short"] is False
+    assert "time budget" not in _summary_words(result.stderr)
+
+
+def test_match_says_when_the_time_budget_cut_the_search(
+    tmp_path: Path, hashing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    # A clock that moves a second per reading: a budget of a few seconds is a few readings.
+    readings = [0]
+
+    def clock() -> float:
+        readings[0] += 1
+        return 1000.0 + readings[0]
+
+    source = _attendee_file(tmp_path / "people.csv", 60)
+    out, report = tmp_path / "assignments.csv", tmp_path / "report.json"
+    monkeypatch.setattr(time, "perf_counter", clock)
+    args = ["match", str(source), "--lunches", "3", "--table-size", "6", "--dinners", "0"]
+    result = runner.invoke(
+        app, [*args, "--time-budget", "2", "--out", str(out), "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    search = json.loads(report.read_text())["search"]
+    assert search["cut_short"] is True and 0 < search["progress"] < 1
+    words = _summary_words(result.stderr)
+    assert "stopped by the time budget after" in words
+    assert f"after {int(100 * search['progress'])} % of its planned work" in words
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 3 * 60  # a cut search still seats everyone
