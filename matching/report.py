@@ -103,8 +103,14 @@ _MAX_HARD_LISTED = 100
 JSON = dict[str, Any]
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
     """JSON-able form of a report value: dataclasses become dicts in field order."""
+    # Scalars first: an edit writes the whole report again, tens of thousands of values.
+    if type(value) in _SCALARS:
+        return value
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, tuple | list):
@@ -114,8 +120,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
 def _fields_dict(obj: Any) -> JSON:
-    return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
+    return {name: _plain(getattr(obj, name)) for name in _field_names(type(obj))}
 
 
 def _ints(cls: Any, data: Mapping[str, Any]) -> Any:
