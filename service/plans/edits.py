@@ -114,18 +114,21 @@ def _to_explain(
         if isinstance(entry, dict) and not entry.get("carried")
     }
     people = stored.get("attendees", {})
+
+    def current(known: dict[str, Any] | None, members: Sequence[str], name: str) -> bool:
+        if known is None or "topics" not in known:
+            return False
+        was = known.get("members")
+        if was != members and sorted(was or []) != sorted(members):
+            return False
+        return all(name in people.get(person, {}) for person in members)
+
     wanted: dict[str, set[int]] = {}
     for name, tables in seating.items():
         detail = rounds.get(name, {}).get("tables_detail", [])
         by_number = {t.get("table"): t for t in detail if isinstance(t, dict)}
         for number, members in enumerate(tables, start=1):
-            known = by_number.get(number)
-            if (
-                known is None
-                or "topics" not in known
-                or sorted(known.get("members", [])) != sorted(members)
-                or any(name not in people.get(person, {}) for person in members)
-            ):
+            if not current(by_number.get(number), members, name):
                 wanted.setdefault(name, set()).add(number)
     return wanted
 

@@ -371,3 +371,34 @@ def test_an_edit_after_profiles_changed_explains_with_the_new_profiles(
             mine = stored["attendees"][person]["Lunch 1"]
             assert mine == full["attendees"][person]["Lunch 1"]
             assert "zymurgy" in mine["shared_topics"]
+
+
+def test_an_edit_explains_again_what_the_stored_report_lacks(admin: TestClient, base: str) -> None:
+    rounds = add_rounds(
+        admin,
+        base,
+        [
+            {"name": "Lunch 1", "kind": "lunch", "table_size": 6},
+            {"name": "Lunch 2", "kind": "lunch", "table_size": 6},
+        ],
+    )
+    plan = run(admin, base)
+    with session_scope() as session:
+        row = session.get(Plan, uuid.UUID(plan["id"]))
+        assert row is not None and row.report is not None
+        report = dict(row.report)
+        lunch_2 = dict(report["rounds"][1])
+        third = {k: v for k, v in lunch_2["tables_detail"][2].items() if k != "topics"}
+        lunch_2["tables_detail"] = [*lunch_2["tables_detail"][:2], third]
+        lunch_2["tables_detail"] += report["rounds"][1]["tables_detail"][3:]
+        someone = lunch_2["tables_detail"][0]["members"][0]
+        report["rounds"] = [report["rounds"][0], lunch_2]
+        report["attendees"] = {
+            **report["attendees"],
+            someone: {"Lunch 1": report["attendees"][someone]["Lunch 1"]},
+        }
+        row.report = report
+    swap_somebody(admin, f"{base}/plans/{plan['id']}", rounds["Lunch 1"], plan["version"])
+    stored, full = full_measurement(plan["id"])
+    stored.pop("search", None)
+    assert stored == full
