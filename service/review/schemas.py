@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.models import PlanStatus
 from service.rounds.schemas import CheckOut
 
 Number = int | float
@@ -136,7 +137,7 @@ class SummaryOut(BaseModel):
 
     plan_id: uuid.UUID
     name: str = Field(description="The plan's name, for the confirmation.")
-    status: str
+    status: PlanStatus
     version: int = Field(
         description='The plan version summarised; publish with If-Match: "<version>" so what is '
         "published is exactly what was shown (412 otherwise)."

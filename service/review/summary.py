@@ -524,7 +524,7 @@ def publish_summary(
     return SummaryOut(
         plan_id=plan.id,
         name=plan.name,
-        status=plan.status,
+        status=PlanStatus(plan.status),
         version=plan.version,
         engine_kept=engine is not None,
         edits=edits,
