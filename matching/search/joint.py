@@ -319,6 +319,8 @@ class _State:
             plan.iterations += made
             if made < n_iter:
                 break  # no repeated pair left, or none that a swap may touch
+            if self.stats[jk.S_BEST_REPEATS] <= floor:
+                break  # the best plan has no more repeats than any plan must
             if deadline is not None and time.perf_counter() > deadline and done < steps:
                 cut = left > floor
                 if cut:

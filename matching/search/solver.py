@@ -145,8 +145,11 @@ def solve(
     report = progress or _silent
     w = weights.as_array()
     seating = _Seating(problem, w)
-    plan = Plan(table_of=seating.table_of, repeats_floor=repeats_floor(problem))
+    plan = Plan(table_of=seating.table_of)
     _seat_each_round(problem, seating, w, rng, max_iter, clock, plan, report)
+    # Given the rounds as phase one seated them (a dinner's bound depends on how its people
+    # sat at lunch): the report's minimum, by the same rule.
+    plan.repeats_floor = repeats_floor(problem, seating.tables)
     repeats = seating.repeats()
     n_rounds = len(problem.rounds)
     planned = float(n_rounds)  # units of work: one per round, one for phase two and polish
@@ -248,7 +251,8 @@ def _polish(
     plan: Plan,
 ) -> float:
     """Search each round again, cold, with repeats priced: the other rules regain ground
-    without undoing the new faces.
+    without undoing the new faces (a round whose search seats more pairs again than before
+    keeps its seating: new faces rank above common ground and diversity).
 
     Returns:
         The share of its work done (1.0 unless the time budget cut it).
@@ -268,18 +272,25 @@ def _polish(
             seating.fixed_of[r],
             seating.w_round[r],
         )
+        before, kept = seating.repeats(), seating.table_of[r]
         done += anneal(state, max(max_iter // 4, 1), TEMP_END, TEMP_END, clock.deadline, rng, plan)
         seating.set_round(r, state.table_of)
+        # The swap search prices a pair by its earlier meetings, so it may seat three pairs who
+        # met once to part one who met twice: more repeated pairs, as the report counts them.
+        if seating.repeats() > before:
+            seating.set_round(r, kept)
     return done / max(n_rounds, 1)
 
 
-def repeats_floor(problem: Problem) -> int:
-    """The fewest repeated pairs any plan of ``problem`` has, as `count_repeats` counts them.
+def repeats_floor(problem: Problem, tables: list[list[np.ndarray]] | None = None) -> int:
+    """The fewest repeated pairs a plan of ``problem`` has, as `count_repeats` counts them.
 
     Those the history already holds, plus per round the most that one earlier meal forces
-    (`matching.checks.meal_repeats`): a group of non-overlapping history tables, or an earlier
-    round whose people in this round are spread as evenly as its tables allow (any seating of
-    it forces at least that many). A lower bound: the search stops removing repeats there.
+    (`matching.checks.meal_repeats`, as the report's minimum): a group of non-overlapping
+    history tables, or an earlier round, its tables as in ``tables`` (per round, global
+    indices) or, when None, whatever they are: the people it shares with this round spread as
+    evenly as its tables allow, which any seating of it forces at least. A lower bound: the
+    search stops removing repeats there.
 
     Example:
         >>> from matching.types import Attendee, Round
@@ -298,10 +309,14 @@ def repeats_floor(problem: Problem) -> int:
         best = max(
             (meal_repeats([int(here[t].sum()) for t in meal], caps) for meal in meals), default=0
         )
-        for earlier in problem.rounds[:r]:
-            shared = int(here[earlier.members].sum())
-            sizes = earlier.sizes.tolist()
-            groups = sizes if shared == earlier.members.size else spread_evenly(shared, sizes)
+        for p, earlier in enumerate(problem.rounds[:r]):
+            if tables is not None:
+                groups = [int(here[t].sum()) for t in tables[p]]
+            else:
+                shared = int(here[earlier.members].sum())
+                sizes = earlier.sizes.tolist()
+                full = shared == earlier.members.size
+                groups = sizes if full else spread_evenly(shared, sizes)
             best = max(best, meal_repeats(groups, caps))
         floor += best
     return floor
