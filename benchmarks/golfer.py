@@ -4,8 +4,8 @@ Each instance ``g-s-w`` seats ``g * s`` people at ``g`` tables of ``s`` for ``w`
 goal is that no two people share a table twice. The embeddings carry no signal (all vectors
 equal) and the kindred and diversity weights are zero, so only the repeat rule drives the search.
 The runs go through the whole engine (`Matcher.fit`), whose joint phase is `matching.search.joint`'s
-tabu search with greedy restarts and, once a quarter of the budget is spent with repeats left,
-`matching.search.exact`'s constraint search.
+tabu search with greedy restarts and, once a quarter of its steps is spent or it has stalled
+with repeats left, `matching.search.exact`'s constraint search.
 
 Run: ``python -m benchmarks.golfer [--instance 8-4-9] [--seeds 5] [--smoke]``; prints one row
 per instance: seeds solved, median seconds, the most repeated pairs left (0 is a solution) and
@@ -61,12 +61,13 @@ def solve_instance(
 @contextmanager
 def _without_constraint_search() -> Iterator[None]:
     """The joint phase as it was before the constraint search: tabu search only."""
-    saved = matching.search.joint._EXACT_AFTER
-    matching.search.joint._EXACT_AFTER = 2.0  # past the whole budget: never reached
+    joint = matching.search.joint
+    saved = joint._EXACT_AFTER, joint._EXACT_STALL
+    joint._EXACT_AFTER, joint._EXACT_STALL = 2.0, 2**62  # past all the steps: never reached
     try:
         yield
     finally:
-        matching.search.joint._EXACT_AFTER = saved
+        joint._EXACT_AFTER, joint._EXACT_STALL = saved
 
 
 def workshop(seed: int, *, constraint_search: bool) -> tuple[int, float, float, float]:

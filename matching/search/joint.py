@@ -66,7 +66,7 @@ _GREEDY_SIGN = 1
 #: Greedy plans only up to this many seated attendees a round (their cost grows with the cube).
 _GREEDY_MAX = 400
 #: The constraint search runs once, when this share of the steps is spent with repeats left or
-#: the tabu search has made `_EXACT_STALL` steps without a better plan, and tries at most
+#: the tabu search has made `_EXACT_STALL` steps without fewer repeats, and tries at most
 #: `_EXACT_NODES` values (about a second). Not sooner: the tabu search often still gets there,
 #: and its plans keep more common ground than a constructed one. Both are counted in work, not
 #: seconds, so when it runs does not depend on the machine.
@@ -296,10 +296,13 @@ class _State:
         exact_step = int(steps * _EXACT_AFTER)
         exact_tried = len(self.problem.ids) > exact.EXACT_MAX
         cut = False
+        # Stalled: no fewer repeats in the best plan for `_EXACT_STALL` steps (its cost may
+        # still creep down on the other rules).
+        fewest, fewest_at = int(self.stats[jk.S_BEST_REPEATS]), 0
         while done < steps and left > floor:
-            if not exact_tried and (
-                done >= exact_step or self.stats[jk.S_SINCE_BEST] >= _EXACT_STALL
-            ):
+            if int(self.stats[jk.S_BEST_REPEATS]) < fewest:
+                fewest, fewest_at = int(self.stats[jk.S_BEST_REPEATS]), done
+            if not exact_tried and (done >= exact_step or done - fewest_at >= _EXACT_STALL):
                 exact_tried = True
                 self.exact_start(deadline)
                 left = int(self.stats[jk.S_REPEATS])
