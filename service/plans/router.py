@@ -23,11 +23,15 @@ from service.plans.schemas import (
     PlanCreated,
     PlanDetail,
     PlanIn,
+    PlanInclude,
+    PlanLinks,
     PlanOut,
     PlanPatch,
     TableOut,
     table_numbers,
 )
+from service.review import moves as moves_service
+from service.review.summary import SEATED_STATUSES
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/plans", tags=["plans"])
 
@@ -42,7 +46,12 @@ def plan_out(plan: Plan) -> PlanOut:
 
 
 def plan_detail(plan: Plan) -> PlanDetail:
-    return PlanDetail.model_validate({**_fields(plan), "report": plan.report})
+    links = None
+    _, base_id = storage.built_on(plan)
+    if base_id is not None:  # what GET …/moves compares with: the plan live when it was made
+        url = f"/v1/conferences/{plan.conference_id}/plans/{plan.id}"
+        links = PlanLinks(moves=f"{url}/moves", moves_csv=f"{url}/moves.csv")
+    return PlanDetail.model_validate({**_fields(plan), "report": plan.report, "links": links})
 
 
 def etag(plan: Plan) -> str:
@@ -110,10 +119,27 @@ def list_plans(access: ReadAccess, session: SessionDep) -> list[PlanOut]:
 
 
 @router.get("/{plan_id}", status_code=status.HTTP_200_OK, summary="Get a plan")
-def get_plan(plan: ReadablePlan, response: Response) -> PlanDetail:
-    """One plan with its full report (a failed plan: its reason in ``error``); ETag: version."""
+def get_plan(
+    plan: ReadablePlan,
+    access: ReadAccess,
+    session: SessionDep,
+    response: Response,
+    include: Annotated[
+        PlanInclude | None,
+        Query(description="`moves`: add who a re-plan moved and why (as GET …/moves)."),
+    ] = None,
+) -> PlanDetail:
+    """One plan with its full report (a failed plan: its reason in ``error``); ETag: version.
+
+    A re-plan links its moves (``links``); ``?include=moves`` adds them to the answer.
+    """
     response.headers["ETag"] = etag(plan)
-    return plan_detail(plan)
+    detail = plan_detail(plan)
+    if include == "moves" and plan.status in SEATED_STATUSES:
+        detail.moves = moves_service.plan_moves(
+            session, conference=access.conference, plan=plan, viewer=access.caller.actor
+        )
+    return detail
 
 
 @router.patch("/{plan_id}", status_code=status.HTTP_200_OK, summary="Rename a plan")

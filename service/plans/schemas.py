@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from matching.report import Summary
 from service.models import PlanStatus
+from service.review.schemas import MovesOut
 from service.rounds.schemas import CheckOut
 from service.validation import check_line
 
@@ -123,8 +124,29 @@ class PlanCreated(PlanOut):
     )
 
 
+class PlanLinks(BaseModel):
+    """Where to read what a re-plan changed."""
+
+    moves: str = Field(description="Who this re-plan moved, from which table to which, and why.")
+    moves_csv: str = Field(description="The same moves as a spreadsheet (CSV).")
+
+
+#: What ``GET …/plans/{plan_id}?include=`` may add to the plan.
+PlanInclude = Literal["moves"]
+
+
 class PlanDetail(PlanOut):
     report: dict[str, Any] | None
+    links: PlanLinks | None = Field(
+        default=None,
+        description="Who this plan moves against the plan live when it was made, as JSON and "
+        "CSV (a re-plan's moves); null when no plan was live.",
+    )
+    moves: MovesOut | None = Field(
+        default=None,
+        description="With ?include=moves: the body of GET …/moves (null without it, and while "
+        "the plan has no tables yet).",
+    )
 
 
 class MemberOut(BaseModel):

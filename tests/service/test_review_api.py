@@ -586,3 +586,62 @@ def test_summary_flags_an_under_filled_table(admin: TestClient, team: dict[str, 
     assert lunch["seated"] == 12 and lunch["seats"] == 16
     assert "table 4 has 1 of 4 seats filled" in lunch["message"]
     assert lunch["message"] in summary["messages"]
+
+
+# --- the moves in the plan itself ----------------------------------------------------------------
+
+
+def test_a_replan_links_its_moves_and_includes_them_on_request(
+    admin: TestClient, replanned: dict[str, Any]
+) -> None:
+    base, second = replanned["base"], replanned["second"]
+    plain = admin.get(f"{base}/plans/{second}")
+    assert plain.status_code == 200, plain.text
+    links = plain.json()["links"]
+    assert links == {
+        "moves": f"{base}/plans/{second}/moves",
+        "moves_csv": f"{base}/plans/{second}/moves.csv",
+    }
+    # Computing the moves is not free: they are only in the plan when asked for.
+    assert plain.json()["moves"] is None
+    assert admin.get(links["moves_csv"]).headers["content-type"].startswith("text/csv")
+    included = admin.get(f"{base}/plans/{second}", params={"include": "moves"})
+    assert included.status_code == 200, included.text
+    moves = admin.get(links["moves"]).json()
+    assert included.json()["moves"] == moves == moves_of(admin, replanned)
+    assert included.json()["moves"]["moved"] > 0
+    assert included.headers["etag"] == plain.headers["etag"]
+
+
+def test_a_first_plan_has_no_moves_links(admin: TestClient, replanned: dict[str, Any]) -> None:
+    base, first = replanned["base"], replanned["first"]
+    body = admin.get(f"{base}/plans/{first}", params={"include": "moves"}).json()
+    assert body["links"] is None
+    assert body["moves"] == admin.get(f"{base}/plans/{first}/moves").json()
+    assert body["moves"]["based_on_id"] is None and body["moves"]["moves"] == []
+
+
+def test_a_replan_still_queued_links_its_moves_but_has_none_yet(
+    admin: TestClient, replanned: dict[str, Any]
+) -> None:
+    base = replanned["base"]
+    assert admin.post(f"{base}/plans/{replanned['second']}/publish").status_code == 200
+    queued = admin.post(f"{base}/plans", json={"replan": True, "seed": 1})
+    assert queued.status_code == 202, queued.text
+    plan_id = queued.json()["id"]
+    assert admin.get(f"{base}/plans/{plan_id}/moves").status_code == 409
+    body = admin.get(f"{base}/plans/{plan_id}", params={"include": "moves"})
+    assert body.status_code == 200, body.text
+    assert body.json()["status"] == "queued" and body.json()["moves"] is None
+    assert body.json()["links"]["moves"] == f"{base}/plans/{plan_id}/moves"
+
+
+@pytest.mark.parametrize("include", ["map", "MOVES", "moves,map", ""])
+def test_an_unknown_include_is_refused_naming_the_parameter(
+    admin: TestClient, replanned: dict[str, Any], include: str
+) -> None:
+    base, second = replanned["base"], replanned["second"]
+    response = admin.get(f"{base}/plans/{second}", params={"include": include})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert [e["pointer"] for e in response.json()["errors"]] == ["#/query/include"]
