@@ -56,6 +56,7 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
 MINIMA = {
     "coworker_pairs": "coworker_pairs_min",
     "party_pairs": "party_pairs_min",
+    "repeated_pairs": "repeated_pairs_min",
     "first_timer_mix": "first_timer_mix_min",
 }
 #: The per-round figure behind a summary figure: a violation count, or the round's own figure.
