@@ -36,7 +36,7 @@ async function load() {
         ),
         h("td", {}, p.version),
         h("td", {}, p.summary ? `${sm.coworker_pairs} (at least ${sm.coworker_pairs_min})` : ""),
-        h("td", {}, p.summary ? sm.repeated_pairs : ""),
+        h("td", {}, p.summary ? (sm.repeated_pairs_min == null ? sm.repeated_pairs : `${sm.repeated_pairs} (at least ${sm.repeated_pairs_min})`) : ""),
         h("td", {}, p.summary ? pct(sm.kindred_share_min) : ""),
         h(
           "td",

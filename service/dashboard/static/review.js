@@ -158,7 +158,7 @@ function renderSummary() {
     ["kindred_share_min", pct(sm.kindred_share_min)],
     ["diversity_ratio_min", num(sm.diversity_ratio_min)],
     ["coworker_pairs", `${sm.coworker_pairs ?? "–"} · at least ${sm.coworker_pairs_min ?? "–"}`],
-    ["repeated_pairs", sm.repeated_pairs ?? "–"],
+    ["repeated_pairs", sm.repeated_pairs_min == null ? (sm.repeated_pairs ?? "–") : `${sm.repeated_pairs} · at least ${sm.repeated_pairs_min}`],
     ["solo_spread_max", sm.solo_spread_max ?? "–"],
     ["hard_violations", sm.hard_violations ?? "–"],
     ["version", plan.version],
