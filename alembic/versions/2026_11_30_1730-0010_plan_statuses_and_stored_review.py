@@ -62,7 +62,9 @@ def _name_plans() -> None:
 
 def upgrade() -> None:
     with op.batch_alter_table("plan") as batch:
-        batch.add_column(sa.Column("name", sa.String(length=200), nullable=False, server_default=""))
+        batch.add_column(
+            sa.Column("name", sa.String(length=200), nullable=False, server_default="")
+        )
         batch.add_column(sa.Column("review_map", sa.JSON(), nullable=True))
     _name_plans()
     for (table, column), values in CHECKS.items():
