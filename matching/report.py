@@ -67,8 +67,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Self, cast
 
 import numpy as np
 
@@ -134,12 +134,25 @@ def _fields_dict(obj: Any) -> JSON:
     return {name: _plain(getattr(obj, name)) for name in _field_names(type(obj))}
 
 
-def _ints(cls: Any, data: Mapping[str, Any]) -> Any:
-    return cls(**{f.name: data[f.name] for f in fields(cls)})
+class _Flat:
+    """A report part whose JSON form is its fields in order; a field with a default may be absent
+    (reports stored before it existed) and then takes the default."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> JSON:
+        """The JSON form."""
+        return _fields_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Read the JSON form."""
+        kept = (f for f in fields(cast(Any, cls)) if f.name in data or f.default is MISSING)
+        return cls(**{f.name: data[f.name] for f in kept})
 
 
 @dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(_Flat):
     """The plan's totals over all rounds (``*_min`` are the unavoidable minimums)."""
 
     attendees: int
@@ -162,16 +175,6 @@ class Summary:
     kindred_threshold: float | None
     #: None in reports stored before the repeats minimum was measured.
     repeated_pairs_min: int | None = None
-
-    def to_dict(self) -> JSON:
-        """The JSON form."""
-        return _fields_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
-        """Read the JSON form."""
-        result: Summary = _ints(cls, {"repeated_pairs_min": None, **data})
-        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +210,7 @@ class HardEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class TableViolations:
+class TableViolations(_Flat):
     """Soft-rule counts at one table (flags are 0 or 1)."""
 
     coworker_pairs: int
@@ -220,19 +223,9 @@ class TableViolations:
     language_isolated: int
     no_kindred: int
 
-    def to_dict(self) -> JSON:
-        """The JSON form."""
-        return _fields_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TableViolations:
-        """Read the JSON form."""
-        result: TableViolations = _ints(cls, data)
-        return result
-
 
 @dataclass(frozen=True, slots=True)
-class RoundViolations:
+class RoundViolations(_Flat):
     """Soft-rule counts in one round."""
 
     coworker_pairs: int
@@ -245,19 +238,9 @@ class RoundViolations:
     language_isolated: int
     no_kindred: int
 
-    def to_dict(self) -> JSON:
-        """The JSON form."""
-        return _fields_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RoundViolations:
-        """Read the JSON form."""
-        result: RoundViolations = _ints(cls, data)
-        return result
-
 
 @dataclass(frozen=True, slots=True)
-class Minimum:
+class Minimum(_Flat):
     """The unavoidable counts of a round (lower bounds)."""
 
     coworker_pairs: int
@@ -265,16 +248,6 @@ class Minimum:
     first_timer_mix: int
     #: None in reports stored before the repeats minimum was measured.
     repeated_pairs: int | None = None
-
-    def to_dict(self) -> JSON:
-        """The JSON form."""
-        return _fields_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Minimum:
-        """Read the JSON form."""
-        result: Minimum = _ints(cls, {"repeated_pairs": None, **data})
-        return result
 
 
 @dataclass(frozen=True, slots=True)
