@@ -15,15 +15,15 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from playwright.sync_api import ConsoleMessage, Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from service import net
 from service.connections import worker
+from tests.browser.pagechecks import Console, axe_violations
 
 pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "platforms"
-AXE = Path(__file__).parent / "fixtures" / "axe.min.js"
 TITO_TOKEN = "tito-token-from-the-dashboard-7f3e"
 TITO_SECRET = "tito-security-token-5c1d"
 EVENTBRITE_TOKEN = "EVENTBRITEDASHBOARDTOKEN99"
@@ -39,26 +39,6 @@ def browser_context_args() -> dict[str, Any]:
         "permissions": ["clipboard-read", "clipboard-write"],
         "bypass_csp": True,
     }
-
-
-class Console:
-    """Console errors and uncaught exceptions; the refusals a test provokes are counted apart."""
-
-    def __init__(self, page: Page, allowed: tuple[str, ...] = ()) -> None:
-        self.errors: list[str] = []
-        self.refusals: list[str] = []
-        self.allowed = allowed
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        url = message.location.get("url", "")
-        if "status of 422" in message.text and any(url.endswith(end) for end in self.allowed):
-            self.refusals.append(url)
-        else:
-            self.errors.append(f"{message.text} ({url})")
 
 
 @pytest.fixture
@@ -77,17 +57,6 @@ def open_view(page: Page, live_server: str, key: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Registration").click()
     expect(page.get_by_role("heading", name="Registration systems")).to_be_visible()
-
-
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical violations of the page as it is now."""
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    found = json.loads(page.evaluate("async () => JSON.stringify(await axe.run(document))"))
-    return [
-        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
-        for v in found["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
 
 
 def tito_signature(body: bytes) -> str:

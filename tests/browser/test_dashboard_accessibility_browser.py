@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,10 +17,10 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from service.config import get_settings
+from tests.browser.pagechecks import AXE
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).parent / "fixtures" / "axe.min.js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 BLOCKING = {"serious", "critical"}

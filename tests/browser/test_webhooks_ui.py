@@ -4,24 +4,21 @@ a refused URL beside its field, and axe-core on a desktop and a 390 px phone."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 from standardwebhooks.webhooks import Webhook
 
 from service.config import get_settings
 from service.webhooks import sender
+from tests.browser.pagechecks import Console, axe_violations
 from tests.service.receiver import Answer, Received, Receiver, serve
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).parent / "fixtures" / "axe.min.js"
 
 
 @pytest.fixture
@@ -61,26 +58,6 @@ def conference(live_server: str, admin_key: str) -> dict[str, Any]:
         return conference
 
 
-class Console:
-    """Console errors and uncaught exceptions; a refusal the test provokes is counted apart."""
-
-    def __init__(self, page: Page, allowed: str = "") -> None:
-        self.errors: list[str] = []
-        self.refusals: list[str] = []
-        self.allowed = allowed
-        page.on("console", self._console)
-        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        url = message.location.get("url", "")
-        if self.allowed and "status of 422" in message.text and url.endswith(self.allowed):
-            self.refusals.append(url)
-        else:
-            self.errors.append(f"{message.text} ({url})")
-
-
 def open_view(page: Page, live_server: str, key: str) -> None:
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{live_server}/dashboard")
@@ -88,17 +65,6 @@ def open_view(page: Page, live_server: str, key: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Webhooks").click()
     expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
-
-
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's serious and critical violations of the page as it is now."""
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    found = json.loads(page.evaluate("async () => JSON.stringify(await axe.run(document))"))
-    return [
-        f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
-        for v in found["violations"]
-        if v.get("impact") in {"serious", "critical"}
-    ]
 
 
 def add_attendee(live_server: str, key: str, conference: dict[str, Any], external_id: str) -> None:
@@ -224,7 +190,7 @@ def test_a_webhook_disabled_by_failures_says_why(
 def test_refused_url_shows_the_error_beside_the_url_field(
     page: Page, receiver: Receiver, live_server: str, admin_key: str, conference: dict[str, Any]
 ) -> None:
-    console = Console(page, allowed="/webhooks")
+    console = Console(page, allowed=("/webhooks",))
     open_view(page, live_server, admin_key)
     create_webhook(page, "https://10.0.0.7/hooks", ["plan.published"])
     url_field = page.locator("#webhook-form").get_by_label("Receiver URL")
