@@ -103,6 +103,12 @@ def fitted_ground(attendees: Sequence[MAttendee]) -> CommonGround:
     return ground
 
 
+def forget_fitted() -> None:
+    """Drop every text model :func:`fitted_ground` keeps (a process that never fitted one)."""
+    with _grounds_lock:
+        _GROUNDS.clear()
+
+
 def _to_explain(
     stored: Mapping[str, Any], seating: Mapping[str, Sequence[Sequence[str]]]
 ) -> dict[str, set[int]]:

@@ -20,6 +20,8 @@ from playwright.sync_api import ConsoleMessage, Page, expect
 from service.config import get_settings
 from service.db import session_scope
 from service.models import Plan
+from service.plans import edits
+from service.plans.engine import plan_state
 
 pytestmark = pytest.mark.browser
 
@@ -27,8 +29,7 @@ PEOPLE = 2000
 LUNCH_SIZE = 8
 DINNER_SEATS = 10  # a dinner table holds 10 and seats 8: there is room to move someone
 LOAD_LIMIT_MS = 2000  # the goal is 1 s; twice that is the bound on a busy two-core test machine
-# An edit rebuilds the plan's report on the server (seconds at 2,000 people today): the test
-# waits for it and prints the time rather than failing on it.
+EDIT_LIMIT_MS = 1000  # the goal is 300 ms; the same margin for a busy machine
 EDIT_WAIT = 60_000
 FIRST = ["Ada", "Grace", "Alan", "Barbara", "Edsger", "Frances", "Guido", "Hedy", "Ivan", "Joan"]
 LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Dijkstra", "Allen", "Rossum", "Lamarr"]
@@ -111,10 +112,18 @@ def big_plan(
         capacities={"Dinner 1": [DINNER_SEATS] * dinner_tables},
         publish=False,
     )
-    # As a matcher run records them: the rounds this plan seated (so both take edits).
+    # As a matcher run stores them: the rounds this plan seated (so both take edits) and the
+    # plan's report, which an edit then measures again only where it changed.
     with session_scope() as session:
         row = session.get_one(Plan, plan_id)
         row.params = {"round_ids": [lunch.json()["id"], dinner.json()["id"]]}
+        state = plan_state(session, plan=row)
+        _, row.report = edits.remeasure(
+            state, stored=None, round_=state.rounds[0], touched=[], encoder=None
+        )
+    # The web process that takes the edits has not fitted this plan's text model: the worker
+    # process that made the plan did.
+    edits.forget_fitted()
     yield {"conference": conference, "key": key, "plan_id": str(plan_id), "people": people}
     api.close()
     admin.close()
@@ -225,6 +234,7 @@ def test_review_of_2000_people_opens_fast_finds_people_and_edits_in_place(
     expect(moved).to_be_visible(timeout=EDIT_WAIT)
     edit_ms = mark(page, "hallway:edit")
     print(f"edit (move) on {PEOPLE} attendees answered and redrawn in {edit_ms:.0f} ms")
+    assert edit_ms < EDIT_LIMIT_MS
     expect(moved.get_by_role("button", name=f"Move {names['T-1998']}")).to_be_focused()
     expect(card.locator(".member")).to_have_count(7)
     # Only the touched tables on this page are new nodes; the other cards were left alone.
@@ -281,7 +291,9 @@ def test_review_of_2000_people_opens_fast_finds_people_and_edits_in_place(
         timeout=EDIT_WAIT
     )
     expect(cards.nth(2).locator(f'.member[data-attendee="{b_id}"]')).to_be_visible()
-    print(f"edit (swap) answered and redrawn in {mark(page, 'hallway:edit'):.0f} ms")
+    swap_ms = mark(page, "hallway:edit")
+    print(f"edit (swap) answered and redrawn in {swap_ms:.0f} ms")
+    assert swap_ms < EDIT_LIMIT_MS
     expect(
         page.locator(f'.member[data-attendee="{b_id}"] [data-focus="swap:{b_id}"]')
     ).to_be_focused()
