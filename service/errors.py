@@ -70,6 +70,12 @@ class IdempotencyKeyInUse(Conflict):
     slug, title = "idempotency-key-in-use", "A request with this Idempotency-Key is running"
 
 
+class ErasedAttendee(Conflict):
+    """The id belonged to an attendee erased from this conference (`service.attendees.erased`)."""
+
+    slug, title = "erased-attendee", "This attendee was erased"
+
+
 class PreconditionFailed(AppError):
     status, slug, title = 412, "precondition-failed", "Stale version"
 

@@ -333,6 +333,21 @@ class ImportMapping(TimestampedMixin, Base):
     placeholders: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
+class ErasedRegistration(Base):
+    """A registration id an organizer erased: imports and registration systems leave it out.
+
+    Only a keyed digest of the id is kept (`service.attendees.erased`), never the id itself.
+    """
+
+    __tablename__ = "erased_registration"
+
+    conference_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class MailTemplate(TimestampedMixin, Base):
     """An organizer's own subject and text for one of the messages (else the built-in one)."""
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import offload
+from service.attendees import erased
 from service.attendees import service as attendee_service
 from service.attendees.mapping import TARGET_LABELS, ImportMapping, missing
 from service.attendees.parsing import (
@@ -372,12 +373,21 @@ def apply_import(
         conference=conference,
         external_ids=[given["external_id"] for _, given in parsed.rows],
     )
+    gone = erased.erased_among(
+        session,
+        conference_id=conference.id,
+        external_ids=[given["external_id"] for _, given in parsed.rows],
+    )
     items: list[tuple[str, dict[str, Any]]] = []
     outcomes = {"created": 0, "updated": 0, "unchanged": 0}
     people: list[Mapping[str, Any]] = []
+    left_out: list[int] = []
     for number, given in parsed.rows:
         external_id = given["external_id"]
         current = existing.get(external_id)
+        if current is None and external_id in gone:
+            left_out.append(number)
+            continue
         if current is None:
             # A new attendee is exactly the parsed row, which the parser validated already.
             outcomes["created"] += 1
@@ -434,6 +444,7 @@ def apply_import(
             placeholders=parsed.placeholders,
         ),
         mapping_source=parsed.mapping_source,
+        erased=left_out,
         created=outcomes["created"],
         updated=outcomes["updated"],
         unchanged=outcomes["unchanged"],

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, File, Form, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from service.attendees import importing, links
+from service.attendees import erased, importing, links
 from service.attendees import service as attendee_service
 from service.attendees.fields import external_id_problem
 from service.attendees.schemas import (
@@ -61,6 +61,11 @@ def batch_upsert(
     results: list[BatchItemResult | None] = [None] * len(data.attendees)
     good: list[tuple[int, str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
+    gone = erased.erased_among(
+        session,
+        conference_id=access.conference.id,
+        external_ids=[str(i["external_id"]) for i in data.attendees if i.get("external_id")],
+    )
     for index, item in enumerate(data.attendees):
         external_id = item.get("external_id")
         ref = str(external_id) if external_id not in (None, "") else None
@@ -79,6 +84,8 @@ def batch_upsert(
                 attendee_service.merge_fields(existing, external_id=ref, given=item)
             except attendee_service.FieldErrors as exc:
                 errors = exc.errors
+            if existing is None and ref in gone:
+                errors = [{"pointer": "/external_id", "detail": erased.refusal(ref)}]
         if errors or ref is None:
             results[index] = BatchItemResult(
                 index=index, external_id=ref, status="error", errors=errors

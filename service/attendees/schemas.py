@@ -220,6 +220,11 @@ class ImportOut(BaseModel):
     unchanged: int
     invalid: int
     problems: list[ImportProblem]
+    erased: list[int] = Field(
+        default_factory=list,
+        description="Rows (numbered as in the file) of people erased from this conference: "
+        "left out, so that their data does not come back.",
+    )
     problems_by_column: dict[str, int] = Field(
         default_factory=dict, description="How many problems each column has ('' for whole rows)."
     )

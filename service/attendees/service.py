@@ -15,12 +15,13 @@ from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from service import idempotency
-from service.attendees import links
+from service.attendees import erased, links
 from service.attendees.fields import AttendeeFields
 from service.audit import service as audit
+from service.connections import erasure as connection_erasure
 from service.db import utcnow
 from service.erasure import renamed
-from service.errors import Invalid, NotFound
+from service.errors import ErasedAttendee, Invalid, NotFound
 from service.models import (
     Assignment,
     Attendee,
@@ -209,6 +210,10 @@ def upsert_attendee(
     existing = find_attendee(session, conference=conference, external_id=external_id)
     if existing is None and must_exist:
         raise NotFound(f"Attendee '{external_id}' was not found in this conference.")
+    if existing is None and erased.erased_among(
+        session, conference_id=conference.id, external_ids=[external_id]
+    ):
+        raise ErasedAttendee(erased.refusal(external_id))
     try:
         fields = merge_fields(existing, external_id=external_id, given=given)
     except FieldErrors as exc:
@@ -379,6 +384,15 @@ def erase_attendee(
         session, conference_id=conference.id, attendee=attendee, erased_ref=erased_ref
     )
     _forget_in_audit_log(session, conference=conference, attendee=attendee, erased_ref=erased_ref)
+    connection_erasure.forget_attendee(
+        session,
+        conference_id=conference.id,
+        external_id=attendee.external_id,
+        erased_ref=erased_ref,
+    )
+    # The platform and the organizer's export still hold them: no sync or import brings
+    # them back under this id.
+    erased.remember(session, conference_id=conference.id, external_id=attendee.external_id)
     audit.record(
         session,
         actor=actor,

@@ -23,7 +23,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.attendees import importing
+from service.attendees import erased, importing
 from service.attendees import service as attendee_service
 from service.attendees.mapping import ImportMapping
 from service.attendees.parsing import ImportFileError, parse_attendee_file
@@ -93,8 +93,11 @@ def _mapping(session: Session, conference: Conference, headers: Iterable[str]) -
     )
 
 
-def _usable(records: Iterable[Record], connection: Connection, outcome: Outcome) -> list[Record]:
-    """The records of this connection's event, once each; the others are logged."""
+def _usable(
+    session: Session, records: Iterable[Record], connection: Connection, outcome: Outcome
+) -> list[Record]:
+    """The records of this connection's event, once each, and none of an erased attendee; the
+    others are logged."""
     kept: dict[str, Record] = {}
     for record in records:
         if record.event and record.event != connection.event:
@@ -114,6 +117,16 @@ def _usable(records: Iterable[Record], connection: Connection, outcome: Outcome)
             outcome.problems.append(f"{record.external_id}: {bad}: holds a NUL character.")
             continue
         kept[record.external_id] = record
+    gone = erased.erased_among(
+        session, conference_id=connection.conference_id, external_ids=list(kept)
+    )
+    for external_id in sorted(gone):
+        del kept[external_id]
+        outcome.counts["ignored"] += 1
+        # Without the id: the log would otherwise keep what the erasure took away.
+        outcome.problems.append(
+            "a ticket of an attendee erased in Hallway; ignored (cancel it on the platform too)."
+        )
     return list(kept.values())
 
 
@@ -129,7 +142,7 @@ def apply_records(
 ) -> Outcome:
     """Upsert ``records`` as attendees; with ``gone_prefix``, cancel that order's missing ones."""
     outcome = Outcome()
-    usable = _usable(records, connection, outcome)
+    usable = _usable(session, records, connection, outcome)
     if usable:
         _write(session, conference=conference, records=usable, actor=actor, outcome=outcome)
     if gone_prefix:

@@ -110,6 +110,7 @@ function showImport(result, problems) {
     ["Cancelled", c ? c.cancelled : "–"],
     ["Needs details", c ? c.needs_details : "–"],
     ["Skipped", c ? c.skipped : "–"],
+    ["Erased earlier, left out", result ? (result.erased || []).length : "–"],
     ["Rows with problems", result ? result.invalid : problems.length],
   ];
   $("import-counts").replaceChildren(
