@@ -59,7 +59,15 @@ class RuleKind(StrEnum):
 
 
 MAIL_KINDS = ("invitation", "tables_ready", "table_changed")
-MAIL_STATUSES = ("queued", "sending", "sent", "failed")
+
+
+class MailMessageStatus(StrEnum):
+    """Where one attendee's message is: waiting (or retrying), claimed by a sender, done."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class IdempotencyState(StrEnum):
@@ -378,7 +386,7 @@ class MailMessage(TimestampedMixin, Base):
         UniqueConstraint("attendee_id", "kind", "plan_key", name="uq_mail_message_once"),
         Index("ix_mail_message_status_next", "status", "next_attempt_at"),
         CheckConstraint(f"kind IN {MAIL_KINDS!r}", name="kind"),
-        CheckConstraint(f"status IN {MAIL_STATUSES!r}", name="status"),
+        CheckConstraint(one_of("status", MailMessageStatus), name="status"),
     )
 
     conference_id: Mapped[uuid.UUID] = mapped_column(
@@ -389,7 +397,7 @@ class MailMessage(TimestampedMixin, Base):
     )
     kind: Mapped[str] = mapped_column(String(20))
     plan_key: Mapped[str] = mapped_column(String(36), default="")
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    status: Mapped[str] = mapped_column(String(10), default=MailMessageStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)

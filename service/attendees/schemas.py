@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.attendees.fields import AttendeeFields
 from service.attendees.mapping import ACTIONS_BY_KIND, TARGET_LABELS
+from service.models import AttendeeStatus
 from service.validation import Line
 
 EXAMPLE: dict[str, Any] = {
@@ -62,7 +63,7 @@ class AttendeeOut(BaseModel):
     first_time: bool
     dietary: str
     accessibility: str
-    status: str
+    status: AttendeeStatus
     extra: dict[str, Any]
     link: str = Field(default="", description="The attendee's private page (keep it private).")
     link_opened_at: datetime | None = Field(
@@ -86,7 +87,7 @@ class AttendeeReceipt(BaseModel):
 
     id: uuid.UUID
     external_id: str
-    status: str
+    status: AttendeeStatus
     created_at: datetime
     updated_at: datetime
 

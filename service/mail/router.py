@@ -24,6 +24,7 @@ from service.mail.schemas import (
     TemplateOut,
 )
 from service.mail.templates import FIELDS, Template
+from service.models import MailMessageStatus
 from service.validation import Line
 
 router = APIRouter(prefix="/v1/conferences/{conference_id}/mail", tags=["mail"])
@@ -140,9 +141,7 @@ def messages(
     access: ReadAccess,
     session: SessionDep,
     kind: Kind | None = None,
-    status_: Annotated[
-        Literal["queued", "sending", "sent", "failed"] | None, Query(alias="status")
-    ] = None,
+    status_: Annotated[MailMessageStatus | None, Query(alias="status")] = None,
     q: Annotated[Line | None, Query(max_length=200, description="Name or id.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -163,7 +162,7 @@ def messages(
                 external_id=attendee.external_id,
                 name=attendee.name,
                 kind=m.kind,
-                status=m.status,
+                status=MailMessageStatus(m.status),
                 attempts=m.attempts,
                 answer=m.last_answer,
                 sent_at=m.sent_at,

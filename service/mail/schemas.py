@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.models import MailMessageStatus
 from service.validation import Line, Text
 
 
@@ -84,7 +85,7 @@ class LogEntry(BaseModel):
     external_id: str
     name: str
     kind: str
-    status: str
+    status: MailMessageStatus
     attempts: int
     answer: str = Field(description="The server's last answer, or why it was not sent.")
     sent_at: datetime | None

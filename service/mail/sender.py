@@ -27,7 +27,7 @@ from service.db import session_scope, utcnow
 from service.mail import service as mail_service
 from service.mail import smtp
 from service.mail.templates import TemplateProblem
-from service.models import Attendee, Conference, MailMessage
+from service.models import Attendee, AttendeeStatus, Conference, MailMessage, MailMessageStatus
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,10 @@ def _claim() -> uuid.UUID | None:
     with session_scope() as session:
         return claim_due(
             session,
-            oldest_due(MailMessage, waiting="queued", now=now),
+            oldest_due(MailMessage, waiting=MailMessageStatus.QUEUED, now=now),
             model=MailMessage,
-            waiting="queued",
-            values={"status": "sending", "claimed_at": now, "updated_at": now},
+            waiting=MailMessageStatus.QUEUED,
+            values={"status": MailMessageStatus.SENDING, "claimed_at": now, "updated_at": now},
         )
 
 
@@ -61,9 +61,9 @@ def fail_stale() -> int:
     with session_scope() as session:
         result = session.execute(
             update(MailMessage)
-            .where(MailMessage.status == "sending", MailMessage.claimed_at < cutoff)
+            .where(MailMessage.status == MailMessageStatus.SENDING, MailMessage.claimed_at < cutoff)
             .values(
-                status="failed",
+                status=MailMessageStatus.FAILED,
                 updated_at=utcnow(),
                 last_answer="Interrupted while sending: it may or may not have arrived. "
                 "Send failed messages again to retry.",
@@ -82,17 +82,17 @@ def _finish(message_id: uuid.UUID, *, status: str, answer: str, retry_in: float 
         row.last_answer = answer
         row.updated_at = now
         if status == "sent":
-            row.status = "sent"
+            row.status = MailMessageStatus.SENT
             row.sent_at = now
         elif retry_in is not None:
-            row.status = "queued"
+            row.status = MailMessageStatus.QUEUED
             row.next_attempt_at = now + timedelta(seconds=retry_in)
         else:
-            row.status = "failed"
+            row.status = MailMessageStatus.FAILED
         audit.record(
             session,
             actor=ACTOR,
-            action=f"mail.{'deferred' if row.status == 'queued' else row.status}",
+            action=f"mail.{'deferred' if row.status == MailMessageStatus.QUEUED else row.status}",
             target_type="attendee",
             target_id=attendee.external_id,
             conference_id=row.conference_id,
@@ -110,9 +110,9 @@ def send_one(message_id: uuid.UUID) -> str:
             session.execute(
                 update(MailMessage)
                 .where(MailMessage.id == message_id)
-                .values(status="queued", claimed_at=None)
+                .values(status=MailMessageStatus.QUEUED, claimed_at=None)
             )
-        return "queued"
+        return MailMessageStatus.QUEUED
     with session_scope() as session:
         row = session.get_one(MailMessage, message_id)
         attendee = session.get_one(Attendee, row.attendee_id)
@@ -120,7 +120,7 @@ def send_one(message_id: uuid.UUID) -> str:
         attempts = row.attempts
         problem = ""
         message = None
-        if attendee.erased_at is not None or attendee.status != "registered":
+        if attendee.erased_at is not None or attendee.status != AttendeeStatus.REGISTERED:
             problem = f"Not sent: the attendee is {attendee.status} now."
         elif not attendee.email:
             problem = "Not sent: the attendee has no e-mail address now."

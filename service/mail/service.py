@@ -30,13 +30,15 @@ from service.errors import Conflict, Invalid, NotFound
 from service.mail import smtp
 from service.mail.templates import DEFAULTS, Template, TemplateProblem, check, render
 from service.models import (
-    MAIL_STATUSES,
     Assignment,
     Attendee,
+    AttendeeStatus,
     Conference,
     MailMessage,
+    MailMessageStatus,
     MailTemplate,
     Plan,
+    PlanStatus,
 )
 
 Kind = Literal["invitation", "tables_ready", "table_changed"]
@@ -276,7 +278,7 @@ def live_plan(
     """The published plan's id and the plan it re-planned (None for a first plan)."""
     row = session.execute(
         select(Plan.id, Plan.based_on_id).where(
-            Plan.conference_id == conference.id, Plan.status == "published"
+            Plan.conference_id == conference.id, Plan.status == PlanStatus.PUBLISHED
         )
     ).first()
     return (row.id, row.based_on_id) if row is not None else None
@@ -306,7 +308,7 @@ def audience(session: Session, *, conference: Conference, kind: str) -> tuple[st
     stmt = select(Attendee.id).where(
         Attendee.conference_id == conference.id,
         Attendee.erased_at.is_(None),
-        Attendee.status == "registered",
+        Attendee.status == AttendeeStatus.REGISTERED,
         Attendee.email.is_not(None),
         Attendee.email != "",
     )
@@ -364,7 +366,7 @@ def queue(
                     "attendee_id": p,
                     "kind": kind,
                     "plan_key": plan_key,
-                    "status": "queued",
+                    "status": MailMessageStatus.QUEUED,
                     "attempts": 0,
                     "last_answer": "",
                     "created_at": now,
@@ -380,11 +382,11 @@ def queue(
                 MailMessage.conference_id == conference.id,
                 MailMessage.kind == kind,
                 MailMessage.plan_key == plan_key,
-                MailMessage.status == "failed",
+                MailMessage.status == MailMessageStatus.FAILED,
             )
         )
         for row in failed:
-            row.status = "queued"
+            row.status = MailMessageStatus.QUEUED
             row.attempts = 0
             row.next_attempt_at = None
             retried += 1
@@ -404,7 +406,9 @@ def queue(
 
 def progress(session: Session, *, conference: Conference) -> dict[str, dict[str, int]]:
     """Per message, how many rows are in each state."""
-    out = {kind: dict.fromkeys(MAIL_STATUSES, 0) for kind in DEFAULTS}
+    out: dict[str, dict[str, int]] = {
+        kind: {status.value: 0 for status in MailMessageStatus} for kind in DEFAULTS
+    }
     rows = session.execute(
         select(MailMessage.kind, MailMessage.status, func.count())
         .where(MailMessage.conference_id == conference.id)
@@ -420,7 +424,7 @@ def log(
     *,
     conference: Conference,
     kind: str | None,
-    status: str | None,
+    status: MailMessageStatus | None,
     q: str | None,
     limit: int,
     offset: int,
