@@ -219,7 +219,7 @@ def check_hard(
         >>> lunch = Round(name="Lunch", table_size=2)
         >>> check_hard(people, [lunch], {"Lunch": [["a", "b"]]})
         []
-        >>> [v.rule for v in check_hard(people, [lunch], {"Lunch": [["a"]]})]
+        >>> [str(v.rule) for v in check_hard(people, [lunch], {"Lunch": [["a"]]})]
         ['unseated']
     """
     constraints = constraints or Constraints()

@@ -56,7 +56,9 @@ class Round:
 
     Example:
         >>> Round(name="Lunch 1", kind="lunch", table_size=10)
+        Round(name='Lunch 1', kind='lunch', table_size=10, capacities=None)
         >>> Round(name="Dinner 1", kind="dinner", capacities=(6, 6, 8))
+        Round(name='Dinner 1', kind='dinner', table_size=None, capacities=(6, 6, 8))
     """
 
     name: str
