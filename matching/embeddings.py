@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from matching.placeholders import BLANK_ANSWERS
 from matching.types import Attendee
 
 __all__ = [
@@ -49,14 +50,6 @@ DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 Backend = Literal["auto", "torch", "quantized", "onnx", "onnx-int8"]
 _BACKENDS = ("auto", "torch", "quantized", "onnx", "onnx-int8")
 
-# Placeholder answers people type into a mandatory "interests" box.
-_PLACEHOLDERS = frozenset(
-    {
-        "n/a", "na", "n.a.", "none", "nothing", "no", "nope", "null", "nil", "tbd", "todo",
-        "test", "testing 123", "asdf", "xxx", "x", "-", "--", "...", "?", "idk", "dunno",
-        "keine", "rien", "nada", "-/-", "see above", "later",
-    }
-)  # fmt: skip
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
@@ -74,7 +67,7 @@ def is_blank_profile(text: str) -> bool:
         [True, True, True, False]
     """
     stripped = " ".join(text.split()).casefold()
-    if stripped.strip(".!") in _PLACEHOLDERS:
+    if stripped.strip(".!") in BLANK_ANSWERS:
         return True
     return len(_LETTER.findall(stripped)) < 2
 
