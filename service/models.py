@@ -441,6 +441,9 @@ class WebhookSubscription(TimestampedMixin, Base):
     description: Mapped[str] = mapped_column(String(200), default="")
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     secret_encrypted: Mapped[str] = mapped_column(Text)
+    # The secret before the last rotation: deliveries carry its signature too until then.
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)

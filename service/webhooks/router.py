@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
-from service.db import SessionDep
+from service.db import SessionDep, utcnow
 from service.models import (
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -23,6 +24,7 @@ from service.webhooks.schemas import (
     DeliveryCounts,
     DeliveryList,
     DeliveryOut,
+    SecretRotation,
     WebhookCreated,
     WebhookIn,
     WebhookList,
@@ -42,6 +44,9 @@ def _out(subscription: WebhookSubscription, counts: dict[str, int]) -> WebhookOu
         enabled=subscription.enabled,
         disabled_reason=subscription.disabled_reason,
         disabled_at=subscription.disabled_at,
+        previous_secret_until=(
+            until if (until := subscription.previous_secret_until) and until > utcnow() else None
+        ),
         deliveries=DeliveryCounts(**counts),
         created_at=subscription.created_at,
         updated_at=subscription.updated_at,
@@ -125,6 +130,26 @@ def patch_webhook(
         actor=access.caller.actor,
     )
     return _one(session, subscription)
+
+
+@router.post("/{webhook_id}/secret", summary="Rotate a webhook's signing secret")
+def rotate_secret(
+    webhook_id: uuid.UUID,
+    access: WriteAccess,
+    session: SessionDep,
+    data: SecretRotation | None = None,
+) -> WebhookCreated:
+    """A new signing secret, in this answer only; the old one keeps signing too for
+    ``keep_old_for_hours`` (24 by default), so the receiver can switch without a gap."""
+    subscription = webhook_service.get(session, conference=access.conference, webhook_id=webhook_id)
+    rotated = webhook_service.rotate_secret(
+        session,
+        subscription=subscription,
+        keep_old_for=timedelta(hours=(data or SecretRotation()).keep_old_for_hours),
+        actor=access.caller.actor,
+    )
+    out = _one(session, subscription)
+    return WebhookCreated(**out.model_dump(), secret=rotated.secret)
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a webhook")

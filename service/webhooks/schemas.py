@@ -57,9 +57,28 @@ class WebhookOut(BaseModel):
     enabled: bool
     disabled_reason: str | None = Field(description="Why it was disabled, when it was.")
     disabled_at: datetime | None
+    previous_secret_until: datetime | None = Field(
+        default=None,
+        description="After a rotation: until when deliveries are also signed with the old "
+        "secret (null: only the current secret signs).",
+    )
     deliveries: DeliveryCounts
     created_at: datetime
     updated_at: datetime
+
+
+class SecretRotation(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"keep_old_for_hours": 24}]}
+    )
+
+    keep_old_for_hours: int = Field(
+        default=24,
+        ge=0,
+        le=168,
+        description="How long deliveries still carry a signature with the old secret as well "
+        "(0: stop at once).",
+    )
 
 
 class WebhookCreated(WebhookOut):

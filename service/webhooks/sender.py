@@ -79,18 +79,32 @@ class Job:
     url: str
     body: str
     message_id: str
-    secret: str | None  # None: it cannot be decrypted any more
+    # The current secret, then the one it replaced while that is still honoured; empty when
+    # the current one cannot be decrypted any more.
+    secrets: tuple[str, ...]
+
+
+def _secrets(session: Session, subscription: WebhookSubscription) -> tuple[str, ...]:
+    try:
+        current = signing.decrypt(session, subscription.secret_encrypted)
+    except signing.InvalidToken:
+        return ()
+    previous = subscription.previous_secret_encrypted
+    until = subscription.previous_secret_until
+    if previous is None or until is None or until <= utcnow():
+        return (current,)
+    try:
+        return (current, signing.decrypt(session, previous))
+    except signing.InvalidToken:
+        return (current,)
 
 
 def _job(session: Session, delivery_id: uuid.UUID) -> Job:
     delivery = session.get_one(WebhookDelivery, delivery_id)
     event = session.get_one(WebhookEvent, delivery.event_id)
     subscription = session.get_one(WebhookSubscription, delivery.subscription_id)
-    try:
-        secret: str | None = signing.decrypt(session, subscription.secret_encrypted)
-    except signing.InvalidToken:
-        secret = None
-    return Job(delivery_id, subscription.url, body_of(event), message_id(event.id), secret)
+    secrets = _secrets(session, subscription)
+    return Job(delivery_id, subscription.url, body_of(event), message_id(event.id), secrets)
 
 
 def claim_job(*, now: datetime) -> Job | None:
@@ -201,7 +215,7 @@ def send_one(delivery_id: uuid.UUID, *, now: datetime) -> str:
 
 def send(job: Job, *, now: datetime) -> str:
     """Sign and POST a claimed delivery, then record the outcome; return its new status."""
-    if job.secret is None:
+    if not job.secrets:
         outcome = Outcome(
             False,
             None,
@@ -214,7 +228,7 @@ def send(job: Job, *, now: datetime) -> str:
             "content-type": "application/json",
             "user-agent": USER_AGENT,
             **signing.headers(
-                secret=job.secret, message_id=job.message_id, timestamp=utcnow(), body=job.body
+                secrets=job.secrets, message_id=job.message_id, timestamp=utcnow(), body=job.body
             ),
         }
         outcome = _attempt(job.url, headers, job.body.encode())

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -172,6 +172,36 @@ def update_subscription(
         events.forget_subscribers(session)
         _audit(session, subscription=subscription, actor=actor, action="updated", details=changed)
     return subscription
+
+
+def rotate_secret(
+    session: Session, *, subscription: WebhookSubscription, keep_old_for: timedelta, actor: str
+) -> Created:
+    """Give the webhook a new signing secret, returned this once.
+
+    For ``keep_old_for`` every delivery is signed with the old secret as well as the new one,
+    so the receiver can switch at its own pace; after that (or at once, for zero) only the new
+    secret signs. A secret replaced earlier than that is forgotten.
+    """
+    secret = signing.new_secret()
+    now = utcnow()
+    if keep_old_for > timedelta(0):
+        subscription.previous_secret_encrypted = subscription.secret_encrypted
+        subscription.previous_secret_until = now + keep_old_for
+    else:
+        subscription.previous_secret_encrypted = None
+        subscription.previous_secret_until = None
+    subscription.secret_encrypted = signing.encrypt(session, secret)
+    subscription.updated_at = now
+    session.flush()
+    _audit(
+        session,
+        subscription=subscription,
+        actor=actor,
+        action="secret_rotated",
+        details={"old_secret_until": (now + keep_old_for).isoformat()},
+    )
+    return Created(subscription, secret)
 
 
 def delete(session: Session, *, subscription: WebhookSubscription, actor: str) -> None:

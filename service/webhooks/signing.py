@@ -6,12 +6,15 @@ does not reveal it.
 
 Signatures follow the Standard Webhooks specification (the ``standardwebhooks`` package):
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">``.
+While a rotated secret is still honoured, the header carries one signature per secret,
+separated by a space (the specification's way to rotate without a gap).
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook
@@ -33,11 +36,13 @@ encrypt = _SECRETS.encrypt
 decrypt = _SECRETS.decrypt
 
 
-def headers(*, secret: str, message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
-    """The three Standard Webhooks headers for one attempt."""
-    signature = Webhook(secret).sign(message_id, timestamp, body)
+def headers(
+    *, secrets: Sequence[str], message_id: str, timestamp: datetime, body: str
+) -> dict[str, str]:
+    """The three Standard Webhooks headers for one attempt, signed with each of ``secrets``."""
+    signatures = " ".join(Webhook(s).sign(message_id, timestamp, body) for s in secrets)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": signature,
+        "webhook-signature": signatures,
     }

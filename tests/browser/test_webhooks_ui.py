@@ -156,6 +156,41 @@ def test_create_shows_the_secret_once_and_a_delivery_is_sent_again(
     assert [e for e in console.errors if "status of 409" not in e] == []
 
 
+def test_a_new_secret_is_shown_once_and_the_old_one_signs_beside_it_for_a_day(
+    page: Page,
+    receiver: Receiver,
+    live_server: str,
+    admin_key: str,
+    conference: dict[str, Any],
+) -> None:
+    console = Console(page)
+    open_view(page, live_server, admin_key)
+    url = receiver.url("/hallway")
+    create_webhook(page, url, ["attendee.created"])
+    old = page.locator("#webhook-secret").inner_text().strip()
+    page.get_by_role("button", name="I have kept it").click()
+
+    page.get_by_role("button", name=f"New secret for {url}").click()
+    expect(page.locator("#webhook-new-title")).to_have_text(f"New signing secret for {url}")
+    expect(page.locator("#webhook-new-title")).to_be_focused()
+    expect(page.locator("#webhook-new")).to_contain_text("signed with the old secret too")
+    new = page.locator("#webhook-secret").inner_text().strip()
+    assert new.startswith("whsec_") and new != old
+    expect(page.locator("#webhook-list > li")).to_contain_text("old signing secret also signs")
+
+    add_attendee(live_server, admin_key, conference, "A-1")
+    assert sender.run_pending() == 1
+    post = next(r for r in receiver.received if r.method == "POST")
+    for secret in (old, new):
+        assert Webhook(secret).verify(post.body, post.headers)["type"] == "attendee.created"
+    page.get_by_role("button", name="I have kept it").click()
+    page.reload()
+    page.get_by_role("link", name="Webhooks").click()
+    expect(page.locator("#webhook-list > li")).to_have_count(1)
+    assert new not in page.content() and old not in page.content()
+    assert console.errors == []
+
+
 def test_a_webhook_disabled_by_failures_says_why(
     page: Page,
     receiver: Receiver,

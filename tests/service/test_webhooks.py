@@ -241,6 +241,107 @@ def test_read_keys_list_and_write_keys_manage(
     assert client.post(f"{base}/webhooks", json=body, headers=headers).status_code == 403
 
 
+# --- secret rotation ---------------------------------------------------------------------------
+
+
+def _signatures(request: Received) -> list[str]:
+    return request.headers["webhook-signature"].split(" ")
+
+
+def _verifies(secret: str, request: Received) -> bool:
+    try:
+        Webhook(secret).verify(request.body, request.headers)
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+def test_a_rotated_secret_signs_beside_the_new_one_until_its_time_is_up(
+    admin: TestClient, base: str, hooks: Hooks
+) -> None:
+    created = subscribe(admin, base, hooks, ["attendee.created"])
+    old = created["secret"]
+    rotated = admin.post(f"{base}/webhooks/{created['id']}/secret", json={"keep_old_for_hours": 2})
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["secret"]
+    assert new.startswith("whsec_") and new != old
+    shown = admin.get(f"{base}/webhooks/{created['id']}").json()
+    assert "secret" not in shown
+    until = datetime.fromisoformat(shown["previous_secret_until"])
+    assert timedelta(hours=1.9) < until - datetime.now(UTC) <= timedelta(hours=2)
+
+    # The receiver still checks with the old secret: nothing is refused meanwhile.
+    assert admin.put(f"{base}/attendees/A1", json=ADA).status_code == 201
+    assert sender.run_pending() == 1
+    request = hooks.receiver.received[-1]
+    assert len(_signatures(request)) == 2
+    assert _verifies(old, request) and _verifies(new, request)
+    assert hooks.bad_signatures == 0
+
+    # Once the old secret's time is up, only the new one signs.
+    with session_scope() as session:
+        row = session.get_one(WebhookSubscription, uuid.UUID(created["id"]))
+        row.previous_secret_until = datetime.now(UTC) - timedelta(seconds=1)
+    assert admin.get(f"{base}/webhooks/{created['id']}").json()["previous_secret_until"] is None
+    hooks.secret = new
+    assert admin.put(f"{base}/attendees/A2", json={"name": "Grace"}).status_code == 201
+    assert sender.run_pending() == 1
+    request = hooks.receiver.received[-1]
+    assert len(_signatures(request)) == 1
+    assert _verifies(new, request) and not _verifies(old, request)
+    assert hooks.types == ["attendee.created", "attendee.created"]
+    with session_scope() as session:
+        stored = session.get_one(WebhookSubscription, uuid.UUID(created["id"]))
+        assert new not in stored.secret_encrypted and old not in (
+            stored.previous_secret_encrypted or ""
+        )
+        rotations = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "webhook.secret_rotated")
+        )
+    assert rotations == 1
+
+
+def test_a_rotation_with_no_overlap_stops_the_old_secret_at_once(
+    admin: TestClient, base: str, hooks: Hooks
+) -> None:
+    created = subscribe(admin, base, hooks, ["attendee.created"])
+    old = created["secret"]
+    rotated = admin.post(f"{base}/webhooks/{created['id']}/secret", json={"keep_old_for_hours": 0})
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["previous_secret_until"] is None
+    hooks.secret = rotated.json()["secret"]
+    assert admin.put(f"{base}/attendees/A1", json=ADA).status_code == 201
+    assert sender.run_pending() == 1
+    request = hooks.receiver.received[-1]
+    assert len(_signatures(request)) == 1 and not _verifies(old, request)
+    assert hooks.bad_signatures == 0
+
+
+def test_rotation_input_is_checked_and_needs_a_write_key(
+    client: TestClient,
+    admin: TestClient,
+    base: str,
+    conference: dict[str, Any],
+    key_factory: Any,
+    hooks: Hooks,
+) -> None:
+    created = subscribe(admin, base, hooks, ["plan.published"])
+    url = f"{base}/webhooks/{created['id']}/secret"
+    for body in ({"keep_old_for_hours": 169}, {"keep_old_for_hours": -1}, {"hours": 1}):
+        refused = admin.post(url, json=body)
+        assert refused.status_code == 422, body
+    # No body: the old secret keeps signing for a day.
+    default = admin.post(url)
+    assert default.status_code == 200, default.text
+    until = datetime.fromisoformat(default.json()["previous_secret_until"])
+    assert timedelta(hours=23.9) < until - datetime.now(UTC) <= timedelta(hours=24)
+    assert admin.post(f"{base}/webhooks/{uuid.uuid4()}/secret").status_code == 404
+    reader = key_factory(conference_id=uuid.UUID(conference["id"]), scopes=["read"])
+    assert client.post(url, headers={"Authorization": f"Bearer {reader}"}).status_code == 403
+
+
 # --- events and signed deliveries ---------------------------------------------------------------
 
 

@@ -86,12 +86,16 @@ async function create(event) {
   }
 }
 
-/** The signing secret, this once. */
-function showSecret(webhook) {
+/** The signing secret, this once (after a rotation: with how long the old one still signs). */
+function showSecret(webhook, rotated = false) {
   const box = $("webhook-new");
+  const until = webhook.previous_secret_until;
   box.replaceChildren(
-    h("h2", { id: "webhook-new-title", tabindex: "-1" }, `Webhook to ${webhook.url} created`),
+    h("h2", { id: "webhook-new-title", tabindex: "-1" }, rotated ? `New signing secret for ${webhook.url}` : `Webhook to ${webhook.url} created`),
     h("p", {}, "Its signing secret, shown only this once: keep it with the receiver to check each request's signature."),
+    rotated
+      ? h("p", {}, until ? `Until ${fmtStamp(until)} every request is signed with the old secret too, so the receiver can switch to the new one without refusing anything.` : "The old secret no longer signs anything.")
+      : null,
     h(
       "p",
       { class: "secret" },
@@ -142,9 +146,22 @@ function item(w) {
         { type: "button", id: `${id}-toggle`, "aria-label": `${w.enabled ? "Disable" : "Enable"} ${name}`, onclick: (e) => toggle(w, e.currentTarget) },
         w.enabled ? "Disable" : "Enable",
       ),
+      h("button", { type: "button", id: `${id}-rotate`, "aria-label": `New secret for ${name}`, onclick: (e) => rotate(w, e.currentTarget) }, "New secret"),
       h("button", { type: "button", class: "danger", id: `${id}-delete`, "aria-label": `Delete ${name}`, onclick: (e) => remove(w, e.currentTarget) }, "Delete"),
     ),
+    w.previous_secret_until ? h("p", { class: "muted" }, `The old signing secret also signs until ${fmtStamp(w.previous_secret_until)}.`) : null,
   );
+}
+
+async function rotate(w, button) {
+  if (!confirm(`Make a new signing secret for ${w.url}? The old one keeps signing for 24 hours beside it, then stops.`)) return;
+  try {
+    const made = await api(conf(`/webhooks/${w.id}/secret`), { method: "POST", body: { keep_old_for_hours: 24 } });
+    await list();
+    showSecret(made, true);
+  } catch (err) {
+    if (err.status !== 401) errorAfter(button, problemText(err));
+  }
 }
 
 async function list() {
