@@ -16,6 +16,7 @@ webhooks. Any number of workers may share a database:
 - A full sync writes a page at a time and counts as it goes; restarted, it begins again from
   the first page (what was written already counts as unchanged).
 - Every ``HALLWAY_CONNECTION_SYNC_HOURS`` each connection gets a scheduled full sync.
+- Log entries, and deliveries and syncs that are over, are kept `KEEP_HISTORY`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,7 @@ from service.connections import service as connection_service
 from service.connections.models import (
     Connection,
     ConnectionDelivery,
+    ConnectionLogEntry,
     ConnectionSync,
     DeliveryStatus,
     LogKind,
@@ -59,6 +61,8 @@ MAX_ATTEMPTS: Final = 8
 RETRY_BASE: Final = timedelta(seconds=30)
 MAX_RETRY: Final = timedelta(hours=2)
 ACTOR_PREFIX: Final = "connection"
+#: How long log entries, finished deliveries and finished syncs are kept.
+KEEP_HISTORY: Final = timedelta(days=90)
 #: Writes of one delivery or sync page that clash with another writer are tried this often.
 WRITE_TRIES: Final = 3
 WRITE_RETRY_SECONDS: Final = 0.2
@@ -482,9 +486,35 @@ def run_syncs(
     )
 
 
+def prune(*, now: datetime | None = None) -> int:
+    """Delete log entries, and deliveries and syncs that are over, older than `KEEP_HISTORY`.
+
+    A delivery or sync still waiting or running stays whatever its age. Returns how many rows
+    went.
+    """
+    cutoff = (now or utcnow()) - KEEP_HISTORY
+    removed = 0
+    with session_scope() as session:
+        for statement in (
+            delete(ConnectionLogEntry).where(ConnectionLogEntry.created_at < cutoff),
+            delete(ConnectionDelivery).where(
+                ConnectionDelivery.created_at < cutoff,
+                ConnectionDelivery.status.in_((DeliveryStatus.DONE, DeliveryStatus.FAILED)),
+            ),
+            delete(ConnectionSync).where(
+                ConnectionSync.created_at < cutoff,
+                ConnectionSync.status.in_((SyncStatus.DONE, SyncStatus.FAILED)),
+            ),
+        ):
+            result = session.execute(statement.execution_options(synchronize_session=False))
+            removed += int(getattr(result, "rowcount", 0) or 0)
+    return removed
+
+
 def _housekeeping() -> None:
     recover_stale()
     schedule_syncs()
+    prune()
 
 
 class ConnectionLoop(Loop):

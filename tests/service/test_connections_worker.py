@@ -805,3 +805,43 @@ def test_a_delivery_that_keeps_stopping_its_worker_is_failed_not_retried_forever
     assert (row.status, row.attempts) == ("failed", worker.MAX_ATTEMPTS)
     assert "stopped" in row.error
     assert worker.claim_delivery() is None
+
+
+def test_old_log_entries_and_finished_work_are_pruned_what_waits_stays(
+    client: TestClient,
+    admin: TestClient,
+    conference: dict[str, Any],
+    pretix: dict[str, Any],
+    api: respx.MockRouter,
+) -> None:
+    _, first = order_placed(client, pretix, api)
+    assert worker.run_pending() == 1
+    waiting = post(client, pretix, pretix_hook(2))  # stored, not processed yet
+    long_ago = utcnow() - worker.KEEP_HISTORY - timedelta(days=1)
+    connection_id = uuid.UUID(pretix["id"])
+    with session_scope() as session:
+        for model in (ConnectionDelivery, ConnectionLogEntry):
+            session.execute(
+                update(model)
+                .where(model.connection_id == connection_id)
+                .values(created_at=long_ago)
+                .execution_options(synchronize_session=False)
+            )
+    assert log_entries(pretix["id"])  # all old now
+    recent = post(client, pretix, pretix_hook(3))
+
+    assert worker.prune() > 0
+    with session_scope() as session:
+        kept = set(
+            session.scalars(
+                select(ConnectionDelivery.id).where(
+                    ConnectionDelivery.connection_id == connection_id
+                )
+            )
+        )
+    # The processed old delivery went; the old one still waiting and the new one stay.
+    assert kept == {uuid.UUID(waiting), uuid.UUID(recent)}
+    assert uuid.UUID(first) not in kept
+    assert all(entry.created_at > long_ago for entry in log_entries(pretix["id"]))
+    assert log_entries(pretix["id"])  # the new delivery's "received"
+    assert worker.prune() == 0
