@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from service.attendees import parsing
+from service.attendees import files
 from service.attendees.fields import (
     BOOL_FALSE,
     BOOL_TRUE,
@@ -673,10 +673,10 @@ def test_xlsx_unpacking_past_the_size_limit_is_refused() -> None:
 def test_shared_strings_are_counted_exactly_across_read_chunks(
     chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parsing, "_READ_CHUNK", chunk)
+    monkeypatch.setattr(files, "_READ_CHUNK", chunk)
     rows = [["id", "name"]] + [[f"A-{i:05d}", f"Person {i}"] for i in range(500)]
     data = workbooks.workbook(rows, extra_strings=3)
     archive = zipfile.ZipFile(io.BytesIO(data))
     part = archive.getinfo(workbooks.SHARED_STRINGS)
 
-    assert parsing._count_shared_strings(archive, part, stop_after=10**6) == 2 + 1000 + 3
+    assert files._count_shared_strings(archive, part, stop_after=10**6) == 2 + 1000 + 3
