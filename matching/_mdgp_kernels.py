@@ -122,12 +122,13 @@ def _tabu_search(
     ts_lab: np.ndarray,
     iter_end: int,
     deadline: float,
-) -> tuple[float, float, int]:
+) -> tuple[float, float, int, bool]:
     """Best-improvement tabu search over one-moves and swaps.
 
     Stops after ``depth`` iterations without beating the best solution of this run, at iteration
     ``iter_end`` or at ``deadline``. Leaves the best solution of the run in ``ts_lab``; returns the
-    current objective, the run's best objective and the iteration counter.
+    current objective, the run's best objective, the iteration counter and whether the deadline
+    passed.
     """
     n = D.shape[0]
     m = G.shape[1]
@@ -142,7 +143,7 @@ def _tabu_search(
     buf = np.empty(n)
     while stall < depth and it < iter_end:
         if it % every == 0 and _clock() > deadline:
-            break
+            return cur, ts_best, it, True
         it += 1
         best_d = -np.inf
         bi = -1
@@ -233,61 +234,251 @@ def _tabu_search(
             stall = 0
         else:
             stall += 1
-    return cur, ts_best, it
+    return cur, ts_best, it, False
 
 
 @njit(cache=True)
-def iterated_tabu_search(
+def _restart(
+    D: np.ndarray, lab: np.ndarray, size: np.ndarray, G: np.ndarray, source: np.ndarray
+) -> None:
+    """Make ``lab`` a copy of ``source`` and rebuild the sizes and the gain matrix for it."""
+    n = D.shape[0]
+    lab[:] = source
+    size[:] = 0
+    for i in range(n):
+        size[lab[i]] += 1
+    G[:, :] = gain_matrix(D, lab, G.shape[1])
+
+
+@njit(cache=True)
+def _iterated_search(
     D: np.ndarray,
     lab: np.ndarray,
-    m: int,
     lo: np.ndarray,
     up: np.ndarray,
     deadline: float,
-    max_iter: int,
+    it: int,
+    iter_end: int,
+    patience: int,
     depth: int,
     tenure_min: int,
     tenure_max: int,
     strength_min: int,
     strength_max: int,
     tol: float,
-) -> tuple[np.ndarray, float, int, np.ndarray, np.ndarray]:
-    """Tabu search, then random perturbation of the best solution, until the budget runs out.
+    accept: float,
+    best_lab: np.ndarray,
+    record: float,
+    hist_t: list[float],
+    hist_f: list[float],
+) -> tuple[float, int, bool]:
+    """Iterated tabu search from the feasible assignment ``lab``.
 
-    ``lab`` is a feasible starting assignment. Returns the best assignment, its objective, the
-    number of tabu iterations, and the time and objective of each improvement of the best.
+    Each round runs a tabu search, then perturbs a random number of items of the round's best
+    solution when it is within ``accept`` (relative) of the best found, else of the best found;
+    accepting slightly worse solutions keeps the search from circling one basin. Stops after
+    ``patience`` rounds without improving the best, at iteration ``iter_end`` or at
+    ``deadline``. Leaves the best assignment in ``best_lab``; returns its objective, the
+    iteration counter and whether the deadline passed. Each time the best beats ``record`` (the
+    best of the whole search) the time and objective are appended to ``hist_t`` and ``hist_f``.
     """
     n = D.shape[0]
+    m = lo.shape[0]
     size = np.zeros(m, dtype=np.int64)
-    for i in range(n):
-        size[lab[i]] += 1
-    G = gain_matrix(D, lab, m)
+    G = np.empty((n, m))
+    _restart(D, lab, size, G, lab.copy())
     cur = objective(D, lab)
     best = cur
-    best_lab = lab.copy()
+    best_lab[:] = lab
     ts_lab = lab.copy()
     tabu = np.zeros((n, m), dtype=np.int64)
-    hist_t = [_clock()]
-    hist_f = [best]
-    it = 0
-    while it < max_iter and _clock() < deadline:
-        cur, ts_best, it = _tabu_search(
+    fails = 0
+    out = False
+    while fails < patience and it < iter_end:
+        cur, ts_best, it, out = _tabu_search(
             D, G, lab, size, lo, up, cur, tabu, it, depth, tenure_min, tenure_max, tol,
-            ts_lab, max_iter, deadline,
+            ts_lab, iter_end, deadline,
         )  # fmt: skip
         if ts_best > best + tol:
             best = ts_best
             best_lab[:] = ts_lab
-            hist_t.append(_clock())
-            hist_f.append(best)
-        # Restart from the best solution found so far, shaken by a random number of changes.
-        lab[:] = best_lab
-        size[:] = 0
-        for i in range(n):
-            size[lab[i]] += 1
-        G = gain_matrix(D, lab, m)
-        cur = best
+            fails = 0
+            if best > record + tol:
+                record = best
+                hist_t.append(_clock())
+                hist_f.append(best)
+        else:
+            fails += 1
+        if out:
+            break
+        if ts_best >= best - accept * abs(best):
+            _restart(D, lab, size, G, ts_lab)
+            cur = ts_best
+        else:
+            _restart(D, lab, size, G, best_lab)
+            cur = best
         tabu[:, :] = 0
         strength = strength_min + np.random.randint(strength_max - strength_min + 1)
         cur += _perturb(D, G, lab, size, lo, up, strength)
+    return best, it, out
+
+
+@njit(cache=True)
+def _crossover(
+    D: np.ndarray, first: np.ndarray, second: np.ndarray, lo: np.ndarray, up: np.ndarray
+) -> np.ndarray:
+    """A feasible child that inherits whole groups from two parents, taken in turn.
+
+    At each step the parent whose turn it is gives its group (among the group indices still
+    open, so that each group keeps its own size bounds) holding the most items not yet placed.
+    Items left over go, one by one in random order, to the open slot where they add the most,
+    groups below their lower bound first when the remaining items are needed there.
+    """
+    n = D.shape[0]
+    m = lo.shape[0]
+    parents = np.empty((2, n), dtype=np.int64)
+    parents[0] = first
+    parents[1] = second
+    child = np.full(n, -1, dtype=np.int64)
+    count = np.zeros((2, m), dtype=np.int64)
+    for i in range(n):
+        count[0, first[i]] += 1
+        count[1, second[i]] += 1
+    size = np.zeros(m, dtype=np.int64)
+    open_group = np.ones(m, dtype=np.bool_)
+    committed = 0  # sum over filled groups of max(size, lower bound)
+    lower_open = 0
+    for g in range(m):
+        lower_open += lo[g]
+    turn = np.random.randint(2)
+    order = np.random.permutation(n)
+    for _ in range(m):
+        p = parents[turn]
+        g = -1
+        most = -1
+        ties = 0
+        for h in range(m):
+            if not open_group[h]:
+                continue
+            c = count[turn, h]
+            if c > most:
+                most = c
+                g = h
+                ties = 1
+            elif c == most:
+                ties += 1
+                if np.random.randint(ties) == 0:
+                    g = h
+        cap = min(up[g], n - committed - (lower_open - lo[g]))
+        for i in order:
+            if size[g] >= cap:
+                break
+            if child[i] < 0 and p[i] == g:
+                child[i] = g
+                size[g] += 1
+                count[0, first[i]] -= 1
+                count[1, second[i]] -= 1
+        open_group[g] = False
+        committed += max(size[g], lo[g])
+        lower_open -= lo[g]
+        turn = 1 - turn
+    G = np.zeros((n, m))
+    for i in range(n):
+        if child[i] >= 0:
+            row = D[i]
+            g = child[i]
+            for k in range(n):
+                G[k, g] += row[k]
+    deficit = 0
+    remaining = 0
+    for g in range(m):
+        deficit += max(0, lo[g] - size[g])
+    for i in range(n):
+        if child[i] < 0:
+            remaining += 1
+    for i in order:
+        if child[i] >= 0:
+            continue
+        must = deficit >= remaining
+        g = -1
+        top = -np.inf
+        for h in range(m):
+            if size[h] >= up[h] or (must and size[h] >= lo[h]):
+                continue
+            if G[i, h] > top:
+                top = G[i, h]
+                g = h
+        if size[g] < lo[g]:
+            deficit -= 1
+        child[i] = g
+        size[g] += 1
+        remaining -= 1
+        row = D[i]
+        for k in range(n):
+            G[k, g] += row[k]
+    return child
+
+
+@njit(cache=True)
+def memetic_search(
+    D: np.ndarray,
+    starts: np.ndarray,
+    lo: np.ndarray,
+    up: np.ndarray,
+    deadline: float,
+    max_iter: int,
+    patience: int,
+    depth: int,
+    tenure_min: int,
+    tenure_max: int,
+    strength_min: int,
+    strength_max: int,
+    tol: float,
+    accept: float,
+) -> tuple[np.ndarray, float, int, np.ndarray, np.ndarray]:
+    """Population search: improve each start, then breed children of two members until the budget.
+
+    Every solution (start or child) is improved by :func:`_iterated_search`; a child replaces the
+    worst member when it is better and its objective differs from every member's (a cheap guard
+    against a population of copies). With one start the search is a plain iterated tabu search
+    that runs until the budget. Returns the best assignment, its objective, the number of tabu
+    iterations, and the time and objective of each improvement of the best.
+    """
+    size_pop, n = starts.shape
+    pop = np.empty((size_pop, n), dtype=np.int64)
+    fit = np.full(size_pop, -np.inf)
+    child_best = np.empty(n, dtype=np.int64)
+    best_lab = starts[0].copy()
+    best = objective(D, best_lab)
+    hist_t = [_clock()]
+    hist_f = [best]
+    it = 0
+    filled = 0
+    out = False
+    rounds = patience if size_pop > 1 else np.iinfo(np.int64).max
+    while not out and it < max_iter:
+        if filled < size_pop:
+            lab = starts[filled].copy()
+        else:
+            a = np.random.randint(size_pop)
+            b = np.random.randint(size_pop - 1)
+            if b >= a:
+                b += 1
+            lab = _crossover(D, pop[a], pop[b], lo, up)
+        value, it, out = _iterated_search(
+            D, lab, lo, up, deadline, it, max_iter, rounds, depth, tenure_min, tenure_max,
+            strength_min, strength_max, tol, accept, child_best, best, hist_t, hist_f,
+        )  # fmt: skip
+        if value > best + tol or filled == 0:
+            best = max(best, value)
+            best_lab[:] = child_best
+        if filled < size_pop:
+            pop[filled] = child_best
+            fit[filled] = value
+            filled += 1
+            continue
+        worst = np.argmin(fit)
+        if value > fit[worst] + tol and np.min(np.abs(fit - value)) > tol:
+            pop[worst] = child_best
+            fit[worst] = value
     return best_lab, objective(D, best_lab), it, np.array(hist_t), np.array(hist_f)

@@ -5,13 +5,14 @@ This is the maximally diverse grouping problem (MDGP). Like scikit-learn's
 or any score to be maximised within groups) and the capacity of each group; the solver returns a
 group label for every item.
 
-The solver is an iterated tabu search in the family of Palubeckis et al. (2011) and Lai & Hao
-(2016): a best-improvement tabu search over one-item moves (where the size bounds allow) and
-two-item swaps, scored in O(1) from a gain matrix, restarted from a random perturbation of the
-best solution until the time or iteration budget runs out. With variable group sizes the start
-uses the size profile with the most within-group pairs, found by dynamic programming, because
-the number of pairs dominates the objective and the local moves rarely change the profile by
-much on their own.
+The solver is a memetic search in the family of Lai & Hao (2016) and Lai et al. (2021): a
+population of solutions, each improved by an iterated tabu search, and children bred from two
+members by inheriting whole groups in turn. The tabu search is best-improvement over one-item
+moves (where the size bounds allow) and two-item swaps, scored in O(1) from a gain matrix; each
+round restarts from a random perturbation of the round's result (when it is nearly as good as the
+best) or of the best. With variable group sizes the starts use the size profile with the most
+within-group pairs, found by dynamic programming, because the number of pairs dominates the
+objective and the local moves rarely change the profile by much on their own.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ from matching import _mdgp_kernels as kernels
 __all__ = ["DiversityGrouping", "load_mdgplib"]
 
 _compiled = False
+#: Search settings, tuned on MDGPLIB (benchmarks/mdgplib.py) and scaled by n where it matters.
+#: Solutions in the population; each is improved until _PATIENCE perturbation rounds in a row
+#: fail to improve it. A tabu search round ends after _DEPTH * n iterations without improvement.
+_POPULATION = 10
+_PATIENCE = 5
+_DEPTH = 3.0
+#: A round's result becomes the base of the next perturbation when it is within this fraction
+#: of the best objective, so the search drifts across near-equal basins instead of circling one.
+_ACCEPT = 0.001
 
 
 def _warm_up() -> None:
@@ -42,9 +52,10 @@ def _warm_up() -> None:
     )
     bounds = np.array([1, 3], dtype=np.int64)
     kernels.seed(0)
-    kernels.iterated_tabu_search(
-        D, np.array([0, 0, 1, 1], dtype=np.int64), 2, bounds[:1].repeat(2), bounds[1:].repeat(2),
-        math.inf, 50, 5, 1, 2, 1, 2, 1e-12,
+    starts = np.array([[0, 0, 1, 1], [0, 1, 0, 1]], dtype=np.int64)
+    kernels.memetic_search(
+        D, starts, bounds[:1].repeat(2), bounds[1:].repeat(2), math.inf, 50, 2, 5, 1, 2, 1, 2,
+        1e-12, 0.001,
     )  # fmt: skip
     _compiled = True
 
@@ -274,12 +285,15 @@ class DiversityGrouping:
         off_diagonal = matrix.sum() / max(n * (n - 1), 1)
         start_sizes = _size_profile(n, lo, hi, 1.0 if off_diagonal >= 0 else -1.0, rng)
         labels = _random_assignment(start_sizes, rng)
+        starts = np.array(
+            [labels] + [_random_assignment(start_sizes, rng) for _ in range(_POPULATION - 1)]
+        )
         max_iter = self.max_iter if self.max_iter is not None else np.iinfo(np.int64).max
         m = len(lo)
         # Scales tuned on MDGPLIB (benchmarks/mdgplib.py). Depth and perturbation grow with n
         # because so do the plateaus the search must cross; a tenure of about one group size
         # (n / m) beat tenures of n / 12 to n / 4, which froze too many items on large instances.
-        depth = max(100, 8 * n)
+        depth = max(100, int(_DEPTH * n))
         tenure = (max(1, n // (2 * m)), max(2, 3 * n // (2 * m)))
         strength = (max(1, n // 12), max(2, n // 4))
         scale = float(np.max(np.abs(matrix)))
@@ -296,9 +310,9 @@ class DiversityGrouping:
         _warm_up()
         kernels.seed(int(rng.integers(2**31 - 1)))
         start = time.perf_counter()
-        best, objective, n_iter, times, values = kernels.iterated_tabu_search(
-            matrix, labels, m, lo, hi, start + float(self.time_limit), int(max_iter),
-            depth, *tenure, *strength, tol,
+        best, objective, n_iter, times, values = kernels.memetic_search(
+            matrix, starts, lo, hi, start + float(self.time_limit), int(max_iter), _PATIENCE,
+            depth, *tenure, *strength, tol, _ACCEPT,
         )  # fmt: skip
         self.labels_ = best
         self.objective_ = float(objective)
