@@ -231,13 +231,83 @@ def total_cost(w, dinner, people, rel, tables):
 
 
 @njit(cache=True, inline="always")
+def _side_delta(d, t, out, into, f_out, f_in, w, people, tables):
+    """Add to ``d`` what table ``t``'s members' pairs cost more once ``into`` takes the seat of
+    ``out`` (``f_out`` / ``f_in``: each member's flags with them, as `gather` fills them).
+
+    Returns ``d`` and the kindred and same-language tablemates ``into`` has there.
+    """
+    comp = people.comp
+    party_pen = people.party_pen
+    home = people.home
+    has_kin = people.has_kin
+    lang = people.lang
+    members = tables.members
+    size = tables.size
+    kc = tables.kc
+    lc = tables.lc
+    w_kin = w[W_KINDRED]
+    w_lang = w[W_LANGUAGE]
+    kin_into = 0
+    lang_into = 0
+    for s in range(size[t]):
+        k = members[t, s]
+        if k == out:
+            continue
+        fo = f_out[s]
+        fn = f_in[s]
+        d += pair_cost(k, into, fn, comp, party_pen, home, w) - pair_cost(
+            k, out, fo, comp, party_pen, home, w
+        )
+        dk = (fn & KIN) - (fo & KIN)
+        kin_into += fn & KIN
+        if dk != 0 and has_kin[k]:
+            if kc[k] == 0:
+                d -= w_kin
+            elif kc[k] + dk == 0:
+                d += w_kin
+        so = 1 if (lang[k] & lang[out]) != 0 else 0
+        sn = 1 if (lang[k] & lang[into]) != 0 else 0
+        lang_into += sn
+        if so != sn and lang[k] != 0:
+            if lc[k] == 0:
+                d -= w_lang
+            elif lc[k] + sn - so == 0:
+                d += w_lang
+    return d, kin_into, lang_into
+
+
+@njit(cache=True, inline="always")
+def _side_apply(t, out, into, f_out, f_in, people, tables):
+    """Update table ``t``'s members' kindred and language counts for ``into`` taking the seat
+    of ``out``; returns the counts ``into`` has there."""
+    lang = people.lang
+    members = tables.members
+    size = tables.size
+    kc = tables.kc
+    lc = tables.lc
+    kin_into = 0
+    lang_into = 0
+    for s in range(size[t]):
+        k = members[t, s]
+        if k == out:
+            continue
+        fo = f_out[s]
+        fn = f_in[s]
+        kc[k] += (fn & KIN) - (fo & KIN)
+        kin_into += fn & KIN
+        so = 1 if (lang[k] & lang[out]) != 0 else 0
+        sn = 1 if (lang[k] & lang[into]) != 0 else 0
+        lc[k] += sn - so
+        lang_into += sn
+    return kin_into, lang_into
+
+
+@njit(cache=True, inline="always")
 def swap_delta(i, j, w, dinner, buf, people, rel, tables):
     g = people.g
     X = people.X
-    comp = people.comp
-    party_pen = people.party_pen
     party = people.party
-    home = people.home
     solo = people.solo
     first = people.first
     has_party = people.has_party
@@ -263,61 +333,9 @@ def swap_delta(i, j, w, dinner, buf, people, rel, tables):
     gather(j, a_t, b_t, buf[2], buf[3], table_of, size, pos, indptr, nbr, flag)
     w_kin = w[W_KINDRED]
     w_lang = w[W_LANGUAGE]
-    d = 0.0
-    kc_i = 0
-    kc_j = 0
-    lc_i = 0
-    lc_j = 0
-    # Table A loses i and gains j.
-    for s in range(size[a_t]):
-        k = members[a_t, s]
-        if k == i:
-            continue
-        fi = buf[0, s]
-        fj = buf[2, s]
-        d += pair_cost(k, j, fj, comp, party_pen, home, w) - pair_cost(
-            k, i, fi, comp, party_pen, home, w
-        )
-        dk = (fj & KIN) - (fi & KIN)
-        kc_j += fj & KIN
-        if dk != 0 and has_kin[k]:
-            if kc[k] == 0:
-                d -= w_kin
-            elif kc[k] + dk == 0:
-                d += w_kin
-        si = 1 if (lang[k] & lang[i]) != 0 else 0
-        sj = 1 if (lang[k] & lang[j]) != 0 else 0
-        lc_j += sj
-        if si != sj and lang[k] != 0:
-            if lc[k] == 0:
-                d -= w_lang
-            elif lc[k] + sj - si == 0:
-                d += w_lang
-    # Table B loses j and gains i.
-    for s in range(size[b_t]):
-        k = members[b_t, s]
-        if k == j:
-            continue
-        fi = buf[1, s]
-        fj = buf[3, s]
-        d += pair_cost(k, i, fi, comp, party_pen, home, w) - pair_cost(
-            k, j, fj, comp, party_pen, home, w
-        )
-        dk = (fi & KIN) - (fj & KIN)
-        kc_i += fi & KIN
-        if dk != 0 and has_kin[k]:
-            if kc[k] == 0:
-                d -= w_kin
-            elif kc[k] + dk == 0:
-                d += w_kin
-        si = 1 if (lang[k] & lang[i]) != 0 else 0
-        sj = 1 if (lang[k] & lang[j]) != 0 else 0
-        lc_i += si
-        if si != sj and lang[k] != 0:
-            if lc[k] == 0:
-                d -= w_lang
-            elif lc[k] + si - sj == 0:
-                d += w_lang
+    # Table A loses i and gains j; table B loses j and gains i.
+    d, kc_j, lc_j = _side_delta(0.0, a_t, i, j, buf[0], buf[2], w, people, tables)
+    d, kc_i, lc_i = _side_delta(d, b_t, j, i, buf[3], buf[1], w, people, tables)
     if has_kin[i]:
         d += w_kin * ((1 if kc_i == 0 else 0) - (1 if kc[i] == 0 else 0))
     if has_kin[j]:
@@ -379,7 +397,6 @@ def apply_swap(i, j, buf, people, rel, tables):
     solo = people.solo
     first = people.first
     has_party = people.has_party
-    lang = people.lang
     indptr = rel.indptr
     nbr = rel.nbr
     flag = rel.flag
@@ -397,34 +414,8 @@ def apply_swap(i, j, buf, people, rel, tables):
     b_t = table_of[j]
     gather(i, a_t, b_t, buf[0], buf[1], table_of, size, pos, indptr, nbr, flag)
     gather(j, a_t, b_t, buf[2], buf[3], table_of, size, pos, indptr, nbr, flag)
-    kc_i = 0
-    kc_j = 0
-    lc_i = 0
-    lc_j = 0
-    for s in range(size[a_t]):
-        k = members[a_t, s]
-        if k == i:
-            continue
-        fi = buf[0, s]
-        fj = buf[2, s]
-        kc[k] += (fj & KIN) - (fi & KIN)
-        kc_j += fj & KIN
-        si = 1 if (lang[k] & lang[i]) != 0 else 0
-        sj = 1 if (lang[k] & lang[j]) != 0 else 0
-        lc[k] += sj - si
-        lc_j += sj
-    for s in range(size[b_t]):
-        k = members[b_t, s]
-        if k == j:
-            continue
-        fi = buf[1, s]
-        fj = buf[3, s]
-        kc[k] += (fi & KIN) - (fj & KIN)
-        kc_i += fi & KIN
-        si = 1 if (lang[k] & lang[i]) != 0 else 0
-        sj = 1 if (lang[k] & lang[j]) != 0 else 0
-        lc[k] += si - sj
-        lc_i += si
+    kc_j, lc_j = _side_apply(a_t, i, j, buf[0], buf[2], people, tables)
+    kc_i, lc_i = _side_apply(b_t, j, i, buf[3], buf[1], people, tables)
     kc[i] = kc_i
     kc[j] = kc_j
     lc[i] = lc_i
