@@ -1,13 +1,10 @@
-"""The population layer of the MDGP search: crossover and the references it is measured against."""
+"""The population layer of the MDGP search: the crossover that breeds children."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks.mdgplib import References, reference_values
 from matching import _mdgp_kernels as kernels
 
 LOWER = np.array([6, 7, 8, 5, 6], dtype=np.int64)
@@ -63,23 +60,3 @@ def test_crossover_child_inherits_groups_from_both_parents() -> None:
     baseline = shared_pairs(first, second)
     assert shared_pairs(child, first) > 2 * baseline
     assert shared_pairs(child, second) > 2 * baseline
-
-
-def test_reference_values_read_the_published_and_the_local_ims_columns(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        "| instance | n | groups | size bounds | reference (IMS) |\n"
-        "|---|---|---|---|---|\n"
-        "| Geo_n120_ds_01 | 120 | 10 | 8..16 | 111895.14 |\n"
-        "| RanInt_n120_ss_01 | 120 | 10 | 12..12 | 47909.00 |\n"
-        "\n"
-        "| instance | n | groups | size bounds | IMS run 1 | IMS seed 1 | IMS seed 2 | IMS here "
-        "| IMS here, best of 3 |\n"
-        "|---|---|---|---|---|---|---|---|---|\n"
-        "| Geo_n120_ds_01 | 120 | 10 | 8..16 | 111895.14 | 111884.51 | 111874.75 "
-        "| **111884.51** | 111895.14 |\n"
-    )
-    found = reference_values(readme)
-    assert found["Geo_n120_ds_01"] == References(111895.14, 111884.51, 111895.14)
-    missing = found["RanInt_n120_ss_01"]
-    assert missing.published == 47909.0 and np.isnan(missing.here) and np.isnan(missing.best_of_3)
