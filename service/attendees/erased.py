@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.attendees.links import link_secret
@@ -41,8 +42,13 @@ def _digest(key: bytes, conference_id: uuid.UUID, external_id: str) -> str:
 def remember(session: Session, *, conference_id: uuid.UUID, external_id: str) -> None:
     """Keep ``external_id`` of this conference out of every later write."""
     digest = _digest(_key(session), conference_id, external_id)
-    if session.get(ErasedRegistration, (conference_id, digest)) is None:
-        session.add(ErasedRegistration(conference_id=conference_id, digest=digest))
+    if session.get(ErasedRegistration, (conference_id, digest)) is not None:
+        return
+    try:
+        with session.begin_nested():  # an erasure of the same id at the same moment wins
+            session.add(ErasedRegistration(conference_id=conference_id, digest=digest))
+    except IntegrityError:
+        pass
 
 
 def erased_among(
