@@ -123,25 +123,25 @@ def _round_entry(plan: Plan, round_: Round) -> Mapping[str, Any] | None:
     return next((r for r in rounds if isinstance(r, dict) and r.get("name") == round_.name), None)
 
 
-def _table_figures(entry: Mapping[str, Any] | None, number: int) -> dict[str, Any]:
-    """One table's figures from the round's stored report (empty when the report has none or is
+def _table_figures(entry: Mapping[str, Any] | None, number: int) -> dict[str, Any] | None:
+    """One table's figures from the round's stored report (None when the report has none or is
     in a shape this version cannot read)."""
     if entry is None:
-        return {}
+        return None
     detail = entry.get("tables_detail")
     if not isinstance(detail, list):
-        return {}
+        return None
     # Tables are stored in order, numbered from 1; look further only when they are not.
     row = detail[number - 1] if 0 < number <= len(detail) else None
     if not isinstance(row, dict) or row.get("table") != number:
         row = next((d for d in detail if isinstance(d, dict) and d.get("table") == number), None)
     if row is None:
-        return {}
+        return None
     try:
         figures = {key: row[key] for key in FIGURE_KEYS}
         figures["violations"] = {key: row["violations"][key] for key in _VIOLATION_KEYS}
     except (KeyError, TypeError):
-        return {}
+        return None
     return figures
 
 

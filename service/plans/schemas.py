@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from matching.report import Summary
+from matching.report import Summary, TableViolations
 from service.models import PlanStatus
 from service.review.schemas import MovesOut
 from service.rounds.schemas import CheckOut
@@ -190,11 +190,28 @@ def table_numbers(value: str | None) -> list[int] | None:
     return sorted(numbers)
 
 
+class TableFigures(BaseModel):
+    """One table's figures from the plan's report (the glossary explains each)."""
+
+    size: int = Field(description="People seated at it.")
+    capacity: int | None
+    violations: TableViolations = Field(description="Soft-rule counts at this table.")
+    common_ground: float | None = Field(description="Mean similarity of its people's profiles.")
+    diversity: float | None = Field(description="1 minus that similarity, against random.")
+    kindred: int = Field(description="People with someone of shared interests at the table.")
+    hometowns: int = Field(description="Different home towns among those who gave one.")
+    hometowns_given: int
+    first_timers: int
+    solo: int = Field(description="People who came alone.")
+
+
 class TableOut(BaseModel):
     table: int
     capacity: int
     topics: list[str]
-    figures: dict[str, Any] = Field(description="The table's figures from the plan report.")
+    figures: TableFigures | None = Field(
+        description="The table's figures from the plan report (null while it has none)."
+    )
     members: list[MemberOut]
 
 

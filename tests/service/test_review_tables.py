@@ -132,3 +132,27 @@ def test_bad_pages_are_a_422_naming_the_field(
     answer = admin.get(lunch, params=params)
     assert answer.status_code == 422, answer.text
     assert [e["pointer"] for e in answer.json()["errors"]] == [f"#/query/{field}"]
+
+
+def test_the_tables_answer_names_every_figure_a_report_table_has() -> None:
+    from service.plans.review import FIGURE_KEYS
+    from service.plans.schemas import TableFigures
+
+    # A figure added to the report's tables must be added to the API's schema too.
+    assert set(TableFigures.model_fields) == set(FIGURE_KEYS)
+
+
+def test_tables_of_a_plan_whose_report_is_gone_have_no_figures(
+    admin: TestClient, lunch: str
+) -> None:
+    import uuid
+
+    from service.db import session_scope
+    from service.models import Plan
+
+    plan_id = uuid.UUID(lunch.split("/plans/")[1].split("/")[0])
+    with session_scope() as session:
+        session.get_one(Plan, plan_id).report = {"rounds": "not a list"}
+    tables, total = get(admin, lunch)
+    assert total == 8
+    assert all(table["figures"] is None and table["members"] for table in tables)
