@@ -15,12 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching.report import TableReport, TableViolations
 from service.embedding import Encoder, embed
 from service.models import Assignment, Attendee, Conference, Plan, PlanTable, Round
+from service.plans.schemas import TableFigures
 from service.rounds import service as round_service
 
 #: round id (as text) -> attendee external id -> [x, y]
@@ -123,7 +125,7 @@ def _round_entry(plan: Plan, round_: Round) -> Mapping[str, Any] | None:
     return next((r for r in rounds if isinstance(r, dict) and r.get("name") == round_.name), None)
 
 
-def _table_figures(entry: Mapping[str, Any] | None, number: int) -> dict[str, Any] | None:
+def _table_figures(entry: Mapping[str, Any] | None, number: int) -> TableFigures | None:
     """One table's figures from the round's stored report (None when the report has none or is
     in a shape this version cannot read)."""
     if entry is None:
@@ -140,9 +142,9 @@ def _table_figures(entry: Mapping[str, Any] | None, number: int) -> dict[str, An
     try:
         figures = {key: row[key] for key in FIGURE_KEYS}
         figures["violations"] = {key: row["violations"][key] for key in _VIOLATION_KEYS}
-    except (KeyError, TypeError):
+        return TableFigures.model_validate(figures)
+    except (KeyError, TypeError, ValidationError):
         return None
-    return figures
 
 
 @dataclass(frozen=True)

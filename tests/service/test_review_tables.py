@@ -142,9 +142,11 @@ def test_the_tables_answer_names_every_figure_a_report_table_has() -> None:
     assert set(TableFigures.model_fields) == set(FIGURE_KEYS)
 
 
-def test_tables_of_a_plan_whose_report_is_gone_have_no_figures(
-    admin: TestClient, lunch: str
+@pytest.mark.parametrize("damage", ["no rounds", "a figure of the wrong type"])
+def test_tables_of_a_plan_whose_report_cannot_be_read_have_no_figures(
+    admin: TestClient, lunch: str, damage: str
 ) -> None:
+    import copy
     import uuid
 
     from service.db import session_scope
@@ -152,7 +154,14 @@ def test_tables_of_a_plan_whose_report_is_gone_have_no_figures(
 
     plan_id = uuid.UUID(lunch.split("/plans/")[1].split("/")[0])
     with session_scope() as session:
-        session.get_one(Plan, plan_id).report = {"rounds": "not a list"}
+        plan = session.get_one(Plan, plan_id)
+        report = copy.deepcopy(plan.report)
+        if damage == "no rounds":
+            report["rounds"] = "not a list"
+        else:
+            for table in report["rounds"][0]["tables_detail"]:
+                table["kindred"] = "many"
+        plan.report = report
     tables, total = get(admin, lunch)
     assert total == 8
     assert all(table["figures"] is None and table["members"] for table in tables)
