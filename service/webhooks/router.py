@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
 from service.auth import ReadAccess, WriteAccess
-from service.db import SessionDep, utcnow
+from service.db import SessionDep
 from service.models import (
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -18,7 +18,7 @@ from service.models import (
     WebhookEventType,
     WebhookSubscription,
 )
-from service.webhooks import sender
+from service.webhooks import sender, signing
 from service.webhooks import service as webhook_service
 from service.webhooks.schemas import (
     DeliveryCounts,
@@ -44,9 +44,7 @@ def _out(subscription: WebhookSubscription, counts: dict[str, int]) -> WebhookOu
         enabled=subscription.enabled,
         disabled_reason=subscription.disabled_reason,
         disabled_at=subscription.disabled_at,
-        previous_secret_until=(
-            until if (until := subscription.previous_secret_until) and until > utcnow() else None
-        ),
+        previous_secret_until=signing.old_secret_until(subscription),
         deliveries=DeliveryCounts(**counts),
         created_at=subscription.created_at,
         updated_at=subscription.updated_at,

@@ -90,8 +90,7 @@ def _secrets(session: Session, subscription: WebhookSubscription) -> tuple[str, 
     except signing.InvalidToken:
         return ()
     previous = subscription.previous_secret_encrypted
-    until = subscription.previous_secret_until
-    if previous is None or until is None or until <= utcnow():
+    if previous is None or signing.old_secret_until(subscription) is None:
         return (current,)
     try:
         return (current, signing.decrypt(session, previous))

@@ -19,9 +19,11 @@ from datetime import datetime
 
 from standardwebhooks.webhooks import Webhook
 
+from service.db import utcnow
 from service.encryption import InvalidToken, SecretBox
+from service.models import WebhookSubscription
 
-__all__ = ["InvalidToken", "decrypt", "encrypt", "headers", "new_secret"]
+__all__ = ["InvalidToken", "decrypt", "encrypt", "headers", "new_secret", "old_secret_until"]
 
 PREFIX = "whsec_"
 
@@ -34,6 +36,14 @@ def new_secret() -> str:
 _SECRETS = SecretBox(b"hallway outbound webhook signing secrets v1")
 encrypt = _SECRETS.encrypt
 decrypt = _SECRETS.decrypt
+
+
+def old_secret_until(subscription: WebhookSubscription) -> datetime | None:
+    """Until when the secret a rotation replaced still signs; None when it no longer does."""
+    until = subscription.previous_secret_until
+    if subscription.previous_secret_encrypted is None or until is None or until <= utcnow():
+        return None
+    return until
 
 
 def headers(
