@@ -6,6 +6,13 @@ moving item ``i`` from group ``a`` to ``b`` changes the objective by ``G[i, b] -
 swapping ``i`` (in ``a``) with ``j`` (in ``b``) by
 ``G[i, b] - G[i, a] + G[j, a] - G[j, b] - 2 * D[i, j]``. Applying a move updates ``G`` in O(n).
 
+A tabu step looks for the best of the O(n^2) swaps. Since ``D[i, j]`` is at least the smallest
+value of row i, a swap of i with any item of group b is bounded by i's gain towards b plus the
+best gain of b's items towards a; rows whose bounds fall short of the best swap so far are
+skipped group by group. On uniform distances that leaves about 1% of the pairs to score (four
+times as many tabu steps per second at n = 480); where the bound prunes little, the rows take a
+branch-free full pass.
+
 Everything here is private to :mod:`matching.precomputed`, which validates the inputs.
 """
 
@@ -104,9 +111,89 @@ def _perturb(
     return change
 
 
+@njit(cache=True, inline="always")
+def _pick(d: float, best_d: float, ties: int, tol: float) -> tuple[bool, float, int]:
+    """Whether to take a neighbour scoring ``d`` (at least ``best_d - tol``), and the new best
+    score and tie count: a better one is always taken, one of ``ties`` equal ones uniformly."""
+    if d > best_d + tol:
+        return True, d, 1
+    ties += 1
+    return np.random.randint(ties) == 0, best_d, ties
+
+
+@njit(cache=True)
+def _scan_sparse_rows(
+    D: np.ndarray,
+    low: np.ndarray,
+    M: np.ndarray,
+    MT: np.ndarray,
+    top: np.ndarray,
+    members: np.ndarray,
+    count: np.ndarray,
+    lab: np.ndarray,
+    tabu: np.ndarray,
+    it: int,
+    floor: float,
+    tol: float,
+    best: tuple[float, int, int, int, int],
+    dense: np.ndarray,
+) -> tuple[tuple[float, int, int, int, int], int]:
+    """The best swap among the rows where few groups can hold one good enough.
+
+    No swap of ``i`` (in group a) with an item of group b scores more than
+    ``M[i, b] + top[b, a] - 2 * low[i]``, so a row needs only the items of the groups where that
+    bound reaches the best score so far. A row where those items are more than half of the
+    later items is left for the branch-free full scan (listed in ``dense``), unless no score is
+    known yet: the first such row gives the bound something to prune with.
+    ``best`` is (score, ties, i, j, group of j) and comes back updated, with the number of
+    dense rows.
+    """
+    n = D.shape[0]
+    m = M.shape[1]
+    best_d, ties, bi, bj, bb = best
+    listed = 0
+    for i in range(n - 1):
+        a = lab[i]
+        Mi = M[i]
+        reach = best_d - tol + 2.0 * low[i]
+        work = 0
+        for b in range(m):
+            if b != a and Mi[b] + top[b, a] >= reach:
+                work += count[b]
+                if 2 * work >= n - i:
+                    break
+        if work == 0:
+            continue
+        if 2 * work >= n - i and best_d > -np.inf:
+            dense[listed] = i
+            listed += 1
+            continue
+        row = D[i]
+        MTa = MT[a]
+        for b in range(m):
+            mib = Mi[b]
+            if b == a or mib + top[b, a] < best_d - tol + 2.0 * low[i]:
+                continue
+            # Members are listed in increasing order: walk down to the first j <= i.
+            for t in range(count[b] - 1, -1, -1):
+                j = members[b, t]
+                if j <= i:
+                    break
+                d = mib + MTa[j] - 2.0 * row[j]
+                if d < best_d - tol:
+                    continue
+                if (tabu[i, b] > it or tabu[j, a] > it) and d <= floor:
+                    continue
+                take, best_d, ties = _pick(d, best_d, ties, tol)
+                if take:
+                    bi, bj, bb = i, j, b
+    return (best_d, ties, bi, bj, bb), listed
+
+
 @njit(cache=True)
 def _tabu_search(
     D: np.ndarray,
+    low: np.ndarray,
     G: np.ndarray,
     lab: np.ndarray,
     size: np.ndarray,
@@ -141,6 +228,11 @@ def _tabu_search(
     M = np.empty((n, m))
     MT = np.empty((m, n))
     buf = np.empty(n)
+    top = np.empty((m, m))
+    members = np.empty((m, n), dtype=np.int64)
+    count = np.zeros(m, dtype=np.int64)
+    dense = np.empty(n, dtype=np.int64)
+    sparse = True
     while stall < depth and it < iter_end:
         if it % every == 0 and _clock() > deadline:
             return cur, ts_best, it, True
@@ -164,58 +256,65 @@ def _tabu_search(
                     continue
                 if tabu[i, b] > it and d <= floor:
                     continue
-                if d > best_d + tol:
-                    best_d = d
-                    ties = 1
-                    bi = i
-                    bj = -1
-                    bb = b
-                else:
-                    ties += 1
-                    if np.random.randint(ties) == 0:
-                        bi = i
-                        bj = -1
-                        bb = b
+                take, best_d, ties = _pick(d, best_d, ties, tol)
+                if take:
+                    bi, bj, bb = i, -1, b
         # M[k, g]: gain of moving k to g, with -inf at k's own group so that pairs inside one
-        # group drop out of the swap scan without a branch.
+        # group drop out of the full scan without a branch.
         for k in range(n):
             gk = G[k, lab[k]]
             for g in range(m):
-                M[k, g] = G[k, g] - gk
-                MT[g, k] = M[k, g]
+                v = G[k, g] - gk
+                M[k, g] = v
+                MT[g, k] = v
             M[k, lab[k]] = -np.inf
-        for i in range(n - 1):
+        # Where the bound of _scan_sparse_rows prunes little (points in a plane: many swaps
+        # score about the same), it costs more than it saves; it is then tried only every
+        # 16th iteration.
+        listed = n - 1
+        if sparse or it % 16 == 0:
+            top[:, :] = -np.inf
+            count[:] = 0
+            for k in range(n):
+                g0 = lab[k]
+                members[g0, count[g0]] = k
+                count[g0] += 1
+                tk = top[g0]
+                Mk = M[k]
+                for g in range(m):
+                    tk[g] = max(tk[g], Mk[g])
+            (best_d, ties, bi, bj, bb), listed = _scan_sparse_rows(
+                D, low, M, MT, top, members, count, lab, tabu, it, floor, tol,
+                (best_d, ties, bi, bj, bb), dense,
+            )  # fmt: skip
+            sparse = 2 * listed < n
+        else:
+            for r in range(listed):
+                dense[r] = r
+        for r in range(listed):
+            i = dense[r]
             a = lab[i]
             Mi = M[i]
             MTa = MT[a]
             row = D[i]
             # A branch-free pass finds this row's best swap; most rows then need no second look.
-            top = -np.inf
+            top_row = -np.inf
             for j in range(i + 1, n):
                 v = Mi[lab[j]] + MTa[j] - 2.0 * row[j]
                 buf[j] = v
-                top = max(top, v)
-            if top < best_d - tol:
+                top_row = max(top_row, v)
+            if top_row < best_d - tol:
                 continue
             for j in range(i + 1, n):
                 d = buf[j]
                 if d < best_d - tol:
                     continue
                 b = lab[j]
-                if (tabu[i, b] > it or tabu[j, a] > it) and d <= floor:
+                if b == a or ((tabu[i, b] > it or tabu[j, a] > it) and d <= floor):
                     continue
-                if d > best_d + tol:
-                    best_d = d
-                    ties = 1
-                    bi = i
-                    bj = j
-                    bb = b
-                else:
-                    ties += 1
-                    if np.random.randint(ties) == 0:
-                        bi = i
-                        bj = j
-                        bb = b
+                take, best_d, ties = _pick(d, best_d, ties, tol)
+                if take:
+                    bi, bj, bb = i, j, b
         if bi < 0:
             # Every neighbour is tabu and none aspirates; forget the tabu list.
             tabu[:, :] = 0
@@ -253,6 +352,7 @@ def _restart(
 @njit(cache=True)
 def _iterated_search(
     D: np.ndarray,
+    low: np.ndarray,
     lab: np.ndarray,
     lo: np.ndarray,
     up: np.ndarray,
@@ -296,7 +396,7 @@ def _iterated_search(
     out = False
     while fails < patience and it < iter_end:
         cur, ts_best, it, out = _tabu_search(
-            D, G, lab, size, lo, up, cur, tabu, it, depth, tenure_min, tenure_max, tol,
+            D, low, G, lab, size, lo, up, cur, tabu, it, depth, tenure_min, tenure_max, tol,
             ts_lab, iter_end, deadline,
         )  # fmt: skip
         if ts_best > best + tol:
@@ -452,6 +552,12 @@ def memetic_search(
     best = objective(D, best_lab)
     hist_t = [_clock()]
     hist_f = [best]
+    low = np.empty(n)
+    for i in range(n):
+        low[i] = np.inf
+        for j in range(n):
+            if j != i and D[i, j] < low[i]:
+                low[i] = D[i, j]
     it = 0
     filled = 0
     out = False
@@ -466,7 +572,7 @@ def memetic_search(
                 b += 1
             lab = _crossover(D, pop[a], pop[b], lo, up)
         value, it, out = _iterated_search(
-            D, lab, lo, up, deadline, it, max_iter, rounds, depth, tenure_min, tenure_max,
+            D, low, lab, lo, up, deadline, it, max_iter, rounds, depth, tenure_min, tenure_max,
             strength_min, strength_max, tol, accept, child_best, best, hist_t, hist_f,
         )  # fmt: skip
         if value > best + tol or filled == 0:
