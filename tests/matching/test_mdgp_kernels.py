@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from matching import _mdgp_kernels as kernels
+from matching.precomputed import DiversityGrouping
 
 LOWER = np.array([6, 7, 8, 5, 6], dtype=np.int64)
 UPPER = np.array([10, 12, 9, 11, 8], dtype=np.int64)
@@ -62,8 +63,14 @@ def test_crossover_child_inherits_groups_from_both_parents() -> None:
     assert shared_pairs(child, second) > 2 * baseline
 
 
-def best_neighbour_by_brute_force(D: np.ndarray, labels: np.ndarray) -> float:
-    """The best objective change of any feasible one-item move or two-item swap."""
+def best_neighbour_by_brute_force(
+    D: np.ndarray, labels: np.ndarray, tabu: np.ndarray | None = None
+) -> float:
+    """The best objective change of any feasible one-item move or two-item swap.
+
+    With ``tabu`` (item x group), a move into a group marked for the item, or a swap where
+    either item would go to a group marked for it, counts only when it improves (aspiration).
+    """
 
     def value(assignment: np.ndarray) -> float:
         same = assignment[:, None] == assignment[None, :]
@@ -72,18 +79,28 @@ def best_neighbour_by_brute_force(D: np.ndarray, labels: np.ndarray) -> float:
     base = value(labels)
     sizes = np.bincount(labels, minlength=len(LOWER))
     best = -np.inf
+
+    def allowed(change: float, *marks: bool) -> bool:
+        return not any(marks) or change > 1e-9
+
     for i in range(len(labels)):
+        a = labels[i]
         for g in range(len(LOWER)):
-            a = labels[i]
             if g != a and sizes[a] > LOWER[a] and sizes[g] < UPPER[g]:
                 moved = labels.copy()
                 moved[i] = g
-                best = max(best, value(moved) - base)
+                change = value(moved) - base
+                if allowed(change, tabu is not None and bool(tabu[i, g])):
+                    best = max(best, change)
         for j in range(i + 1, len(labels)):
-            if labels[i] != labels[j]:
+            b = labels[j]
+            if a != b:
                 swapped = labels.copy()
-                swapped[i], swapped[j] = labels[j], labels[i]
-                best = max(best, value(swapped) - base)
+                swapped[i], swapped[j] = b, a
+                change = value(swapped) - base
+                marks = (bool(tabu[i, b]), bool(tabu[j, a])) if tabu is not None else ()
+                if allowed(change, *marks):
+                    best = max(best, change)
     return best
 
 
@@ -122,3 +139,31 @@ def test_a_tabu_step_takes_the_best_neighbour(kind: str, seed: int) -> None:
         assert cur - before == pytest.approx(expected, abs=1e-9), step
         assert kernels.objective(D, lab) == pytest.approx(cur, abs=1e-9)
         labels = lab
+
+
+@pytest.mark.parametrize("kind", sorted(MATRICES))
+@pytest.mark.parametrize("seed", range(8))
+def test_a_tabu_step_skips_tabu_neighbours_unless_they_improve(kind: str, seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    D = MATRICES[kind](rng)
+    D = np.triu(D, 1) + np.triu(D, 1).T
+    # At a local optimum no neighbour improves, so no tabu one may be taken.
+    labels = (
+        DiversityGrouping(random_state=seed, max_iter=500).fit(D, lower=LOWER, upper=UPPER).labels_
+    )
+    assert best_neighbour_by_brute_force(D, labels) <= 1e-9
+    m = len(LOWER)
+    marked = rng.random((40, m)) < 0.4
+    expected = best_neighbour_by_brute_force(D, labels, marked)
+    # The step counts itself as iteration 1: an entry above 1 is tabu.
+    tabu = np.where(marked, 100, 0).astype(np.int64)
+    G = kernels.gain_matrix(D, labels, m)
+    size = np.bincount(labels, minlength=m).astype(np.int64)
+    low = np.where(np.eye(40, dtype=bool), np.inf, D).min(axis=1)
+    before = kernels.objective(D, labels)
+    kernels.seed(seed)
+    cur, _, _, _ = kernels._tabu_search(
+        D, low, G, labels.copy(), size, LOWER, UPPER, before, tabu, 0, 10, 1, 2, 1e-9,
+        labels.copy(), 1, np.inf,
+    )  # fmt: skip
+    assert cur - before == pytest.approx(expected, abs=1e-9)
