@@ -142,9 +142,9 @@ def _scan_sparse_rows(
 
     No swap of ``i`` (in group a) with an item of group b scores more than
     ``M[i, b] + top[b, a] - 2 * low[i]``, so a row needs only the items of the groups where that
-    bound reaches the best score so far. A row where those items are more than half of the
-    later items is left for the branch-free full scan (listed in ``dense``), unless no score is
-    known yet: the first such row gives the bound something to prune with.
+    bound reaches the best score so far. A row where those groups hold at least half as many
+    items as there are later items is left for the branch-free full scan (listed in ``dense``),
+    unless no score is known yet: the first such row gives the bound something to prune with.
     ``best`` is (score, ties, i, j, group of j) and comes back updated, with the number of
     dense rows.
     """
@@ -268,7 +268,7 @@ def _tabu_search(
                 M[k, g] = v
                 MT[g, k] = v
             M[k, lab[k]] = -np.inf
-        # Where the bound of _scan_sparse_rows prunes little (points in a plane: many swaps
+        # Where the bound of _scan_sparse_rows prunes little (Euclidean distances: many swaps
         # score about the same), it costs more than it saves; it is then tried only every
         # 16th iteration.
         listed = n - 1
