@@ -116,54 +116,55 @@ MATRICES = {
 }
 
 
+def symmetric(kind: str, rng: np.random.Generator) -> np.ndarray:
+    D = MATRICES[kind](rng)
+    return np.triu(D, 1) + np.triu(D, 1).T
+
+
+def one_tabu_step(
+    D: np.ndarray, labels: np.ndarray, tabu: np.ndarray, seed: int
+) -> tuple[float, np.ndarray]:
+    """One step of the tabu search from ``labels``: the objective change and the new labels.
+
+    The step counts itself as iteration 1: a ``tabu`` entry above 1 marks a tabu move.
+    """
+    m = len(LOWER)
+    lab = labels.copy()
+    before = kernels.objective(D, lab)
+    low = np.where(np.eye(len(D), dtype=bool), np.inf, D).min(axis=1)
+    size = np.bincount(lab, minlength=m).astype(np.int64)
+    kernels.seed(seed)
+    cur, _, _, _ = kernels._tabu_search(
+        D, low, kernels.gain_matrix(D, lab, m), lab, size, LOWER, UPPER, before, tabu, 0, 10,
+        1, 2, 1e-9, lab.copy(), 1, np.inf,
+    )  # fmt: skip
+    assert kernels.objective(D, lab) == pytest.approx(cur, abs=1e-9)
+    return cur - before, lab
+
+
 @pytest.mark.parametrize("kind", sorted(MATRICES))
 @pytest.mark.parametrize("seed", range(5))
 def test_a_tabu_step_takes_the_best_neighbour(kind: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    D = MATRICES[kind](rng)
-    D = np.triu(D, 1) + np.triu(D, 1).T
+    D = symmetric(kind, rng)
     labels = random_grouping(40, rng)
     for step in range(3):
         expected = best_neighbour_by_brute_force(D, labels)
-        m = len(LOWER)
-        G = kernels.gain_matrix(D, labels, m)
-        size = np.bincount(labels, minlength=m).astype(np.int64)
-        low = np.where(np.eye(40, dtype=bool), np.inf, D).min(axis=1)
-        before = kernels.objective(D, labels)
-        kernels.seed(seed)
-        lab = labels.copy()
-        cur, _, _, _ = kernels._tabu_search(
-            D, low, G, lab, size, LOWER, UPPER, before, np.zeros((40, m), dtype=np.int64),
-            0, 10, 1, 2, 1e-9, lab.copy(), 1, np.inf,
-        )  # fmt: skip
-        assert cur - before == pytest.approx(expected, abs=1e-9), step
-        assert kernels.objective(D, lab) == pytest.approx(cur, abs=1e-9)
-        labels = lab
+        change, labels = one_tabu_step(D, labels, np.zeros((40, len(LOWER)), dtype=np.int64), seed)
+        assert change == pytest.approx(expected, abs=1e-9), step
 
 
 @pytest.mark.parametrize("kind", sorted(MATRICES))
 @pytest.mark.parametrize("seed", range(8))
 def test_a_tabu_step_skips_tabu_neighbours_unless_they_improve(kind: str, seed: int) -> None:
     rng = np.random.default_rng(100 + seed)
-    D = MATRICES[kind](rng)
-    D = np.triu(D, 1) + np.triu(D, 1).T
+    D = symmetric(kind, rng)
     # At a local optimum no neighbour improves, so no tabu one may be taken.
     labels = (
         DiversityGrouping(random_state=seed, max_iter=500).fit(D, lower=LOWER, upper=UPPER).labels_
     )
     assert best_neighbour_by_brute_force(D, labels) <= 1e-9
-    m = len(LOWER)
-    marked = rng.random((40, m)) < 0.4
+    marked = rng.random((40, len(LOWER))) < 0.4
     expected = best_neighbour_by_brute_force(D, labels, marked)
-    # The step counts itself as iteration 1: an entry above 1 is tabu.
-    tabu = np.where(marked, 100, 0).astype(np.int64)
-    G = kernels.gain_matrix(D, labels, m)
-    size = np.bincount(labels, minlength=m).astype(np.int64)
-    low = np.where(np.eye(40, dtype=bool), np.inf, D).min(axis=1)
-    before = kernels.objective(D, labels)
-    kernels.seed(seed)
-    cur, _, _, _ = kernels._tabu_search(
-        D, low, G, labels.copy(), size, LOWER, UPPER, before, tabu, 0, 10, 1, 2, 1e-9,
-        labels.copy(), 1, np.inf,
-    )  # fmt: skip
-    assert cur - before == pytest.approx(expected, abs=1e-9)
+    change, _ = one_tabu_step(D, labels, np.where(marked, 100, 0).astype(np.int64), seed)
+    assert change == pytest.approx(expected, abs=1e-9)
